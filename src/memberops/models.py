@@ -1,0 +1,22 @@
+"""Imports every capability's tables, so the metadata is complete (migrations, merges)."""
+
+from memberops.catalog.models import Item, Store
+from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
+from memberops.labels.models import Label, LabelEvent
+from memberops.members.models import Member, MemberProfile
+from memberops.orders.models import (
+    EngagementEvent,
+    ImportBatch,
+    Order,
+    OrderAdjustment,
+    OrderIdentifier,
+    OrderLine,
+)
+from memberops.privacy.models import AuditEntry, AuditHead, Consent, ConsentState, KeyRecord
+
+__all__ = [
+    "AuditEntry", "AuditHead", "Consent", "ConsentState", "EngagementEvent", "Identifier",
+    "IdentityReview", "ImportBatch", "Item", "KeyRecord", "Label", "LabelEvent", "Member",
+    "MemberIdentifier", "MemberProfile", "MergeRecord", "Order", "OrderAdjustment",
+    "OrderIdentifier", "OrderLine", "Store",
+]

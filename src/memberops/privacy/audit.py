@@ -1,0 +1,151 @@
+"""The tamper-evident audit log.
+
+Each entry stores the hash of the previous entry, and its own hash covers its content and
+that previous hash (OWASP logging guidance; reliability notes §4.3). Changing, deleting or
+reordering any entry breaks the chain; `audit_head` also pins the newest entry so that
+cutting off the tail is detected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from memberops.actor import Actor
+from memberops.db import utcnow
+from memberops.logs import neutralise
+from memberops.privacy.models import AuditEntry, AuditHead
+
+__all__ = ["AuditVerification", "list_entries", "record", "verify_chain"]
+
+GENESIS_HASH = "0" * 64
+_PG_AUDIT_LOCK = 774_200_001
+
+
+def _entry_hash(entry: AuditEntry) -> str:
+    content = {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(),
+        "actor_kind": entry.actor_kind,
+        "actor_id": entry.actor_id,
+        "role": entry.role,
+        "staff_id": entry.staff_id,
+        "store_code": entry.store_code,
+        "action": entry.action,
+        "member_id": entry.member_id,
+        "fields": list(entry.fields or []),
+        "reason": entry.reason,
+        "outcome": entry.outcome,
+        "prev_hash": entry.prev_hash,
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    member_id: str | None = None,
+    fields: Sequence[str] = (),
+    reason: str | None = None,
+    outcome: str = "ok",
+) -> AuditEntry:
+    """Append one entry to the chain, in the caller's transaction."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        # Appends must be serial for the chain to be a chain.
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    head = session.get(AuditHead, 1)
+    prev_seq, prev_hash = (head.seq, head.entry_hash) if head else (0, GENESIS_HASH)
+    entry = AuditEntry(
+        seq=prev_seq + 1,
+        at=utcnow(),
+        actor_kind=actor.kind,
+        actor_id=neutralise(actor.id)[:120],
+        role=actor.role,
+        staff_id=actor.staff_id,
+        store_code=actor.store_code,
+        action=action,
+        member_id=member_id,
+        fields=sorted(fields),
+        reason=neutralise(reason)[:400] if reason else None,
+        outcome=outcome,
+        prev_hash=prev_hash,
+    )
+    entry.entry_hash = _entry_hash(entry)
+    session.add(entry)
+    if head is None:
+        session.add(AuditHead(id=1, seq=entry.seq, entry_hash=entry.entry_hash))
+    else:
+        head.seq, head.entry_hash = entry.seq, entry.entry_hash
+    session.flush()
+    return entry
+
+
+@dataclass
+class AuditVerification:
+    """The result of walking the chain."""
+
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, object]:
+        return {"ok": self.ok, "checked": self.checked, "problems": self.problems}
+
+
+def verify_chain(session: Session, *, batch_size: int = 5000) -> AuditVerification:
+    """Recompute every hash; report changed, deleted, inserted or reordered entries."""
+    result = AuditVerification()
+    expected_prev, expected_seq = GENESIS_HASH, 1
+    last_seq = 0
+    stmt = select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch_size)
+    for entry in session.scalars(stmt):
+        result.checked += 1
+        if entry.seq != expected_seq:
+            result.problems.append(
+                f"entry {entry.seq}: expected sequence {expected_seq} (entries deleted or reordered)"
+            )
+        if entry.prev_hash != expected_prev:
+            result.problems.append(f"entry {entry.seq}: does not follow its predecessor")
+        if _entry_hash(entry) != entry.entry_hash:
+            result.problems.append(f"entry {entry.seq}: content was changed")
+        expected_prev, expected_seq = entry.entry_hash, entry.seq + 1
+        last_seq = entry.seq
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.seq != last_seq or head.entry_hash != expected_prev):
+        result.problems.append(
+            f"the newest entry should be {head.seq}, found {last_seq} (entries removed at the end)"
+        )
+    if head is None and result.checked:
+        result.problems.append("the chain head is missing")
+    return result
+
+
+def list_entries(
+    session: Session,
+    *,
+    member_id: str | None = None,
+    actor_id: str | None = None,
+    actions: Iterable[str] | None = None,
+    limit: int = 200,
+) -> list[AuditEntry]:
+    """Entries, newest first, filtered by member, actor or action."""
+    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if member_id:
+        stmt = stmt.where(AuditEntry.member_id == member_id)
+    if actor_id:
+        stmt = stmt.where(AuditEntry.actor_id == actor_id)
+    if actions is not None:
+        stmt = stmt.where(AuditEntry.action.in_(list(actions)))
+    return list(session.scalars(stmt))

@@ -1,0 +1,121 @@
+"""Consent per purpose, with its history; the current state is one read.
+
+Ordering and earning points never ask for consent (PIPL Art. 16): nothing in orders or
+loyalty reads this module. Marketing, personalised marketing, profiling, sensitive data
+and partner sharing each need their own decision (PIPL Art. 14, 23, 29; GDPR Art. 9, 21).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from memberops.actor import Actor
+from memberops.db import utcnow
+from memberops.errors import ValidationError
+from memberops.privacy import audit
+from memberops.privacy.models import Consent, ConsentState
+
+__all__ = ["PURPOSES", "current_consents", "has_consent", "record_consent", "refresh_consent_state"]
+
+PURPOSES = (
+    "marketing",
+    "personalised_marketing",
+    "profiling",
+    "sensitive_data",
+    "partner_sharing",
+)
+
+
+def record_consent(
+    session: Session,
+    *,
+    member_id: str,
+    purpose: str,
+    granted: bool,
+    channel: str,
+    source: str,
+    notice_version: str,
+    actor: Actor,
+    decided_at: datetime | None = None,
+    audit_it: bool = True,
+) -> Consent:
+    """Give or withdraw consent for one purpose; withdrawing is the same single call."""
+    if purpose not in PURPOSES:
+        raise ValidationError("consent", "purpose", f"must be one of {', '.join(PURPOSES)}")
+    if not notice_version:
+        raise ValidationError("consent", "notice_version", "is required")
+    at = decided_at or utcnow()
+    consent = Consent(
+        member_id=member_id,
+        purpose=purpose,
+        granted=granted,
+        decided_at=at,
+        channel=channel,
+        source=source,
+        notice_version=notice_version,
+        recorded_by=actor.label,
+    )
+    session.add(consent)
+    session.flush()
+    state = session.get(ConsentState, (member_id, purpose))
+    if state is None:
+        session.add(
+            ConsentState(
+                member_id=member_id,
+                purpose=purpose,
+                granted=granted,
+                decided_at=at,
+                consent_id=consent.id,
+            )
+        )
+    elif state.decided_at <= at:  # a late-arriving older decision does not win
+        state.granted, state.decided_at, state.consent_id = granted, at, consent.id
+    if audit_it:
+        audit.record(
+            session,
+            actor,
+            "consent.grant" if granted else "consent.withdraw",
+            member_id=member_id,
+            fields=[purpose],
+            reason=f"{channel}/{source}, notice {notice_version}",
+        )
+    return consent
+
+
+def current_consents(session: Session, member_id: str) -> dict[str, bool]:
+    """Purpose -> granted, for every purpose (absent decisions read as not granted)."""
+    states = session.scalars(select(ConsentState).where(ConsentState.member_id == member_id))
+    found = {s.purpose: s.granted for s in states}
+    return {purpose: found.get(purpose, False) for purpose in PURPOSES}
+
+
+def has_consent(session: Session, member_id: str, purpose: str) -> bool:
+    """One read of the current state."""
+    state = session.get(ConsentState, (member_id, purpose))
+    return bool(state and state.granted)
+
+
+def refresh_consent_state(session: Session, member_id: str) -> None:
+    """Rebuild a member's current state from the history (after a merge or unmerge)."""
+    session.execute(delete(ConsentState).where(ConsentState.member_id == member_id))
+    latest: dict[str, Consent] = {}
+    for consent in session.scalars(
+        select(Consent)
+        .where(Consent.member_id == member_id)
+        .order_by(Consent.decided_at, Consent.recorded_at)
+    ):
+        latest[consent.purpose] = consent
+    for purpose, consent in latest.items():
+        session.add(
+            ConsentState(
+                member_id=member_id,
+                purpose=purpose,
+                granted=consent.granted,
+                decided_at=consent.decided_at,
+                consent_id=consent.id,
+            )
+        )
+    session.flush()

@@ -1,0 +1,186 @@
+"""Opening the key ring against a database, and rotating keys.
+
+The database keeps each key's id and one-way fingerprint (never the key). At start-up
+every key the data depends on must be present with a matching fingerprint, so a missing
+or wrong key stops memberops with a clear message instead of producing garbage.
+
+Rotation adds fresh keys, makes them active, then re-encrypts and re-indexes every row in
+batches, each batch its own transaction. Reads use whichever key a row names and lookups
+try every index key, so the system keeps working throughout; an interrupted rotation is
+finished by running it again (rows already on the active keys are skipped).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from memberops.actor import Actor
+from memberops.db import Base, transaction
+from memberops.errors import ConfigurationError
+from memberops.identity.models import Identifier
+from memberops.privacy import audit
+from memberops.privacy.crypto import KeyRing
+from memberops.privacy.models import KeyRecord
+
+__all__ = ["RotationProgress", "add_new_keys", "check_keys", "encrypted_columns", "rotate"]
+
+
+def check_keys(session: Session, keyring: KeyRing) -> None:
+    """Fail clearly if a key the data needs is missing or different; register new keys."""
+    records = {(r.kind, r.key_id): r for r in session.scalars(select(KeyRecord))}
+    for (kind, key_id), record in records.items():
+        if record.status == "retired":
+            continue
+        keys = keyring.encryption_keys if kind == "encryption" else keyring.index_keys
+        if key_id not in keys:
+            raise ConfigurationError(
+                f"the database needs {kind} key {key_id!r}, which is not configured"
+                " (set MEMBEROPS_KEYS or restore the key file)"
+            )
+        if keyring.fingerprint(kind, key_id) != record.fingerprint:
+            raise ConfigurationError(
+                f"{kind} key {key_id!r} does not match the key this database was written with"
+            )
+    for kind, keys in (("encryption", keyring.encryption_keys), ("index", keyring.index_keys)):
+        for key_id in keys:
+            if (kind, key_id) not in records:
+                session.add(
+                    KeyRecord(kind=kind, key_id=key_id, fingerprint=keyring.fingerprint(kind, key_id))
+                )
+    session.flush()
+
+
+def add_new_keys(keyring: KeyRing) -> KeyRing:
+    """A key ring with one fresh encryption key and one fresh index key, made active."""
+    n = 1 + max(
+        [int(k[1:]) for k in [*keyring.encryption_keys, *keyring.index_keys] if k[1:].isdigit()]
+        or [0]
+    )
+    enc_id, idx_id = f"e{n}", f"i{n}"
+    material = keyring.to_material()
+    material["encryption"][enc_id] = base64.b64encode(secrets.token_bytes(32)).decode()  # type: ignore[index]
+    material["index"][idx_id] = base64.b64encode(secrets.token_bytes(32)).decode()  # type: ignore[index]
+    material["active_encryption"] = enc_id
+    material["active_index"] = idx_id
+    return KeyRing.from_material(material)
+
+
+def encrypted_columns() -> Iterator[tuple[type[Base], str]]:
+    """Every (model, column) holding ciphertext, declared through `__encrypted__`."""
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        for column in getattr(cls, "__encrypted__", ()):
+            yield cls, column
+
+
+@dataclass
+class RotationProgress:
+    total: int
+    done: int = 0
+
+
+def _pending_count(session: Session, keyring: KeyRing) -> int:
+    total = 0
+    prefix = f"{keyring.active_encryption_id}:"
+    for model, column in encrypted_columns():
+        col = getattr(model, column)
+        total += session.scalar(
+            select(func.count()).select_from(model).where(col.is_not(None), ~col.startswith(prefix))
+        ) or 0
+    total += session.scalar(
+        select(func.count())
+        .select_from(Identifier)
+        .where(Identifier.index_key_id != keyring.active_index_id)
+    ) or 0
+    return total
+
+
+def rotate(
+    factory: sessionmaker[Session],
+    keyring: KeyRing,
+    *,
+    actor: Actor,
+    batch_size: int = 500,
+    on_progress: Callable[[RotationProgress], None] | None = None,
+    stop_after_batches: int | None = None,
+) -> RotationProgress:
+    """Re-encrypt and re-index everything not yet under the active keys (resumable)."""
+    with transaction(factory) as session:
+        check_keys(session, keyring)
+        progress = RotationProgress(total=_pending_count(session, keyring))
+        audit.record(session, actor, "keys.rotate.start",
+                     reason=f"to {keyring.active_encryption_id}/{keyring.active_index_id}")
+    batches = 0
+    prefix = f"{keyring.active_encryption_id}:"
+    for model, column in encrypted_columns():
+        col = getattr(model, column)
+        (pk,) = model.__table__.primary_key.columns  # type: ignore[attr-defined]
+        table = model.__tablename__
+        while True:
+            with transaction(factory) as session:
+                rows = session.execute(
+                    select(pk, col).where(col.is_not(None), ~col.startswith(prefix)).limit(batch_size)
+                ).all()
+                extra: dict[str, dict[str, str]] = {}
+                for row_id, token in rows:
+                    plain = keyring.decrypt(token, table=table, column=column, row_id=row_id)
+                    values: dict[str, str] = {
+                        column: keyring.encrypt(plain, table=table, column=column, row_id=row_id)
+                    }
+                    if model is Identifier:
+                        kind = session.scalar(select(Identifier.kind).where(Identifier.id == row_id))
+                        values["blind_index"] = keyring.blind_index(str(kind), plain)
+                        values["index_key_id"] = keyring.active_index_id
+                    extra[row_id] = values
+                for row_id, values in extra.items():
+                    session.execute(update(model).where(pk == row_id).values(**values))
+            if not rows:
+                break
+            progress.done += len(rows)
+            batches += 1
+            if on_progress:
+                on_progress(progress)
+            if stop_after_batches is not None and batches >= stop_after_batches:
+                return progress
+    # Identifiers already encrypted under the active key but indexed under an old one.
+    while True:
+        with transaction(factory) as session:
+            rows = session.execute(
+                select(Identifier.id, Identifier.kind, Identifier.value_enc)
+                .where(Identifier.index_key_id != keyring.active_index_id)
+                .limit(batch_size)
+            ).all()
+            for row_id, kind, token in rows:
+                plain = keyring.decrypt(token, table="identifiers", column="value_enc", row_id=row_id)
+                session.execute(
+                    update(Identifier)
+                    .where(Identifier.id == row_id)
+                    .values(blind_index=keyring.blind_index(kind, plain),
+                            index_key_id=keyring.active_index_id)
+                )
+        if not rows:
+            break
+        progress.done += len(rows)
+        if on_progress:
+            on_progress(progress)
+    with transaction(factory) as session:
+        for record in session.scalars(
+            select(KeyRecord).where(
+                or_(
+                    (KeyRecord.kind == "encryption")
+                    & (KeyRecord.key_id != keyring.active_encryption_id),
+                    (KeyRecord.kind == "index") & (KeyRecord.key_id != keyring.active_index_id),
+                )
+            )
+        ):
+            record.status = "retired"
+        audit.record(session, actor, "keys.rotate.finish",
+                     reason=f"{progress.done} values now under {keyring.active_encryption_id}/"
+                     f"{keyring.active_index_id}")
+    return progress
