@@ -1,5 +1,6 @@
 """Imports every capability's tables, so the metadata is complete (migrations, merges)."""
 
+from memberops.api.models import ApiKey
 from memberops.catalog.models import Item, Store
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.labels.models import Label, LabelEvent
@@ -15,8 +16,26 @@ from memberops.orders.models import (
 from memberops.privacy.models import AuditEntry, AuditHead, Consent, ConsentState, KeyRecord
 
 __all__ = [
-    "AuditEntry", "AuditHead", "Consent", "ConsentState", "EngagementEvent", "Identifier",
-    "IdentityReview", "ImportBatch", "Item", "KeyRecord", "Label", "LabelEvent", "Member",
-    "MemberIdentifier", "MemberProfile", "MergeRecord", "Order", "OrderAdjustment",
-    "OrderIdentifier", "OrderLine", "Store",
+    "ApiKey",
+    "AuditEntry",
+    "AuditHead",
+    "Consent",
+    "ConsentState",
+    "EngagementEvent",
+    "Identifier",
+    "IdentityReview",
+    "ImportBatch",
+    "Item",
+    "KeyRecord",
+    "Label",
+    "LabelEvent",
+    "Member",
+    "MemberIdentifier",
+    "MemberProfile",
+    "MergeRecord",
+    "Order",
+    "OrderAdjustment",
+    "OrderIdentifier",
+    "OrderLine",
+    "Store",
 ]

@@ -26,7 +26,11 @@ class MemberStatus:
 
 
 # Column -> logical field name. Ciphertexts are bound to ("members", column, id).
-ENCRYPTED_MEMBER_FIELDS = {"name_enc": "name", "nickname_enc": "nickname", "birthday_enc": "birthday"}
+ENCRYPTED_MEMBER_FIELDS = {
+    "name_enc": "name",
+    "nickname_enc": "nickname",
+    "birthday_enc": "birthday",
+}
 
 
 class Member(Base):

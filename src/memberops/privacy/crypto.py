@@ -54,9 +54,7 @@ def _b64decode_key(key_id: str, text: str) -> bytes:
     return raw
 
 
-def generate_key_material(
-    *, encryption_id: str = "e1", index_id: str = "i1"
-) -> dict[str, object]:
+def generate_key_material(*, encryption_id: str = "e1", index_id: str = "i1") -> dict[str, object]:
     """Fresh random keys in the MEMBEROPS_KEYS / key-file JSON shape."""
     return {
         "encryption": {encryption_id: base64.b64encode(secrets.token_bytes(32)).decode()},

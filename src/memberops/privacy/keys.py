@@ -51,7 +51,9 @@ def check_keys(session: Session, keyring: KeyRing) -> None:
         for key_id in keys:
             if (kind, key_id) not in records:
                 session.add(
-                    KeyRecord(kind=kind, key_id=key_id, fingerprint=keyring.fingerprint(kind, key_id))
+                    KeyRecord(
+                        kind=kind, key_id=key_id, fingerprint=keyring.fingerprint(kind, key_id)
+                    )
                 )
     session.flush()
 
@@ -90,14 +92,22 @@ def _pending_count(session: Session, keyring: KeyRing) -> int:
     prefix = f"{keyring.active_encryption_id}:"
     for model, column in encrypted_columns():
         col = getattr(model, column)
-        total += session.scalar(
-            select(func.count()).select_from(model).where(col.is_not(None), ~col.startswith(prefix))
-        ) or 0
-    total += session.scalar(
-        select(func.count())
-        .select_from(Identifier)
-        .where(Identifier.index_key_id != keyring.active_index_id)
-    ) or 0
+        total += (
+            session.scalar(
+                select(func.count())
+                .select_from(model)
+                .where(col.is_not(None), ~col.startswith(prefix))
+            )
+            or 0
+        )
+    total += (
+        session.scalar(
+            select(func.count())
+            .select_from(Identifier)
+            .where(Identifier.index_key_id != keyring.active_index_id)
+        )
+        or 0
+    )
     return total
 
 
@@ -114,8 +124,12 @@ def rotate(
     with transaction(factory) as session:
         check_keys(session, keyring)
         progress = RotationProgress(total=_pending_count(session, keyring))
-        audit.record(session, actor, "keys.rotate.start",
-                     reason=f"to {keyring.active_encryption_id}/{keyring.active_index_id}")
+        audit.record(
+            session,
+            actor,
+            "keys.rotate.start",
+            reason=f"to {keyring.active_encryption_id}/{keyring.active_index_id}",
+        )
     batches = 0
     prefix = f"{keyring.active_encryption_id}:"
     for model, column in encrypted_columns():
@@ -125,7 +139,9 @@ def rotate(
         while True:
             with transaction(factory) as session:
                 rows = session.execute(
-                    select(pk, col).where(col.is_not(None), ~col.startswith(prefix)).limit(batch_size)
+                    select(pk, col)
+                    .where(col.is_not(None), ~col.startswith(prefix))
+                    .limit(batch_size)
                 ).all()
                 extra: dict[str, dict[str, str]] = {}
                 for row_id, token in rows:
@@ -134,7 +150,9 @@ def rotate(
                         column: keyring.encrypt(plain, table=table, column=column, row_id=row_id)
                     }
                     if model is Identifier:
-                        kind = session.scalar(select(Identifier.kind).where(Identifier.id == row_id))
+                        kind = session.scalar(
+                            select(Identifier.kind).where(Identifier.id == row_id)
+                        )
                         values["blind_index"] = keyring.blind_index(str(kind), plain)
                         values["index_key_id"] = keyring.active_index_id
                     extra[row_id] = values
@@ -157,12 +175,16 @@ def rotate(
                 .limit(batch_size)
             ).all()
             for row_id, kind, token in rows:
-                plain = keyring.decrypt(token, table="identifiers", column="value_enc", row_id=row_id)
+                plain = keyring.decrypt(
+                    token, table="identifiers", column="value_enc", row_id=row_id
+                )
                 session.execute(
                     update(Identifier)
                     .where(Identifier.id == row_id)
-                    .values(blind_index=keyring.blind_index(kind, plain),
-                            index_key_id=keyring.active_index_id)
+                    .values(
+                        blind_index=keyring.blind_index(kind, plain),
+                        index_key_id=keyring.active_index_id,
+                    )
                 )
         if not rows:
             break
@@ -180,7 +202,11 @@ def rotate(
             )
         ):
             record.status = "retired"
-        audit.record(session, actor, "keys.rotate.finish",
-                     reason=f"{progress.done} values now under {keyring.active_encryption_id}/"
-                     f"{keyring.active_index_id}")
+        audit.record(
+            session,
+            actor,
+            "keys.rotate.finish",
+            reason=f"{progress.done} values now under {keyring.active_encryption_id}/"
+            f"{keyring.active_index_id}",
+        )
     return progress

@@ -1,0 +1,103 @@
+"""FastAPI dependencies: the runtime, one transaction per request, the actor, roles.
+
+The request owns the transaction: services flush, the dependency commits once after the
+endpoint returns and rolls back if it raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from memberops.actor import Actor
+from memberops.api.auth import authenticate
+from memberops.db import transaction
+from memberops.errors import Forbidden, MemberOpsError
+from memberops.privacy import audit
+from memberops.runtime import Runtime
+
+__all__ = [
+    "ActorDep",
+    "RuntimeDep",
+    "SessionDep",
+    "Unauthenticated",
+    "current_actor",
+    "get_runtime",
+    "get_session",
+    "require_roles",
+]
+
+
+class Unauthenticated(MemberOpsError):
+    """No valid API key was presented (HTTP 401)."""
+
+    code = "unauthenticated"
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    with transaction(runtime.sessions) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _presented_secret(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("x-api-key")
+
+
+def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
+    """The authenticated actor; 401 without a valid key."""
+    secret = _presented_secret(request)
+    if not secret:
+        raise Unauthenticated("an API key is required (Authorization: Bearer <key>)")
+    with transaction(runtime.sessions) as session:
+        actor = authenticate(session, secret)
+    if actor is None:
+        raise Unauthenticated("the API key is not valid")
+    request.state.actor = actor
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def require_roles(*roles: str) -> Callable[..., Actor]:
+    """A dependency that lets only `roles` through, auditing every denial."""
+
+    def dependency(request: Request, actor: ActorDep, runtime: RuntimeDep) -> Actor:
+        if actor.role not in roles:
+            with transaction(runtime.sessions) as session:
+                audit.record(
+                    session,
+                    actor,
+                    "access.denied",
+                    reason=f"{request.method} {request.url.path} needs {'/'.join(roles)}",
+                    outcome="denied",
+                )
+            raise Forbidden(f"this action needs one of the roles: {', '.join(roles)}")
+        return actor
+
+    return dependency
+
+
+def deny(runtime: Runtime, actor: Actor, *, what: str, member_id: str | None = None) -> None:
+    """Audit a denial decided inside an endpoint (own transaction, survives the rollback)."""
+    with transaction(runtime.sessions) as session:
+        audit.record(
+            session, actor, "access.denied", member_id=member_id, reason=what, outcome="denied"
+        )

@@ -1,0 +1,154 @@
+"""Finding members and reading their profile, always with an actor and an audit entry."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from memberops.actor import Actor
+from memberops.errors import NotFound
+from memberops.identity.models import Identifier, MemberIdentifier
+from memberops.identity.rules import mask, normalise
+from memberops.identity.service import find_members_by_identifier
+from memberops.members.models import ENCRYPTED_MEMBER_FIELDS, Member, MemberProfile, MemberStatus
+from memberops.privacy import audit
+from memberops.privacy.consent import current_consents
+from memberops.privacy.crypto import KeyRing
+
+__all__ = [
+    "decrypt_basic",
+    "find_member_ids",
+    "get_member_or_raise",
+    "identifiers_of",
+    "read_profile",
+]
+
+_MEMBER_ID = re.compile(r"^[0-9a-f]{26}$")
+
+
+def get_member_or_raise(session: Session, member_id: str, *, follow_merges: bool = True) -> Member:
+    """The member, following merges to the survivor; NotFound otherwise."""
+    member = session.get(Member, member_id)
+    hops = 0
+    while member is not None and follow_merges and member.status == MemberStatus.MERGED:
+        member = session.get(Member, member.merged_into_id) if member.merged_into_id else None
+        hops += 1
+        if hops > 50:
+            break
+    if member is None:
+        raise NotFound(f"member {member_id} not found")
+    return member
+
+
+def find_member_ids(session: Session, keyring: KeyRing, query: str) -> list[str]:
+    """Members matching a member id, card number, phone, email, app or WeChat id.
+
+    Lookups by value go through the blind index only (one indexed read per kind tried).
+    """
+    query = query.strip()
+    if _MEMBER_ID.match(query):
+        member = session.get(Member, query)
+        return [get_member_or_raise(session, query).id] if member else []
+    kinds = [
+        "card_no",
+        "phone",
+        "email",
+        "app_user_id",
+        "wechat_unionid",
+        "wechat_openid",
+        "pos_customer_code",
+    ]
+    if "@" in query:
+        kinds = ["email"]
+    for kind in kinds:
+        try:
+            value = normalise(kind, query)
+        except ValueError:
+            continue
+        found = find_members_by_identifier(session, keyring, kind=kind, value=value)
+        if found:
+            return list(dict.fromkeys(get_member_or_raise(session, m).id for m in found))
+    return []
+
+
+def decrypt_basic(keyring: KeyRing, member: Member) -> dict[str, str | None]:
+    """Name, nickname and birthday in plaintext (for the member's own eyes or staff)."""
+    out: dict[str, str | None] = {}
+    for column, logical in ENCRYPTED_MEMBER_FIELDS.items():
+        token = getattr(member, column)
+        out[logical] = (
+            keyring.decrypt(token, table="members", column=column, row_id=member.id)
+            if token
+            else None
+        )
+    return out
+
+
+def identifiers_of(
+    session: Session, keyring: KeyRing, member_id: str, *, masked: bool
+) -> list[dict[str, Any]]:
+    """The member's active identifiers, masked for staff views or in full for exports."""
+    rows = session.execute(
+        select(
+            Identifier.id,
+            Identifier.kind,
+            Identifier.value_enc,
+            MemberIdentifier.verified,
+            MemberIdentifier.first_seen_at,
+        )
+        .join(MemberIdentifier, MemberIdentifier.identifier_id == Identifier.id)
+        .where(MemberIdentifier.member_id == member_id, MemberIdentifier.status == "active")
+        .order_by(Identifier.kind)
+    ).all()
+    out = []
+    for ident_id, kind, token, verified, first_seen in rows:
+        value = keyring.decrypt(token, table="identifiers", column="value_enc", row_id=ident_id)
+        out.append(
+            {
+                "kind": kind,
+                "value": mask(kind, value) if masked else value,
+                "verified": verified,
+                "first_seen_at": first_seen.isoformat(),
+            }
+        )
+    return out
+
+
+def read_profile(
+    session: Session, keyring: KeyRing, member_id: str, *, actor: Actor, reason: str | None = None
+) -> dict[str, Any]:
+    """The full profile (four groups), audited as a read by `actor`."""
+    member = get_member_or_raise(session, member_id)
+    if member.status == MemberStatus.ERASED:
+        raise NotFound(f"member {member_id} not found")
+    basic = decrypt_basic(keyring, member)
+    profile = session.get(MemberProfile, member.id)
+    masked = actor.role not in ("admin", "member")
+    view = {
+        "id": member.id,
+        "status": member.status,
+        "created_at": member.created_at.isoformat(),
+        "basic": {**basic, "gender": member.gender},
+        "identifiers": identifiers_of(session, keyring, member.id, masked=masked),
+        "membership": {
+            "tier": member.tier_code,
+            "points": member.points_balance,
+            "discount_bp": member.discount_bp,
+            "home_store_id": member.home_store_id,
+        },
+        "transaction": profile.transaction if profile else None,
+        "personalised": profile.personalised if profile else None,
+        "consents": current_consents(session, member.id),
+    }
+    audit.record(
+        session,
+        actor,
+        "member.read",
+        member_id=member.id,
+        fields=["basic", "identifiers", "membership", "transaction", "personalised"],
+        reason=reason,
+    )
+    return view
