@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
@@ -120,9 +120,9 @@ class IdentityResolver:
         self._looked_up: set[tuple[str, str]] = set()
         self._links: dict[str, list[_Link]] = {}  # identifier id -> active links
         self._sketch: dict[str, _Sketch] = {}
-        self._new_members: list[dict[str, Any]] = []
+        self._new_members: dict[str, dict[str, Any]] = {}
         self._new_identifiers: list[dict[str, Any]] = []
-        self._new_links: list[dict[str, Any]] = []
+        self._new_links: dict[str, dict[str, Any]] = {}
         self._member_updates: dict[str, dict[str, Any]] = {}
         self._redirect: dict[str, str] = {}
         self.counts = {"members_created": 0, "merges": 0, "reviews": 0}
@@ -193,7 +193,8 @@ class IdentityResolver:
             ):
                 sketch = _Sketch(created_at=row[1], gender_set=bool(row[5]))
                 sketch.filled = {
-                    col for col, present in zip(ENCRYPTED_MEMBER_FIELDS, row[2:5], strict=True)
+                    col
+                    for col, present in zip(ENCRYPTED_MEMBER_FIELDS, row[2:5], strict=True)
                     if present
                 }
                 self._sketch[row[0]] = sketch
@@ -253,14 +254,16 @@ class IdentityResolver:
 
         anchor: str | None = None
         created = False
-        for s, holder in exclusive_hits:
+        for s, first_holder in exclusive_hits:
+            holder = self.canonical(first_holder)  # an earlier merge may have absorbed it
             if anchor is None:
                 anchor = holder
             elif holder != anchor:
                 anchor = self._merge_or_review(anchor, holder, s, reviews, merges)
 
         if anchor is not None:
-            for s, ident_id, holders in shared_hits:
+            for s, ident_id, found in shared_hits:
+                holders = list(dict.fromkeys(str(self.canonical(h)) for h in found))
                 others = [h for h in holders if h != anchor]
                 if len(holders) == 1 and others:
                     anchor = self._merge_or_review(anchor, others[0], s, reviews, merges)
@@ -275,8 +278,9 @@ class IdentityResolver:
                 # Verified phone -> A and verified email -> B on one record: the same person.
                 anchor = candidates[0]
                 for s, _ident_id, holders in shared_hits:
-                    if holders[0] != anchor:
-                        anchor = self._merge_or_review(anchor, holders[0], s, reviews, merges)
+                    holder = self.canonical(holders[0])
+                    if holder is not None and holder != anchor:
+                        anchor = self._merge_or_review(anchor, holder, s, reviews, merges)
             elif self._brings_new_exclusive(seen):
                 # A new card (or account) with a phone someone else holds: a second person
                 # sharing a family phone, never a reason to fuse two people.
@@ -318,9 +322,12 @@ class IdentityResolver:
         """Could this record be the member's without giving them a second card/account?"""
         sketch = self._sketch[member_id]
         for s in seen:
-            if s.kind in SINGLE_PER_MEMBER_KINDS and s.kind in sketch.single:
-                if self._ident.get((s.kind, s.value)) != sketch.single[s.kind]:
-                    return False
+            if (
+                s.kind in SINGLE_PER_MEMBER_KINDS
+                and s.kind in sketch.single
+                and self._ident.get((s.kind, s.value)) != sketch.single[s.kind]
+            ):
+                return False
         return True
 
     def _compatible(self, a: str, b: str) -> tuple[bool, str]:
@@ -334,8 +341,10 @@ class IdentityResolver:
         for kind in sorted(SINGLE_PER_MEMBER_KINDS):
             if kind in sa.single and kind in sb.single and sa.single[kind] != sb.single[kind]:
                 return False, f"both members hold a different {kind}"
-        if sa.verified_phones and sb.verified_phones and not (
-            sa.verified_phones & sb.verified_phones
+        if (
+            sa.verified_phones
+            and sb.verified_phones
+            and not (sa.verified_phones & sb.verified_phones)
         ):
             return False, "the members hold different verified phones"
         return True, ""
@@ -360,16 +369,16 @@ class IdentityResolver:
     # ------------------------------------------------------------------ writing
     def _create_member(self, at: datetime, source: str) -> str:
         member_id = new_id()
-        self._new_members.append(
-            {
-                "id": member_id,
-                "status": MemberStatus.ACTIVE,
-                "created_at": at if at < utcnow() else utcnow(),
-                "updated_at": utcnow(),
-                "first_channel": source,
-                "points_balance": 0,
-            }
-        )
+        self._new_members[member_id] = {
+            "id": member_id,
+            "status": MemberStatus.ACTIVE,
+            "created_at": at if at < utcnow() else utcnow(),
+            "updated_at": utcnow(),
+            "first_channel": source,
+            "points_balance": 0,
+            # executemany needs every row to carry the same columns
+            **dict.fromkeys((*ENCRYPTED_MEMBER_FIELDS, "gender")),
+        }
         self._sketch[member_id] = _Sketch(created_at=at)
         self.counts["members_created"] += 1
         return member_id
@@ -444,19 +453,17 @@ class IdentityResolver:
                 continue
             link = _Link(new_id(), member_id, ident_id, s.kind, s.verified)
             links.append(link)
-            self._new_links.append(
-                {
-                    "id": link.id,
-                    "member_id": member_id,
-                    "identifier_id": ident_id,
-                    "kind": s.kind,
-                    "verified": s.verified,
-                    "status": "active",
-                    "source": source,
-                    "first_seen_at": at,
-                    "last_seen_at": at,
-                }
-            )
+            self._new_links[link.id] = {
+                "id": link.id,
+                "member_id": member_id,
+                "identifier_id": ident_id,
+                "kind": s.kind,
+                "verified": s.verified,
+                "status": "active",
+                "source": source,
+                "first_seen_at": at,
+                "last_seen_at": at,
+            }
             if s.kind in SINGLE_PER_MEMBER_KINDS:
                 sketch.single[s.kind] = ident_id
             elif s.kind == "phone" and s.verified:
@@ -470,14 +477,12 @@ class IdentityResolver:
         link.verified = True
         if link.kind == "phone":
             sketch.verified_phones.add(link.identifier_id)
-        pending = next((row for row in self._new_links if row["id"] == link.id), None)
+        pending = self._new_links.get(link.id)
         if pending is not None:
             pending["verified"] = True
         else:
             self.session.execute(
-                update(MemberIdentifier)
-                .where(MemberIdentifier.id == link.id)
-                .values(verified=True)
+                update(MemberIdentifier).where(MemberIdentifier.id == link.id).values(verified=True)
             )
 
     def _fill_personal(self, member_id: str, personal: PersonalFields) -> None:
@@ -494,7 +499,7 @@ class IdentityResolver:
             sketch.gender_set = True
         if not values:
             return
-        pending = next((m for m in self._new_members if m["id"] == member_id), None)
+        pending = self._new_members.get(member_id)
         if pending is not None and not self._member_updates.get(member_id):
             pending.update(values)
         else:
@@ -541,14 +546,16 @@ class IdentityResolver:
     def flush(self) -> None:
         """Write buffered members, identifiers and links."""
         if self._new_members:
-            self.session.execute(insert(Member), self._new_members)
-            self._new_members = []
+            self.session.execute(Member.__table__.insert(), list(self._new_members.values()))
+            self._new_members = {}
         if self._new_identifiers:
-            self.session.execute(insert(Identifier), self._new_identifiers)
+            self.session.execute(Identifier.__table__.insert(), self._new_identifiers)
             self._new_identifiers = []
         if self._new_links:
-            self.session.execute(insert(MemberIdentifier), self._new_links)
-            self._new_links = []
+            self.session.execute(
+                MemberIdentifier.__table__.insert(), list(self._new_links.values())
+            )
+            self._new_links = {}
         for member_id, values in self._member_updates.items():
             self.session.execute(update(Member).where(Member.id == member_id).values(**values))
         self._member_updates = {}
@@ -629,15 +636,12 @@ def merge_members(
     moved: dict[str, list[str]] = {}
     for owned in member_owned_tables("move"):
         (pk,) = owned.primary_key
-        ids = [
-            str(i)
-            for i in session.scalars(select(pk).where(owned.column == absorbed_id))
-        ]
+        ids = [str(i) for i in session.scalars(select(pk).where(owned.column == absorbed_id))]
         if ids:
             session.execute(
-                owned.table.update().where(owned.column == absorbed_id).values(
-                    {owned.column.name: survivor_id}
-                )
+                owned.table.update()
+                .where(owned.column == absorbed_id)
+                .values({owned.column.name: survivor_id})
             )
             moved[owned.name] = ids
     record.moved = moved
@@ -688,16 +692,20 @@ def merge_members(
     session.flush()
     _refresh_derived(session, [survivor_id, absorbed_id])
     audit.record(
-        session, actor, "identity.merge", member_id=survivor_id,
-        fields=list(moved), reason=f"merge {record.id}: absorbed {absorbed_id}; {reason}",
+        session,
+        actor,
+        "identity.merge",
+        member_id=survivor_id,
+        fields=list(moved),
+        reason=f"merge {record.id}: absorbed {absorbed_id}; {reason}",
     )
     return record
 
 
 def _refresh_derived(session: Session, member_ids: Sequence[str]) -> None:
     """Recompute rows derived from moved history (consent state; profiles on next run)."""
-    from memberops.privacy.consent import refresh_consent_state
     from memberops.members.models import MemberProfile
+    from memberops.privacy.consent import refresh_consent_state
 
     for member_id in member_ids:
         refresh_consent_state(session, member_id)
@@ -717,9 +725,7 @@ def unmerge(session: Session, keyring: KeyRing, *, merge_id: str, actor: Actor) 
     absorbed = session.get(Member, record.absorbed_id)
     assert survivor is not None and absorbed is not None
     if survivor.status != MemberStatus.ACTIVE:
-        raise Conflict(
-            f"member {survivor.id} was merged again later; undo that merge first"
-        )
+        raise Conflict(f"member {survivor.id} was merged again later; undo that merge first")
     absorbed_links = set(record.moved_links)
     for link in session.scalars(
         select(MemberIdentifier).where(MemberIdentifier.id.in_(absorbed_links))
@@ -737,13 +743,16 @@ def unmerge(session: Session, keyring: KeyRing, *, merge_id: str, actor: Actor) 
             )
         )
     )
-    survivor_ident_ids = set(
-        session.scalars(
-            select(MemberIdentifier.identifier_id).where(
-                MemberIdentifier.member_id == survivor.id, MemberIdentifier.status == "active"
+    survivor_ident_ids = (
+        set(
+            session.scalars(
+                select(MemberIdentifier.identifier_id).where(
+                    MemberIdentifier.member_id == survivor.id, MemberIdentifier.status == "active"
+                )
             )
         )
-    ) - absorbed_ident_ids
+        - absorbed_ident_ids
+    )
 
     tables = {owned.name: owned for owned in member_owned_tables("move")}
     for table_name, ids in record.moved.items():
@@ -774,7 +783,10 @@ def unmerge(session: Session, keyring: KeyRing, *, merge_id: str, actor: Actor) 
     session.flush()
     _refresh_derived(session, [survivor.id, absorbed.id])
     audit.record(
-        session, actor, "identity.unmerge", member_id=survivor.id,
+        session,
+        actor,
+        "identity.unmerge",
+        member_id=survivor.id,
         reason=f"unmerge {record.id}: restored {absorbed.id}",
     )
     return record

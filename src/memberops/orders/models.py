@@ -25,7 +25,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from memberops.db import Base, IdString, UtcDateTime, new_id, utcnow
 
-__all__ = ["EngagementEvent", "ImportBatch", "Order", "OrderAdjustment", "OrderIdentifier", "OrderLine"]
+__all__ = [
+    "EngagementEvent",
+    "ImportBatch",
+    "Order",
+    "OrderAdjustment",
+    "OrderIdentifier",
+    "OrderLine",
+]
 
 
 class Order(Base):

@@ -25,15 +25,32 @@ __all__ = ["FLAT_COLUMNS", "SourceRecord", "detect_format", "read_records", "rec
 SourceRecord = tuple[str, "dict[str, Any] | ValidationError"]
 
 ORDER_COLUMNS = (
-    "source", "source_order_id", "channel", "store_code", "ordered_at", "meal_type",
-    "party_size", "discount_cents", "total_cents", "currency", "vouchers",
+    "source",
+    "source_order_id",
+    "channel",
+    "store_code",
+    "ordered_at",
+    "meal_type",
+    "party_size",
+    "discount_cents",
+    "total_cents",
+    "currency",
+    "vouchers",
 )
-CUSTOMER_COLUMNS = (*IDENTIFIER_KINDS, "phone_verified", "email_verified", "name", "nickname",
-                    "birthday", "gender")
+CUSTOMER_COLUMNS = (
+    *IDENTIFIER_KINDS,
+    "phone_verified",
+    "email_verified",
+    "name",
+    "nickname",
+    "birthday",
+    "gender",
+)
 LINE_COLUMNS = ("sku", "quantity", "unit_price_cents", "modifiers")
 FLAT_COLUMNS = (*ORDER_COLUMNS, *CUSTOMER_COLUMNS, *LINE_COLUMNS)
-_INT_COLUMNS = frozenset({"party_size", "discount_cents", "total_cents", "quantity",
-                          "unit_price_cents"})
+_INT_COLUMNS = frozenset(
+    {"party_size", "discount_cents", "total_cents", "quantity", "unit_price_cents"}
+)
 _BOOL_COLUMNS = frozenset({"phone_verified", "email_verified"})
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
@@ -42,8 +59,14 @@ _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 def detect_format(path: Path) -> str:
     """jsonl, csv or parquet, from the file name."""
     name = path.name.lower()
-    for suffix, fmt in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"),
-                        (".csv", "csv"), (".parquet", "parquet"), (".pq", "parquet")):
+    for suffix, fmt in (
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".json", "jsonl"),
+        (".csv", "csv"),
+        (".parquet", "parquet"),
+        (".pq", "parquet"),
+    ):
         if name.endswith(suffix):
             return fmt
     raise ValidationError(path.name, "-", "unknown file type (use .jsonl, .csv or .parquet)")
@@ -62,7 +85,8 @@ def _utf8_lines(path: Path) -> Iterator[tuple[int, str]]:
                 text = pending + decoder.decode(chunk, final=final)
             except UnicodeDecodeError:
                 raise ValidationError(
-                    f"{path.name} line {line_no + pending.count(chr(10)) + 1}", "-",
+                    f"{path.name} line {line_no + pending.count(chr(10)) + 1}",
+                    "-",
                     "is not valid UTF-8 text",
                 ) from None
             parts = text.split("\n")
@@ -131,7 +155,9 @@ def _nest(rows: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                 raise ValidationError(
                     locator, column, f"differs from the order's first row ({first_locator})"
                 )
-    order: dict[str, Any] = {c: first.get(c) for c in ORDER_COLUMNS if first.get(c) not in (None, "")}
+    order: dict[str, Any] = {
+        c: first.get(c) for c in ORDER_COLUMNS if first.get(c) not in (None, "")
+    }
     customer = {c: first.get(c) for c in CUSTOMER_COLUMNS if first.get(c) not in (None, "")}
     order["customer"] = customer
     order["lines"] = [
@@ -155,7 +181,11 @@ def _group_flat(
     any_row = False
 
     def emit() -> Iterator[SourceRecord]:
-        locator = current[0][0] if len(current) == 1 else f"{current[0][0]}-{current[-1][0].rsplit(' ', 1)[-1]}"
+        locator = (
+            current[0][0]
+            if len(current) == 1
+            else f"{current[0][0]}-{current[-1][0].rsplit(' ', 1)[-1]}"
+        )
         try:
             yield locator, _nest(current)
         except ValidationError as exc:
@@ -175,8 +205,11 @@ def _group_flat(
                     finished.clear()
             current = []
         if key != current_key and key in finished:
-            yield locator, ValidationError(
-                locator, "source_order_id", "this order's lines are not next to each other"
+            yield (
+                locator,
+                ValidationError(
+                    locator, "source_order_id", "this order's lines are not next to each other"
+                ),
             )
             current_key = None
             continue
@@ -200,7 +233,9 @@ def _csv_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | ValidationErro
     header = [h.strip() for h in header]
     missing = [c for c in ("source", "source_order_id", "sku") if c not in header]
     if missing:
-        raise ValidationError(f"{path.name} line 1", missing[0], "column is missing from the header")
+        raise ValidationError(
+            f"{path.name} line 1", missing[0], "column is missing from the header"
+        )
     unknown = [h for h in header if h not in FLAT_COLUMNS]
     if unknown:
         raise ValidationError(f"{path.name} line 1", unknown[0], "is not a known column")
@@ -211,14 +246,20 @@ def _csv_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | ValidationErro
             return
         except csv.Error as exc:
             locator = f"{path.name} line {reader.line_num}"
-            raise ValidationError(locator, "-", f"is not valid CSV, the file may be truncated ({exc})") from None
+            raise ValidationError(
+                locator, "-", f"is not valid CSV, the file may be truncated ({exc})"
+            ) from None
         locator = f"{path.name} line {reader.line_num}"
         if not values or all(not v.strip() for v in values):
             continue
         if len(values) != len(header):
-            yield locator, ValidationError(
-                locator, "-",
-                f"has {len(values)} of {len(header)} columns (the file may be truncated)",
+            yield (
+                locator,
+                ValidationError(
+                    locator,
+                    "-",
+                    f"has {len(values)} of {len(header)} columns (the file may be truncated)",
+                ),
             )
             continue
         row = dict(zip(header, values, strict=True))
@@ -238,7 +279,9 @@ def _parquet_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | Validation
     try:
         parquet = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for a damaged file
-        raise ValidationError(path.name, "-", f"is not a readable Parquet file ({type(exc).__name__})") from None
+        raise ValidationError(
+            path.name, "-", f"is not a readable Parquet file ({type(exc).__name__})"
+        ) from None
     names = parquet.schema_arrow.names
     unknown = [n for n in names if n not in FLAT_COLUMNS]
     if unknown:
@@ -290,4 +333,3 @@ def records_from_json(body: Any) -> list[SourceRecord]:
         else:
             out.append((locator, ValidationError(locator, "-", "must be a JSON object")))
     return out
-

@@ -138,8 +138,9 @@ class ConsentDraft:
 
 
 # ---------------------------------------------------------------------------- primitives
-def _text(rec: str, data: Mapping[str, Any], name: str, *, max_len: int, required: bool = True
-          ) -> str | None:
+def _text(
+    rec: str, data: Mapping[str, Any], name: str, *, max_len: int, required: bool = True
+) -> str | None:
     value = data.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -158,8 +159,16 @@ def _text(rec: str, data: Mapping[str, Any], name: str, *, max_len: int, require
     return value
 
 
-def _int(rec: str, data: Mapping[str, Any], name: str, *, minimum: int, maximum: int,
-         required: bool = True, default: int | None = None) -> int | None:
+def _int(
+    rec: str,
+    data: Mapping[str, Any],
+    name: str,
+    *,
+    minimum: int,
+    maximum: int,
+    required: bool = True,
+    default: int | None = None,
+) -> int | None:
     value = data.get(name)
     if value is None or value == "":
         if required:
@@ -224,8 +233,9 @@ def meal_type_at(local: time) -> str:
 
 def content_hash(payload: Mapping[str, Any]) -> str:
     """A stable hash of a record's business content (personal values are never hashed)."""
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                           default=str)
+    canonical = json.dumps(
+        payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -235,9 +245,12 @@ def parse_customer(rec: str, value: Any, *, prefix: str = "customer") -> Custome
         return CustomerDraft()
     if not isinstance(value, Mapping):
         raise ValidationError(rec, prefix, "must be an object")
-    unknown = set(value) - set(IDENTIFIER_KINDS) - set(_VERIFIED_FLAG.values()) - {
-        "name", "nickname", "birthday", "gender"
-    }
+    unknown = (
+        set(value)
+        - set(IDENTIFIER_KINDS)
+        - set(_VERIFIED_FLAG.values())
+        - {"name", "nickname", "birthday", "gender"}
+    )
     if unknown:
         raise ValidationError(rec, f"{prefix}.{sorted(unknown)[0]}", "is not a known field")
     seen: list[SeenIdentifier] = []
@@ -339,14 +352,16 @@ def parse_order(
             raise ValidationError(rec, f"{where}.modifiers", "has a modifier over 80 characters")
         lines.append(LineDraft(sku, quantity, unit, cleaned))
 
-    discount = _int(rec, data, "discount_cents", minimum=0, maximum=MAX_CENTS, required=False,
-                    default=0)
+    discount = _int(
+        rec, data, "discount_cents", minimum=0, maximum=MAX_CENTS, required=False, default=0
+    )
     total = _int(rec, data, "total_cents", minimum=0, maximum=MAX_CENTS)
     assert discount is not None and total is not None
     subtotal = sum(line.total_cents for line in lines)
     if subtotal - discount != total:
         raise ValidationError(
-            rec, "total_cents",
+            rec,
+            "total_cents",
             f"does not add up: lines come to {subtotal}, less discount {discount},"
             f" is {subtotal - discount}",
         )
@@ -417,14 +432,20 @@ def parse_adjustment(rec: str, data: Mapping[str, Any]) -> AdjustmentDraft:
         amount_cents=amount,
         reason=reason,
         content_hash=content_hash(
-            {"kind": kind, "order": order_id, "at": occurred_at.isoformat(), "amount": amount,
-             "reason": reason}
+            {
+                "kind": kind,
+                "order": order_id,
+                "at": occurred_at.isoformat(),
+                "amount": amount,
+                "reason": reason,
+            }
         ),
     )
 
 
-def parse_event(rec: str, data: Mapping[str, Any], *, store_zones: Mapping[str, ZoneInfo]
-                ) -> EventDraft:
+def parse_event(
+    rec: str, data: Mapping[str, Any], *, store_zones: Mapping[str, ZoneInfo]
+) -> EventDraft:
     """An engagement event: share, referral, review, survey answer or complaint."""
     source = _text(rec, data, "source", max_len=40)
     event_id = _text(rec, data, "source_event_id", max_len=80)
@@ -458,8 +479,13 @@ def parse_event(rec: str, data: Mapping[str, Any], *, store_zones: Mapping[str, 
         rating=rating,
         referred=referred,
         content_hash=content_hash(
-            {"type": event_type, "at": occurred_at.isoformat(), "store": store_code,
-             "rating": rating, "kinds": sorted(s.kind for s in customer.identifiers)}
+            {
+                "type": event_type,
+                "at": occurred_at.isoformat(),
+                "store": store_code,
+                "rating": rating,
+                "kinds": sorted(s.kind for s in customer.identifiers),
+            }
         ),
     )
 

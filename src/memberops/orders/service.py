@@ -185,7 +185,9 @@ class _Batch:
         if self.failed:
             return
         self.resolver.prefetch(
-            s for d, _raw in drafts if not isinstance(d, AdjustmentDraft)
+            s
+            for d, _raw in drafts
+            if not isinstance(d, AdjustmentDraft)
             for s in d.customer.identifiers
         )
         self._write_orders(fresh_orders)
@@ -198,10 +200,8 @@ class _Batch:
                 self._write_consent(draft)
         self.resolver.flush()
 
-    def _drop_replays(
-        self, orders: list[tuple[OrderDraft, dict[str, Any]]]
-    ) -> list[OrderDraft]:
-        """Same key and content as stored (or earlier in the batch): skip. Other content: conflict."""
+    def _drop_replays(self, orders: list[tuple[OrderDraft, dict[str, Any]]]) -> list[OrderDraft]:
+        """Same key and content as stored (or seen earlier): skip. Other content: conflict."""
         stored: dict[tuple[str, str], str] = {}
         ids = list({d.source_order_id for d, _raw in orders})
         for start in range(0, len(ids), _IN_CHUNK):
@@ -222,7 +222,8 @@ class _Batch:
             else:
                 self.reject(
                     ValidationError(
-                        draft.locator, "source_order_id",
+                        draft.locator,
+                        "source_order_id",
                         "conflict: this order id is already stored with different content",
                     ),
                     raw,
@@ -282,16 +283,20 @@ class _Batch:
                 )
             for ident_id, kind, verified in dict.fromkeys(resolution.identifiers):
                 ident_rows.append(
-                    {"order_id": order_id, "identifier_id": ident_id, "kind": kind,
-                     "verified": verified}
+                    {
+                        "order_id": order_id,
+                        "identifier_id": ident_id,
+                        "kind": kind,
+                        "verified": verified,
+                    }
                 )
         self.resolver.flush()
         for row in order_rows:  # merges later in the chunk may have moved a member
             row["member_id"] = self.resolver.canonical(row["member_id"])
-        self.session.execute(insert(Order), order_rows)
-        self.session.execute(insert(OrderLine), line_rows)
+        self.session.execute(Order.__table__.insert(), order_rows)
+        self.session.execute(OrderLine.__table__.insert(), line_rows)
         if ident_rows:
-            self.session.execute(insert(OrderIdentifier), ident_rows)
+            self.session.execute(OrderIdentifier.__table__.insert(), ident_rows)
         self.report.orders_created += len(order_rows)
         self.report.order_lines_created += len(line_rows)
         self._link_waiting_adjustments(order_rows)
@@ -302,8 +307,9 @@ class _Batch:
         ids = list({k[1] for k in by_key})
         for start in range(0, len(ids), _IN_CHUNK):
             waiting = self.session.execute(
-                select(OrderAdjustment.id, OrderAdjustment.source, OrderAdjustment.source_order_id)
-                .where(
+                select(
+                    OrderAdjustment.id, OrderAdjustment.source, OrderAdjustment.source_order_id
+                ).where(
                     OrderAdjustment.order_id.is_(None),
                     OrderAdjustment.source_order_id.in_(ids[start : start + _IN_CHUNK]),
                 )
@@ -329,8 +335,11 @@ class _Batch:
                 self.report.duplicates += 1
             else:
                 self.reject(
-                    ValidationError(draft.locator, f"source_{draft.kind}_id",
-                                    "conflict: already stored with different content"),
+                    ValidationError(
+                        draft.locator,
+                        f"source_{draft.kind}_id",
+                        "conflict: already stored with different content",
+                    ),
                     raw,
                 )
             return
@@ -351,15 +360,19 @@ class _Batch:
                 amount = remaining
             if amount > remaining:
                 self.reject(
-                    ValidationError(draft.locator, "amount_cents",
-                                    f"exceeds what remains refundable on the order ({remaining})"),
+                    ValidationError(
+                        draft.locator,
+                        "amount_cents",
+                        f"exceeds what remains refundable on the order ({remaining})",
+                    ),
                     raw,
                 )
                 return
         elif amount is None:
             self.reject(
-                ValidationError(draft.locator, "source_order_id",
-                                "a void needs its order to be known first"),
+                ValidationError(
+                    draft.locator, "source_order_id", "a void needs its order to be known first"
+                ),
                 raw,
             )
             return
@@ -393,8 +406,11 @@ class _Batch:
                 self.report.duplicates += 1
             else:
                 self.reject(
-                    ValidationError(draft.locator, "source_event_id",
-                                    "conflict: already stored with different content"),
+                    ValidationError(
+                        draft.locator,
+                        "source_event_id",
+                        "conflict: already stored with different content",
+                    ),
                     raw,
                 )
             return
@@ -433,8 +449,11 @@ class _Batch:
         self.resolver.flush()
         if member_id is None:
             self.reject(
-                ValidationError(draft.locator, "customer",
-                                "matches no single member (queued for identity review)"),
+                ValidationError(
+                    draft.locator,
+                    "customer",
+                    "matches no single member (queued for identity review)",
+                ),
                 None,
             )
             return
@@ -473,8 +492,9 @@ def ingest(
     not at all (with `skip_invalid`, whole minus the rejected records).
     """
     report = ImportReport(batch_id=new_id())
-    batch = _Batch(session, keyring, actor=actor, report=report, skip_invalid=skip_invalid,
-                   reject=reject)
+    batch = _Batch(
+        session, keyring, actor=actor, report=report, skip_invalid=skip_invalid, reject=reject
+    )
     for chunk in _chunks(records, chunk_size):
         batch.process(chunk)
         if on_progress is not None:

@@ -1,0 +1,396 @@
+"""The label guard keeps bodies, guesses and judgements out of member labels."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from memberops.labels.evaluation import evaluate, load_eval_rows
+from memberops.labels.guard import Screening, screen
+
+DATA = Path(__file__).parent / "data"
+
+
+def _span_texts(result: Screening) -> list[str]:
+    return [span.text for span in result.spans]
+
+
+# --- the seed notes (seeds 000 and 003) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "20-year-old goose-egg face with beautiful lips, chestnut hair, college student",
+        "1.68 m, wears glasses, long hair, big round face, about 25",
+        "loves to report us on the APP",
+        "鹅蛋脸，嘴唇漂亮，栗色头发，大学生",
+        "1米68，戴眼镜，长头发，大圆脸，25岁左右，爱在APP上举报",
+    ],
+)
+def test_seed_notes_describing_the_customer_are_rejected(note: str) -> None:
+    assert screen(note).verdict == "reject"
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "no onions in the spicy hot pot",
+        "ice in the lemon juice",
+        "loves the tomato pot",
+        "doesn't eat carrots",
+        "不要葱",
+        "柠檬水加冰",
+    ],
+)
+def test_seed_dining_needs_are_allowed_unchanged(note: str) -> None:
+    result = screen(note)
+    assert result.verdict == "allow"
+    assert result.remainder == note
+    assert result.spans == ()
+    assert result.reasons == ()
+
+
+def test_seed_age_quiet_carrots_note_keeps_only_the_carrots() -> None:
+    result = screen("20-30岁，安静，不吃胡萝卜")
+    assert result.verdict == "reject"
+    assert result.remainder == "不吃胡萝卜"
+    assert _span_texts(result) == ["20-30岁", "安静"]
+    assert {s.category for s in result.spans} == {"age", "personality"}
+
+
+def test_seed_goose_egg_note_keeps_the_tomato_pot() -> None:
+    result = screen("鹅蛋脸，嘴唇漂亮，栗色头发，大学生，爱吃番茄锅")
+    assert result.remainder == "爱吃番茄锅"
+    assert "大学生" in _span_texts(result)
+
+
+def test_report_us_on_the_app_is_a_disparaging_label() -> None:
+    result = screen("loves to report us on the APP")
+    assert [s.category for s in result.spans] == ["disparaging"]
+    assert result.remainder is None
+    assert result.reasons == ("passes a disparaging or behavioural judgement on the customer",)
+
+
+# --- body-like words that are food or service ----------------------------
+
+
+def test_fatty_meat_preference_is_not_a_body_description() -> None:
+    assert screen("不吃肥肉").verdict == "allow"
+    assert screen("no fatty meat").verdict == "allow"
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "牛舌",
+        "毛肚多点",
+        "鸭肠要新鲜",
+        "脑花加一份",
+        "猪脑",
+        "鸭血",
+        "黄喉",
+        "鸭掌",
+        "鸡爪",
+        "牛百叶",
+    ],
+)
+def test_offal_named_after_body_parts_is_food(note: str) -> None:
+    assert screen(note).verdict == "allow"
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "wants extra-long noodles",
+        "skinny fries on the side",
+        "tall glass of beer",
+        "likes pork belly",
+        "frog legs in mala broth",
+        "sweet tooth, always gets dessert",
+        "eye-round steak, medium",
+        "always asks for a hair tie",
+        "需要眼镜布",
+        "胖大海茶",
+        "要高脚椅",
+    ],
+)
+def test_body_like_words_in_dining_needs_are_allowed(note: str) -> None:
+    assert screen(note).verdict == "allow"
+
+
+def test_a_hat_being_worn_is_appearance() -> None:
+    assert screen("戴帽子").verdict == "reject"
+    assert screen("always wears a hat").verdict == "reject"
+
+
+def test_quiet_as_a_trait_is_rejected_but_a_quiet_seat_is_allowed() -> None:
+    assert screen("quiet, doesn't eat carrots").verdict == "reject"
+    assert screen("安静内向").verdict == "reject"
+    assert screen("prefers quiet corner").verdict == "allow"
+    assert screen("喜欢安静").verdict == "allow"
+    assert screen("安静的位置").verdict == "allow"
+
+
+# --- English and indirect phrasing -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "wears glasses",
+        "bespectacled",
+        "overweight",
+        "chubby",
+        "tall guy",
+        "pretty girl",
+        "always complains",
+        "complained 3 times",
+        "reports us",
+        "looks like a student",
+        "the lady with the red coat",
+        "big guy",
+        "very fat",
+        "she is very tall",
+    ],
+)
+def test_english_descriptions_of_the_customer_are_rejected(note: str) -> None:
+    assert screen(note).verdict == "reject"
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["胖胖的", "个子高", "皮肤白", "有纹身", "穿红衣服", "长得像明星", "中年大叔", "事多", "抠门"],
+)
+def test_chinese_indirect_descriptions_are_rejected(note: str) -> None:
+    assert screen(note).verdict == "reject"
+
+
+def test_english_matching_ignores_case() -> None:
+    assert screen("WEARS GLASSES").verdict == "reject"
+    assert screen("NO ONIONS").verdict == "allow"
+
+
+def test_mixed_language_note_keeps_the_chinese_dining_need() -> None:
+    result = screen("round face, 不吃辣")
+    assert result.verdict == "reject"
+    assert result.remainder == "不吃辣"
+    assert _span_texts(result) == ["round face"]
+
+
+# --- Traditional Chinese ---------------------------------------------------
+
+
+def test_traditional_chinese_appearance_is_rejected() -> None:
+    result = screen("戴眼鏡，長頭髮，圓臉")
+    assert result.verdict == "reject"
+    assert result.remainder is None
+    # Spans point at the Traditional characters the waiter typed.
+    assert "眼鏡" in _span_texts(result)
+    assert "頭髮" in _span_texts(result)
+
+
+def test_traditional_chinese_dining_need_is_allowed() -> None:
+    assert screen("不要蔥").verdict == "allow"
+    assert screen("檸檬水要加冰").verdict == "allow"
+
+
+def test_traditional_chinese_remainder_keeps_original_characters() -> None:
+    result = screen("帥哥，不要蔥")
+    assert result.remainder == "不要蔥"
+
+
+# --- spans -----------------------------------------------------------------
+
+
+def test_spans_point_at_the_offending_substrings() -> None:
+    note = "1.68 m, wears glasses, long hair, big round face, about 25"
+    result = screen(note)
+    for span in result.spans:
+        assert note[span.start : span.end] == span.text
+    texts = _span_texts(result)
+    assert "1.68 m" in texts
+    assert "glasses" in texts
+    assert "round face" in texts
+    assert "about 25" in texts
+    categories = {s.text: s.category for s in result.spans}
+    assert categories["1.68 m"] == "body-measurement"
+    assert categories["about 25"] == "age"
+
+
+def test_reasons_name_the_kind_of_description_without_quoting_it() -> None:
+    result = screen("round face, glasses")
+    assert "describes the customer's body or appearance (face)" in result.reasons
+    assert all("round" not in reason for reason in result.reasons)
+
+
+# --- sensitive needs ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("note", "category"),
+    [
+        ("allergic to peanuts", "allergy"),
+        ("花生过敏", "allergy"),
+        ("花生過敏", "allergy"),
+        ("no pork (halal)", "religious-dietary"),
+        ("清真", "religious-dietary"),
+        ("素食因宗教", "religious-dietary"),
+        ("needs wheelchair access", "disability"),
+        ("坐轮椅需要无障碍座位", "disability"),
+        ("gluten-free for coeliac disease", "health-need"),
+        ("diabetic, no sugar", "health-need"),
+    ],
+)
+def test_health_religious_and_access_needs_are_sensitive(note: str, category: str) -> None:
+    result = screen(note)
+    assert result.verdict == "sensitive"
+    assert category in result.sensitive_categories
+    assert result.remainder is None
+    assert all("consent" in reason for reason in result.reasons)
+
+
+def test_a_condition_stated_without_a_need_describes_the_person() -> None:
+    assert screen("has diabetes").verdict == "reject"
+    assert screen("孕妇").verdict == "reject"
+    assert screen("Muslim").verdict == "reject"
+
+
+def test_rejected_note_keeps_its_sensitive_need_in_the_remainder() -> None:
+    result = screen("about 40, peanut allergy")
+    assert result.verdict == "reject"
+    assert result.remainder == "peanut allergy"
+    assert result.sensitive_categories == ("allergy",)
+
+
+# --- edge cases --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("note", ["", "   ", "\n\t "])
+def test_blank_note_is_allowed_and_records_nothing(note: str) -> None:
+    result = screen(note)
+    assert result.verdict == "allow"
+    assert result.remainder == ""
+    assert result.spans == ()
+
+
+def test_very_long_note_is_screened_quickly_and_fully() -> None:
+    note = "不吃香菜，" * 2000 + "胖胖的"
+    started = time.perf_counter()
+    result = screen(note)
+    assert time.perf_counter() - started < 2.0
+    assert result.verdict == "reject"
+    assert result.spans[-1].text == "胖胖"
+    assert result.remainder is not None and result.remainder.startswith("不吃香菜")
+
+
+def test_control_characters_do_not_hide_a_description() -> None:
+    result = screen("fat\x00guy, no onions")
+    assert result.verdict == "reject"
+    assert result.remainder == "no onions"
+    assert screen("no\u200bonions").verdict == "allow"
+
+
+def test_full_width_letters_are_read_as_ascii() -> None:
+    assert screen("ｗｅａｒｓ ｇｌａｓｓｅｓ").verdict == "reject"
+
+
+def test_to_dict_is_json_ready() -> None:
+    data = screen("round face, 不吃辣").to_dict()
+    assert data["verdict"] == "reject"
+    assert data["remainder"] == "不吃辣"
+    assert data["spans"] == [
+        {"start": 0, "end": 10, "category": "appearance", "text": "round face"}
+    ]
+    assert set(data) == {"text", "verdict", "reasons", "spans", "remainder", "sensitive_categories"}
+
+
+def test_typical_note_is_screened_in_well_under_a_millisecond() -> None:
+    notes = [row["text"] for row in load_eval_rows(DATA / "guard_eval.jsonl")]
+    started = time.perf_counter()
+    for note in notes:
+        screen(note)
+    per_note = (time.perf_counter() - started) / len(notes)
+    # Budget is 0.2 ms; allow headroom for slow CI machines.
+    assert per_note < 0.001
+
+
+# --- the labelled evaluation set ---------------------------------------------
+
+
+def test_evaluation_set_meets_the_guard_targets() -> None:
+    report = evaluate(load_eval_rows(DATA / "guard_eval.jsonl"))
+    assert report["total"] == sum(report["expected_counts"].values())  # type: ignore[attr-defined]
+    assert report["forbidden_rejected_rate"] >= 0.97  # type: ignore[operator]
+    assert report["legitimate_rejected_rate"] <= 0.02  # type: ignore[operator]
+    assert report["sensitive_allowed_count"] == 0
+
+
+def test_evaluation_set_has_the_promised_shape() -> None:
+    rows = load_eval_rows(DATA / "guard_eval.jsonl")
+    counts = {v: sum(r["expected"] == v for r in rows) for v in ("allow", "reject", "sensitive")}
+    assert len(rows) >= 400
+    assert counts["reject"] >= 150 and counts["allow"] >= 170 and counts["sensitive"] >= 40
+    assert {r["lang"] for r in rows} == {"en", "zh-Hans", "zh-Hant", "mixed"}
+    holdout = load_eval_rows(DATA / "guard_holdout.jsonl")
+    assert len(holdout) >= 120
+    assert not {r["text"] for r in rows} & {r["text"] for r in holdout}
+
+
+def test_evaluate_counts_a_sensitive_note_that_was_allowed() -> None:
+    report = evaluate(
+        [
+            {"text": "no onions", "expected": "sensitive"},
+            {"text": "round face", "expected": "reject"},
+            {"text": "no onions", "expected": "allow"},
+        ]
+    )
+    assert report["sensitive_allowed_count"] == 1
+    assert report["sensitive_flagged_rate"] == 0.0
+    assert report["forbidden_rejected_rate"] == 1.0
+    assert report["reject_precision"] == 1.0
+    assert report["accuracy"] == pytest.approx(2 / 3)
+    assert [m["text"] for m in report["misclassified"]] == ["no onions"]  # type: ignore[attr-defined]
+
+
+def test_load_eval_rows_rejects_a_row_with_an_unknown_verdict(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "x", "expected": "maybe"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.jsonl:1"):
+        load_eval_rows(path)
+
+
+# --- properties ----------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_screen_never_raises_and_spans_point_into_the_note(note: str) -> None:
+    result = screen(note)
+    assert result.verdict in ("allow", "reject", "sensitive")
+    for span in result.spans:
+        assert 0 <= span.start < span.end <= len(note)
+        assert note[span.start : span.end] == span.text
+    if result.verdict == "reject":
+        assert result.spans
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["胖", "脸", "fat", "guy", "不吃", "肥肉", "，", " ", "眼镜", "布", "tall", "glass"]
+        )
+    )
+)
+def test_screen_handles_lexicon_fragments_in_any_order(parts: list[str]) -> None:
+    note = "".join(parts)
+    result = screen(note)
+    for span in result.spans:
+        assert note[span.start : span.end] == span.text
+    if result.remainder is not None and result.verdict == "reject":
+        assert screen(result.remainder).verdict != "reject"
