@@ -1,12 +1,12 @@
 """The error tree every capability raises, mapped once to HTTP and once to CLI exit codes.
 
-    MemberOpsError
-    ├── ValidationError(record, field, reason)   bad input; names where, never the value
-    │   └── BatchValidationError                 several records failed; nothing was stored
-    ├── NotFound
-    ├── Conflict                                 same key, different content; state forbids it
-    ├── Forbidden                                role or scope does not allow the action
-    └── ConfigurationError                       keys or settings missing or wrong
+MemberOpsError
+├── ValidationError(record, field, reason)   bad input; names where, never the value
+│   └── BatchValidationError                 several records failed; nothing was stored
+├── NotFound
+├── Conflict                                 same key, different content; state forbids it
+├── Forbidden                                role or scope does not allow the action
+└── ConfigurationError                       keys or settings missing or wrong
 """
 
 from __future__ import annotations

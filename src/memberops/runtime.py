@@ -52,8 +52,9 @@ class Runtime:
         self.engine.dispose()
 
 
-def open_runtime(settings: Settings, *, create_keys: bool = True, run_migrations: bool = True
-                 ) -> Runtime:
+def open_runtime(
+    settings: Settings, *, create_keys: bool = True, run_migrations: bool = True
+) -> Runtime:
     """Engine, schema and keys; fails clearly on a missing or wrong key."""
     settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)

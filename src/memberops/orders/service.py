@@ -45,7 +45,7 @@ from memberops.orders.rules import (
     parse_event,
     parse_order,
 )
-from memberops.privacy.consent import record_consent
+from memberops.privacy.consent import ConsentDecision, record_consents_bulk
 from memberops.privacy.crypto import KeyRing
 
 __all__ = ["Catalog", "ImportReport", "ingest"]
@@ -191,14 +191,19 @@ class _Batch:
             for s in d.customer.identifiers
         )
         self._write_orders(fresh_orders)
+        self._write_events([(d, raw) for d, raw in drafts if isinstance(d, EventDraft)])
+        consents: list[ConsentDecision] = []
         for draft, raw in drafts:
             if isinstance(draft, AdjustmentDraft):
                 self._write_adjustment(draft, raw)
-            elif isinstance(draft, EventDraft):
-                self._write_event(draft, raw)
             elif isinstance(draft, ConsentDraft):
-                self._write_consent(draft)
+                decision = self._consent_decision(draft)
+                if decision is not None:
+                    consents.append(decision)
         self.resolver.flush()
+        self.report.consents_recorded += record_consents_bulk(
+            self.session, consents, actor=self.actor
+        )
 
     def _drop_replays(self, orders: list[tuple[OrderDraft, dict[str, Any]]]) -> list[OrderDraft]:
         """Same key and content as stored (or seen earlier): skip. Other content: conflict."""
@@ -394,59 +399,75 @@ class _Batch:
         )
         self.report.adjustments_created += 1
 
-    def _write_event(self, draft: EventDraft, raw: dict[str, Any]) -> None:
-        existing = self.session.execute(
-            select(EngagementEvent.content_hash).where(
-                EngagementEvent.source == draft.source,
-                EngagementEvent.source_event_id == draft.source_event_id,
-            )
-        ).scalar_one_or_none()
-        if existing is not None:
-            if existing == draft.content_hash:
-                self.report.duplicates += 1
-            else:
-                self.reject(
-                    ValidationError(
-                        draft.locator,
-                        "source_event_id",
-                        "conflict: already stored with different content",
-                    ),
-                    raw,
-                )
+    def _write_events(self, events: list[tuple[EventDraft, dict[str, Any]]]) -> None:
+        if not events:
             return
-        resolution = self.resolver.resolve(
-            draft.customer.identifiers, at=draft.occurred_at, source=draft.source
-        )
-        referred_id = None
-        if draft.referred is not None:
-            referred = self.resolver.resolve(
-                [draft.referred], at=draft.occurred_at, source=draft.source
+        stored: dict[tuple[str, str], str] = {}
+        ids = list({d.source_event_id for d, _raw in events})
+        for start in range(0, len(ids), _IN_CHUNK):
+            for source, event_id, digest in self.session.execute(
+                select(
+                    EngagementEvent.source,
+                    EngagementEvent.source_event_id,
+                    EngagementEvent.content_hash,
+                ).where(EngagementEvent.source_event_id.in_(ids[start : start + _IN_CHUNK]))
+            ):
+                stored[(source, event_id)] = digest
+        rows: list[dict[str, Any]] = []
+        now = utcnow()
+        for draft, raw in events:
+            key = (draft.source, draft.source_event_id)
+            digest = stored.get(key)
+            if digest is not None:
+                if digest == draft.content_hash:
+                    self.report.duplicates += 1
+                else:
+                    self.reject(
+                        ValidationError(
+                            draft.locator,
+                            "source_event_id",
+                            "conflict: already stored with different content",
+                        ),
+                        raw,
+                    )
+                continue
+            stored[key] = draft.content_hash
+            resolution = self.resolver.resolve(
+                draft.customer.identifiers, at=draft.occurred_at, source=draft.source
             )
-            referred_id = referred.identifiers[0][0]
+            referred_id = None
+            if draft.referred is not None:
+                referred = self.resolver.resolve(
+                    [draft.referred], at=draft.occurred_at, source=draft.source
+                )
+                referred_id = referred.identifiers[0][0]
+            rows.append(
+                {
+                    "id": new_id(),
+                    "source": draft.source,
+                    "source_event_id": draft.source_event_id,
+                    "type": draft.type,
+                    "occurred_at": draft.occurred_at,
+                    "store_id": self.catalog.store_ids.get(draft.store_code or ""),
+                    "member_id": resolution.member_id,
+                    "rating": draft.rating,
+                    "referred_identifier_id": referred_id,
+                    "content_hash": draft.content_hash,
+                    "ingested_at": now,
+                }
+            )
         self.resolver.flush()
-        self.session.execute(
-            insert(EngagementEvent).values(
-                id=new_id(),
-                source=draft.source,
-                source_event_id=draft.source_event_id,
-                type=draft.type,
-                occurred_at=draft.occurred_at,
-                store_id=self.catalog.store_ids.get(draft.store_code or ""),
-                member_id=self.resolver.canonical(resolution.member_id),
-                rating=draft.rating,
-                referred_identifier_id=referred_id,
-                content_hash=draft.content_hash,
-                ingested_at=utcnow(),
-            )
-        )
-        self.report.events_created += 1
+        for row in rows:
+            row["member_id"] = self.resolver.canonical(row["member_id"])
+        if rows:
+            self.session.execute(EngagementEvent.__table__.insert(), rows)
+        self.report.events_created += len(rows)
 
-    def _write_consent(self, draft: ConsentDraft) -> None:
+    def _consent_decision(self, draft: ConsentDraft) -> ConsentDecision | None:
         resolution = self.resolver.resolve(
             draft.customer.identifiers, at=draft.at, source=draft.channel
         )
         member_id = self.resolver.canonical(resolution.member_id)
-        self.resolver.flush()
         if member_id is None:
             self.reject(
                 ValidationError(
@@ -456,20 +477,16 @@ class _Batch:
                 ),
                 None,
             )
-            return
-        record_consent(
-            self.session,
+            return None
+        return ConsentDecision(
             member_id=member_id,
             purpose=draft.purpose,
             granted=draft.granted,
+            decided_at=draft.at,
             channel=draft.channel,
             source=draft.source,
             notice_version=draft.notice_version,
-            actor=self.actor,
-            decided_at=draft.at,
-            audit_it=False,
         )
-        self.report.consents_recorded += 1
 
 
 def ingest(

@@ -7,18 +7,28 @@ and partner sharing each need their own decision (PIPL Art. 14, 23, 29; GDPR Art
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
-from memberops.db import utcnow
+from memberops.db import new_id, utcnow
 from memberops.errors import ValidationError
 from memberops.privacy import audit
 from memberops.privacy.models import Consent, ConsentState
 
-__all__ = ["PURPOSES", "current_consents", "has_consent", "record_consent", "refresh_consent_state"]
+__all__ = [
+    "PURPOSES",
+    "ConsentDecision",
+    "current_consents",
+    "has_consent",
+    "record_consent",
+    "record_consents_bulk",
+    "refresh_consent_state",
+]
 
 PURPOSES = (
     "marketing",
@@ -119,3 +129,74 @@ def refresh_consent_state(session: Session, member_id: str) -> None:
             )
         )
     session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentDecision:
+    """One decision arriving in bulk (from a channel feed or an import)."""
+
+    member_id: str
+    purpose: str
+    granted: bool
+    decided_at: datetime
+    channel: str
+    source: str
+    notice_version: str
+
+
+def record_consents_bulk(
+    session: Session, decisions: Sequence[ConsentDecision], *, actor: Actor
+) -> int:
+    """Record many decisions with a few statements; the newest decision per purpose wins."""
+    if not decisions:
+        return 0
+    now = utcnow()
+    rows = [
+        {
+            "id": new_id(),
+            "member_id": d.member_id,
+            "purpose": d.purpose,
+            "granted": d.granted,
+            "decided_at": d.decided_at,
+            "channel": d.channel,
+            "source": d.source,
+            "notice_version": d.notice_version,
+            "recorded_at": now,
+            "recorded_by": actor.label,
+        }
+        for d in decisions
+    ]
+    session.execute(Consent.__table__.insert(), rows)
+    newest: dict[tuple[str, str], dict[str, object]] = {}
+    for row in rows:
+        key = (str(row["member_id"]), str(row["purpose"]))
+        if key not in newest or newest[key]["decided_at"] <= row["decided_at"]:  # type: ignore[operator]
+            newest[key] = row
+    members = list({k[0] for k in newest})
+    existing: dict[tuple[str, str], ConsentState] = {}
+    for start in range(0, len(members), 500):
+        for state in session.scalars(
+            select(ConsentState).where(ConsentState.member_id.in_(members[start : start + 500]))
+        ):
+            existing[(state.member_id, state.purpose)] = state
+    fresh = []
+    for key, row in newest.items():
+        state = existing.get(key)
+        if state is None:
+            fresh.append(
+                {
+                    "member_id": key[0],
+                    "purpose": key[1],
+                    "granted": row["granted"],
+                    "decided_at": row["decided_at"],
+                    "consent_id": row["id"],
+                }
+            )
+        elif state.decided_at <= row["decided_at"]:  # type: ignore[operator]
+            state.granted = bool(row["granted"])
+            state.decided_at = row["decided_at"]  # type: ignore[assignment]
+            state.consent_id = str(row["id"])
+    if fresh:
+        session.execute(ConsentState.__table__.insert(), fresh)
+    session.flush()
+    return len(rows)

@@ -1,0 +1,115 @@
+"""The memberops HTTP API: everything under `/v1`, one error shape, OpenAPI at
+`/v1/openapi.json` and a self-contained reference page at `/v1/docs`.
+
+    uvicorn --factory memberops.api.app:app_from_env
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, TypeAdapter
+
+from memberops import __version__
+from memberops.api import endpoints, members_endpoints, orders_endpoints
+from memberops.api.errors import install_error_handlers
+from memberops.config import Settings
+from memberops.runtime import Runtime, open_runtime
+
+__all__ = ["API_PREFIX", "ROUTERS", "app_from_env", "create_app"]
+
+API_PREFIX = "/v1"
+
+# Every router of the API, mounted under /v1 in this order.
+ROUTERS: list[APIRouter] = [
+    endpoints.health_router,
+    orders_endpoints.router,
+    members_endpoints.router,
+    endpoints.identity_router,
+    endpoints.audit_router,
+]
+
+# Bodies read by hand (see orders_endpoints) still get their schema in the OpenAPI file.
+_EXTRA_SCHEMAS: tuple[type[BaseModel], ...] = (*orders_endpoints.REQUEST_SCHEMAS,)
+
+# The reference page loads nothing from anywhere: no CDN script, style or font.
+_DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+
+class MemberOpsAPI(FastAPI):
+    """FastAPI with the hand-read request bodies added to the OpenAPI components."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            schema = super().openapi()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in _EXTRA_SCHEMAS:
+                json_schema = TypeAdapter(model).json_schema(
+                    ref_template="#/components/schemas/{model}"
+                )
+                components.update(json_schema.pop("$defs", {}))
+                components[model.__name__] = json_schema
+            self.openapi_schema = schema
+        return self.openapi_schema
+
+
+def _docs_page(app: FastAPI) -> str:
+    """Every operation with its summary, roles and documented responses, as plain HTML."""
+    spec = app.openapi()
+    rows = []
+    for path, operations in spec.get("paths", {}).items():
+        for method, operation in operations.items():
+            statuses = ", ".join(sorted(operation.get("responses", {})))
+            rows.append(
+                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>"
+                .format(
+                    html.escape(method.upper()),
+                    html.escape(path),
+                    html.escape(operation.get("description") or operation.get("summary", "")),
+                    html.escape(statuses),
+                )
+            )
+    title = html.escape(f"{spec['info']['title']} {spec['info']['version']}")
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{title} API</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td{padding:.3em .8em;"
+        "vertical-align:top;border-bottom:1px solid #ddd}</style></head><body>"
+        f"<h1>{title} API</h1>"
+        f"<p>Machine-readable: <a href='{API_PREFIX}/openapi.json'>openapi.json</a>. "
+        "Send the key as <code>Authorization: Bearer &lt;key&gt;</code>. Errors always read "
+        "<code>{\"error\", \"message\", \"details\"}</code>.</p>"
+        "<table><tr><th>method</th><th>path</th><th>what it does</th><th>responses</th></tr>"
+        + "".join(rows)
+        + "</table></body></html>"
+    )
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """The API over an open runtime (the caller owns and closes the runtime)."""
+    app = MemberOpsAPI(
+        title="memberops",
+        version=__version__,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        # Swagger UI and ReDoc pull their assets from a CDN; /v1/docs is served locally.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False, response_class=HTMLResponse)
+    def docs(request: Request) -> HTMLResponse:
+        return HTMLResponse(_docs_page(request.app), headers={"Content-Security-Policy": _DOCS_CSP})
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """An app over the runtime described by the environment (for `uvicorn --factory`)."""
+    return create_app(open_runtime(Settings.from_env()))

@@ -1,0 +1,179 @@
+"""`POST /v1/orders`: orders, refunds, voids, events and consents from tills and apps.
+
+One request is one batch: every record is checked, and the batch is stored whole or not
+at all. Replaying a request stores nothing new and says how many records were duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from memberops.actor import Actor
+from memberops.api.deps import RuntimeDep, deny, require_roles
+from memberops.api.endpoints import DbSession
+from memberops.api.errors import (
+    MalformedBody,
+    RequestTooLarge,
+    error_responses,
+    field_path,
+    reason_of,
+)
+from memberops.api.schemas import (
+    MAX_RECORDS_PER_REQUEST,
+    RECORD_MODELS,
+    ImportReportRead,
+    OrdersRequest,
+)
+from memberops.catalog.models import Store
+from memberops.errors import Forbidden, ValidationError
+from memberops.orders.models import Order
+from memberops.orders.readers import SourceRecord, records_from_json
+from memberops.orders.service import ingest
+
+__all__ = ["MAX_BODY_BYTES", "router"]
+
+# 1000 orders of a few dozen lines each fit well inside this; a bigger body is refused
+# before it is parsed (OWASP API4: bounded resource use per request).
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+router = APIRouter(tags=["orders"])
+
+
+async def read_json_body(request: Request) -> Any:
+    """The parsed JSON body, read with a size cap; 413 beyond it, 400 if not JSON."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise RequestTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+    received = bytearray()
+    async for chunk in request.stream():
+        received.extend(chunk)
+        if len(received) > MAX_BODY_BYTES:
+            raise RequestTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        return json.loads(bytes(received))
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise MalformedBody("the request body is not valid JSON") from None
+
+
+def _check_shape(records: list[SourceRecord]) -> list[SourceRecord]:
+    """Each record against its wire model; a misshapen record becomes its error.
+
+    The error joins the rule errors of the other records in one BatchValidationError, so
+    the caller sees every problem of the request at once.
+    """
+    checked: list[SourceRecord] = []
+    for locator, data in records:
+        if isinstance(data, ValidationError):
+            checked.append((locator, data))
+            continue
+        model = RECORD_MODELS.get(str(data.get("record_type", "order")))
+        if model is not None:
+            try:
+                model.model_validate(data)
+            except PydanticValidationError as exc:
+                first = exc.errors(include_input=True)[0]
+                error = ValidationError(locator, field_path(first["loc"]), reason_of(first))
+                checked.append((locator, error))
+                continue
+        # An unknown record_type is left to the service, which names the allowed ones.
+        checked.append((locator, data))
+    return checked
+
+
+def _records(body: Any) -> list[SourceRecord]:
+    if isinstance(body, dict) and "orders" in body:
+        extra = sorted(set(body) - {"orders"})
+        if extra:
+            raise ValidationError("request", extra[0], "is not a known field")
+        if not isinstance(body["orders"], list):
+            raise ValidationError("request", "orders", "must be a list")
+    records = records_from_json(body)
+    if not records:
+        raise ValidationError("request", "orders", "must not be empty")
+    if len(records) > MAX_RECORDS_PER_REQUEST:
+        raise RequestTooLarge(f"at most {MAX_RECORDS_PER_REQUEST} records per request")
+    return _check_shape(records)
+
+
+def _store_of_orders(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The store code of each already stored order, by (source, source_order_id)."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(Order.source, Order.source_order_id, Store.code)
+        .join(Store, Store.id == Order.store_id)
+        .where(tuple_(Order.source, Order.source_order_id).in_(list(keys)))
+    ).all()
+    return {(source, source_id): code for source, source_id, code in rows}
+
+
+def _enforce_store_scope(
+    session: Session, runtime: RuntimeDep, actor: Actor, records: list[SourceRecord]
+) -> None:
+    """A key bound to a store posts only that store's records (OWASP API1).
+
+    Orders and events name their store. A refund or void names an order, which must be
+    one this store already holds: a till may not void another store's sale.
+    """
+    if actor.store_code is None:
+        return
+    adjustments: set[tuple[str, str]] = set()
+    for locator, data in records:
+        if isinstance(data, ValidationError):
+            continue
+        kind = data.get("record_type", "order")
+        store = data.get("store_code")
+        if kind in ("order", "event") and store is not None and store != actor.store_code:
+            _deny(runtime, actor, f"{locator}: record for another store")
+        if kind in ("refund", "void"):
+            adjustments.add((str(data.get("source")), str(data.get("source_order_id"))))
+    stores = _store_of_orders(session, adjustments)
+    for key in adjustments:
+        if stores.get(key) != actor.store_code:
+            _deny(runtime, actor, "refund or void of an order this store does not hold")
+
+
+def _deny(runtime: RuntimeDep, actor: Actor, what: str) -> None:
+    deny(runtime, actor, what=f"POST /v1/orders: {what}")
+    raise Forbidden("this key may post records for its own store only")
+
+
+@router.post(
+    "/orders",
+    response_model=ImportReportRead,
+    responses=error_responses(400, 401, 403, 409, 413, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/OrdersRequest"}}
+            },
+        }
+    },
+)
+def post_orders(
+    session: DbSession,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require_roles("admin", "pos"))],
+    body: Annotated[Any, Depends(read_json_body)],
+) -> ImportReportRead:
+    """Store one record or up to 1000, all or nothing; replays are counted, not stored.
+
+    A record whose id is already stored with other content is a conflict (409 when every
+    problem in the request is a conflict, else 422 naming each record, field and reason).
+    """
+    records = _records(body)
+    _enforce_store_scope(session, runtime, actor, records)
+    report = ingest(session, runtime.keyring, records, actor=actor, source_name="api", fmt="api")
+    return ImportReportRead.model_validate(report.to_dict())
+
+
+# Documented in the OpenAPI components by memberops.api.app (the body is read by hand so
+# that shape errors and rule errors come back together, per record).
+REQUEST_SCHEMAS = (OrdersRequest,)

@@ -1,0 +1,130 @@
+"""`memberops labels`: screen notes with the label guard, scan stored labels.
+
+`screen` is pure (no database, no keys), so a chain can check a file of legacy notes on
+any laptop before importing it: `memberops labels screen - < notes.txt` writes one JSON
+object per input line, in order, blank lines included, so outputs line up with inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from memberops.cli.common import cli_actor, console, emit_json, handle_errors, open_cli_runtime
+from memberops.db import transaction
+from memberops.labels.guard import Screening, screen
+from memberops.labels.service import ScanReport, scan_labels
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Labels: screen notes against the rule (dining needs yes, looks and judgements no)"
+    " and scan stored labels.",
+    no_args_is_help=True,
+)
+
+_VERDICT_STYLE = {"allow": "green", "sensitive": "yellow", "reject": "red"}
+
+
+def _line_json(screening: Screening) -> str:
+    return json.dumps(screening.to_dict(), ensure_ascii=False)
+
+
+def _print_screening(screening: Screening) -> None:
+    style = _VERDICT_STYLE.get(screening.verdict, "white")
+    console.print(f"[{style}]{screening.verdict}[/{style}]", highlight=False)
+    for reason in screening.reasons:
+        console.print(f"  - {reason}", markup=False, highlight=False)
+    if screening.spans:
+        table = Table("start", "end", "category", "phrase")
+        for span in screening.spans:
+            table.add_row(str(span.start), str(span.end), span.category, span.text)
+        console.print(table)
+    if screening.sensitive_categories:
+        console.print(
+            "  sensitive: "
+            + ", ".join(screening.sensitive_categories)
+            + " (stored only with the member's sensitive_data consent)",
+            markup=False,
+            highlight=False,
+        )
+    if screening.verdict == "reject" and screening.remainder:
+        console.print("  could be stored instead:", markup=False, highlight=False, end=" ")
+        console.print(screening.remainder, markup=False, highlight=False)
+
+
+@app.command("screen")
+@handle_errors
+def screen_command(
+    text: Annotated[
+        str, typer.Argument(help="The note to screen, or '-' for one note a line on stdin.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Screen a note with the label guard (no database needed)."""
+    if text == "-":
+        # Always JSON lines: batch mode is for scripts, one object per input line.
+        for line in sys.stdin:
+            sys.stdout.write(_line_json(screen(line.rstrip("\r\n"))) + "\n")
+        sys.stdout.flush()
+        return
+    screening = screen(text)
+    if as_json:
+        emit_json(screening.to_dict())
+    else:
+        _print_screening(screening)
+
+
+def _print_report(report: ScanReport) -> None:
+    console.print(f"scanned {report.scanned} labels", highlight=False)
+    verdicts = Table("verdict", "labels")
+    for verdict, count in sorted(report.by_verdict.items()):
+        verdicts.add_row(verdict, str(count))
+    console.print(verdicts)
+    if report.by_category:
+        categories = Table("category", "labels")
+        for category, count in sorted(report.by_category.items()):
+            categories.add_row(category, str(count))
+        console.print(categories)
+    verb = "would quarantine" if report.dry_run else "quarantined"
+    console.print(f"{verb} {len(report.quarantined)} labels", highlight=False)
+    for label_id in report.quarantined:
+        console.print(f"  {label_id}", highlight=False, markup=False)
+    if report.unreadable:
+        console.print(
+            f"[red]{len(report.unreadable)} labels could not be decrypted[/red] (check the keys):",
+            highlight=False,
+        )
+        for label_id in report.unreadable:
+            console.print(f"  {label_id}", highlight=False, markup=False)
+
+
+@app.command("scan")
+@handle_errors
+def scan_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report violations without quarantining them.")
+    ] = False,
+) -> None:
+    """Screen every stored active label and quarantine the ones that break the rule.
+
+    The report gives counts by verdict and category and the ids of quarantined labels,
+    never their texts.
+    """
+    runtime = open_cli_runtime()
+    try:
+        with transaction(runtime.sessions) as session:
+            report = scan_labels(
+                session, runtime.keyring, actor=cli_actor(), quarantine=not dry_run
+            )
+    finally:
+        runtime.close()
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        _print_report(report)

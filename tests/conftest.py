@@ -1,0 +1,86 @@
+"""Shared fixtures: a real database per test (SQLite file, or PostgreSQL when
+MEMBEROPS_TEST_DATABASE_URL is set), opened through the same runtime as production."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from memberops.actor import Actor
+from memberops.catalog.service import ItemIn, StoreIn, upsert_items, upsert_stores
+from memberops.config import Settings
+from memberops.db import transaction
+from memberops.runtime import Runtime, open_runtime
+
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", "/tmp/memberops-hypothesis")
+
+PG_URL = os.environ.get("MEMBEROPS_TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a throwaway PostgreSQL schema."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'memberops.db'}"
+        return
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(home=tmp_path / "home", database_url=database_url, keys_json=None)
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = open_runtime(settings)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def admin() -> Actor:
+    return Actor(kind="cli", id="tester", role="admin")
+
+
+DEFAULT_STORES = (
+    StoreIn("BJ001", "Beijing Wangfujing", "Beijing", "North", "Asia/Shanghai"),
+    StoreIn("SH001", "Shanghai Jing'an", "Shanghai", "East", "Asia/Shanghai"),
+)
+DEFAULT_ITEMS = (
+    ItemIn("BR001", "Spicy broth", "broths", 6800),
+    ItemIn("BR002", "Tomato broth", "broths", 5800),
+    ItemIn("MT001", "Beef slices", "meats", 4800),
+    ItemIn("VG001", "Potato slices", "vegetables", 1200),
+    ItemIn("DR001", "Lemon juice", "drinks", 1500),
+)
+
+
+@pytest.fixture
+def seeded(runtime: Runtime) -> Runtime:
+    """A runtime whose catalog has two stores and five items."""
+    with transaction(runtime.sessions) as session:
+        upsert_stores(session, DEFAULT_STORES)
+        upsert_items(session, DEFAULT_ITEMS)
+    return runtime
+
+
+@pytest.fixture
+def session(seeded: Runtime) -> Iterator[Session]:
+    """A session on the seeded database; committed at the end like an edge would."""
+    with transaction(seeded.sessions) as s:
+        yield s
