@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -84,3 +85,45 @@ def session(seeded: Runtime) -> Iterator[Session]:
     """A session on the seeded database; committed at the end like an edge would."""
     with transaction(seeded.sessions) as s:
         yield s
+
+
+# ----------------------------------------------------------------------------- records
+OrderFactory = Callable[..., dict[str, Any]]
+
+
+def make_order(
+    order_id: str = "1",
+    *,
+    source: str = "pos",
+    store: str = "BJ001",
+    at: str = "2026-03-01T18:30:00+08:00",
+    customer: dict[str, Any] | None = None,
+    lines: list[dict[str, Any]] | None = None,
+    discount: int = 0,
+    **extra: Any,
+) -> dict[str, Any]:
+    lines = lines if lines is not None else [
+        {"sku": "BR001", "quantity": 1, "unit_price_cents": 6800, "modifiers": ["No  Onions"]},
+        {"sku": "MT001", "quantity": 2, "unit_price_cents": 4800},
+    ]
+    total = sum(line["quantity"] * line["unit_price_cents"] for line in lines) - discount
+    order = {
+        "source": source,
+        "source_order_id": order_id,
+        "channel": extra.pop("channel", "pos"),
+        "store_code": store,
+        "ordered_at": at,
+        "party_size": 2,
+        "customer": customer if customer is not None else {"phone": "13812345678",
+                                                           "phone_verified": True},
+        "lines": lines,
+        "discount_cents": discount,
+        "total_cents": total,
+    }
+    order.update(extra)
+    return order
+
+
+@pytest.fixture
+def order() -> OrderFactory:
+    return make_order

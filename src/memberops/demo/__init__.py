@@ -1,0 +1,1 @@
+"""The demo chain: a deterministic simulated restaurant chain, loaded like real data."""
