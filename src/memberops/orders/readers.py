@@ -83,11 +83,11 @@ def _utf8_lines(path: Path) -> Iterator[tuple[int, str]]:
             final = not chunk
             try:
                 text = pending + decoder.decode(chunk, final=final)
-            except UnicodeDecodeError:
+            except UnicodeDecodeError as exc:
+                good = chunk[: max(exc.start, 0)].decode("utf-8", errors="replace")
+                bad_line = line_no + (pending + good).count("\n") + 1
                 raise ValidationError(
-                    f"{path.name} line {line_no + pending.count(chr(10)) + 1}",
-                    "-",
-                    "is not valid UTF-8 text",
+                    f"{path.name} line {bad_line}", "-", "is not valid UTF-8 text"
                 ) from None
             parts = text.split("\n")
             pending = parts.pop()
