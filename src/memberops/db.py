@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, String, Table, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -29,6 +29,7 @@ __all__ = [
     "make_engine",
     "make_session_factory",
     "new_id",
+    "table_of",
     "transaction",
     "utcnow",
 ]
@@ -51,6 +52,13 @@ class Base(DeclarativeBase):
 def IdString() -> String:  # noqa: N802 - reads like a type in column declarations
     """Opaque identifiers: 26 characters, time-ordered so B-tree inserts stay local."""
     return String(26)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a mapped class, for bulk `executemany` inserts (no ORM overhead)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def new_id() -> str:

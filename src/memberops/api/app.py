@@ -17,6 +17,7 @@ from memberops import __version__
 from memberops.api import endpoints, members_endpoints, orders_endpoints
 from memberops.api.errors import install_error_handlers
 from memberops.config import Settings
+from memberops.labels.endpoints import router as labels_router
 from memberops.runtime import Runtime, open_runtime
 
 __all__ = ["API_PREFIX", "ROUTERS", "app_from_env", "create_app"]
@@ -64,8 +65,7 @@ def _docs_page(app: FastAPI) -> str:
         for method, operation in operations.items():
             statuses = ", ".join(sorted(operation.get("responses", {})))
             rows.append(
-                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>"
-                .format(
+                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>".format(
                     html.escape(method.upper()),
                     html.escape(path),
                     html.escape(operation.get("description") or operation.get("summary", "")),
@@ -81,7 +81,7 @@ def _docs_page(app: FastAPI) -> str:
         f"<h1>{title} API</h1>"
         f"<p>Machine-readable: <a href='{API_PREFIX}/openapi.json'>openapi.json</a>. "
         "Send the key as <code>Authorization: Bearer &lt;key&gt;</code>. Errors always read "
-        "<code>{\"error\", \"message\", \"details\"}</code>.</p>"
+        '<code>{"error", "message", "details"}</code>.</p>'
         "<table><tr><th>method</th><th>path</th><th>what it does</th><th>responses</th></tr>"
         + "".join(rows)
         + "</table></body></html>"
@@ -102,6 +102,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(labels_router)  # declares its own /v1/members prefix
 
     @app.get(f"{API_PREFIX}/docs", include_in_schema=False, response_class=HTMLResponse)
     def docs(request: Request) -> HTMLResponse:

@@ -25,6 +25,7 @@ __all__ = [
     "SessionDep",
     "Unauthenticated",
     "current_actor",
+    "deny",
     "get_runtime",
     "get_session",
     "require_roles",
@@ -50,7 +51,11 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent. With the default scope the
+# commit would run after the client already had its 200, and a failed commit (a busy
+# SQLite file, a PostgreSQL serialisation failure) would lose data the client was told
+# was stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def _presented_secret(request: Request) -> str | None:
@@ -96,7 +101,11 @@ def require_roles(*roles: str) -> Callable[..., Actor]:
 
 
 def deny(runtime: Runtime, actor: Actor, *, what: str, member_id: str | None = None) -> None:
-    """Audit a denial decided inside an endpoint (own transaction, survives the rollback)."""
+    """Audit a denial decided inside an endpoint (own transaction, survives the rollback).
+
+    On SQLite every transaction takes the write lock, so call this before the request's
+    session has touched the database, or after rolling that session back.
+    """
     with transaction(runtime.sessions) as session:
         audit.record(
             session, actor, "access.denied", member_id=member_id, reason=what, outcome="denied"

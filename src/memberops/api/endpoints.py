@@ -12,10 +12,9 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
-from memberops.api.deps import RuntimeDep, get_session, require_roles
+from memberops.api.deps import RuntimeDep, SessionDep, require_roles
 from memberops.api.errors import error_body, error_responses
 from memberops.api.schemas import AuditVerificationRead, HealthRead, UnmergeRead
 from memberops.identity.report import identity_report
@@ -24,11 +23,7 @@ from memberops.privacy.audit import verify_chain
 
 __all__ = ["DbSession", "OpaqueId", "audit_router", "health_router", "identity_router"]
 
-# scope="function": commit before the response is sent. With the default scope the
-# commit would run after the client already had its 200, and a failed commit (a busy
-# SQLite file, a PostgreSQL serialisation failure) would lose data the client was told
-# was stored.
-DbSession = Annotated[Session, Depends(get_session, scope="function")]
+DbSession = SessionDep  # one request, one transaction, committed before the response
 
 # Ids are opaque hex (memberops.db.new_id). Refusing anything else before it reaches a
 # service keeps a phone number typed into the URL out of error messages and the audit log.
@@ -52,9 +47,7 @@ def health(runtime: RuntimeDep) -> HealthRead | JSONResponse:
     return HealthRead(status="ok", database="ok")
 
 
-@identity_router.get(
-    "/report", response_model=dict[str, Any], responses=error_responses(401, 403)
-)
+@identity_router.get("/report", response_model=dict[str, Any], responses=error_responses(401, 403))
 def get_identity_report(
     session: DbSession, _actor: Annotated[Actor, Depends(require_roles("admin", "analyst"))]
 ) -> dict[str, Any]:

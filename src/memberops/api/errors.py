@@ -218,11 +218,11 @@ async def _request_validation_error(request: Request, exc: Exception) -> JSONRes
         loc = list(error.get("loc", ()))
         where = str(loc[0]) if loc else "request"
         # The input (and pydantic's ctx, which can hold it) is dropped here on purpose.
-        details.append(ErrorDetail(record=where, field=field_path(loc[1:]), reason=reason_of(error)))
+        details.append(
+            ErrorDetail(record=where, field=field_path(loc[1:]), reason=reason_of(error))
+        )
     first = details[0] if details else None
-    message = (
-        f"{first.record}, field {first.field}: {first.reason}" if first else "invalid request"
-    )
+    message = f"{first.record}, field {first.field}: {first.reason}" if first else "invalid request"
     if len(details) > 1:
         message += f" (and {len(details) - 1} more)"
     return JSONResponse(error_body(ValidationError.code, message, details), status_code=422)
@@ -231,9 +231,7 @@ async def _request_validation_error(request: Request, exc: Exception) -> JSONRes
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code, message = _HTTP_CODES.get(exc.status_code, (f"http_{exc.status_code}", "request failed"))
-    return JSONResponse(
-        error_body(code, message), status_code=exc.status_code, headers=exc.headers
-    )
+    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
 
 class CatchAllErrors:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.api.deps import RuntimeDep, deny, require_roles
@@ -51,7 +52,7 @@ def _self_only(runtime: Runtime, actor: Actor, member_id: str, action: str) -> N
         raise NotFound(f"member {member_id} not found")
 
 
-def _visible_member_id(session: DbSession, member_id: str) -> str:
+def _visible_member_id(session: Session, member_id: str) -> str:
     """The member's current id (merges followed); erased members are not found."""
     member = get_member_or_raise(session, member_id)
     if member.status == MemberStatus.ERASED:
@@ -102,9 +103,7 @@ def get_member(
     member_id: OpaqueId,
     session: DbSession,
     runtime: RuntimeDep,
-    actor: Annotated[
-        Actor, Depends(require_roles("admin", "staff", "pos", "marketer", "member"))
-    ],
+    actor: Annotated[Actor, Depends(require_roles("admin", "staff", "pos", "marketer", "member"))],
 ) -> dict[str, Any]:
     """The profile in four groups; identifiers are masked for every role but admin and
     the member themself."""

@@ -31,10 +31,12 @@ from memberops.api.schemas import (
     OrdersRequest,
 )
 from memberops.catalog.models import Store
+from memberops.db import transaction
 from memberops.errors import Forbidden, ValidationError
 from memberops.orders.models import Order
 from memberops.orders.readers import SourceRecord, records_from_json
 from memberops.orders.service import ingest
+from memberops.runtime import Runtime
 
 __all__ = ["MAX_BODY_BYTES", "router"]
 
@@ -113,17 +115,20 @@ def _store_of_orders(session: Session, keys: set[tuple[str, str]]) -> dict[tuple
     return {(source, source_id): code for source, source_id, code in rows}
 
 
-def _enforce_store_scope(
-    session: Session, runtime: RuntimeDep, actor: Actor, records: list[SourceRecord]
-) -> None:
+def _enforce_store_scope(runtime: Runtime, actor: Actor, records: list[SourceRecord]) -> None:
     """A key bound to a store posts only that store's records (OWASP API1).
 
     Orders and events name their store. A refund or void names an order, which must be
     one this store already holds: a till may not void another store's sale.
+
+    Runs before the request's own session touches the database: a denial is audited in a
+    transaction of its own, and on SQLite that one would wait forever behind the request's
+    write lock.
     """
     if actor.store_code is None:
         return
     adjustments: set[tuple[str, str]] = set()
+    in_request: dict[tuple[str, str], str] = {}
     for locator, data in records:
         if isinstance(data, ValidationError):
             continue
@@ -131,15 +136,20 @@ def _enforce_store_scope(
         store = data.get("store_code")
         if kind in ("order", "event") and store is not None and store != actor.store_code:
             _deny(runtime, actor, f"{locator}: record for another store")
-        if kind in ("refund", "void"):
-            adjustments.add((str(data.get("source")), str(data.get("source_order_id"))))
-    stores = _store_of_orders(session, adjustments)
+        key = (str(data.get("source")), str(data.get("source_order_id")))
+        if kind == "order":
+            in_request[key] = str(store)
+        elif kind in ("refund", "void"):
+            adjustments.add(key)
+    with transaction(runtime.sessions) as lookup:
+        # Stored first: an order id already held elsewhere stays elsewhere's.
+        stores = {**in_request, **_store_of_orders(lookup, adjustments)}
     for key in adjustments:
         if stores.get(key) != actor.store_code:
             _deny(runtime, actor, "refund or void of an order this store does not hold")
 
 
-def _deny(runtime: RuntimeDep, actor: Actor, what: str) -> None:
+def _deny(runtime: Runtime, actor: Actor, what: str) -> None:
     deny(runtime, actor, what=f"POST /v1/orders: {what}")
     raise Forbidden("this key may post records for its own store only")
 
@@ -169,7 +179,7 @@ def post_orders(
     problem in the request is a conflict, else 422 naming each record, field and reason).
     """
     records = _records(body)
-    _enforce_store_scope(session, runtime, actor, records)
+    _enforce_store_scope(runtime, actor, records)
     report = ingest(session, runtime.keyring, records, actor=actor, source_name="api", fmt="api")
     return ImportReportRead.model_validate(report.to_dict())
 

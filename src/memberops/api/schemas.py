@@ -18,6 +18,7 @@ from memberops.privacy.consent import PURPOSES
 
 __all__ = [
     "MAX_RECORDS_PER_REQUEST",
+    "RECORD_MODELS",
     "AuditVerificationRead",
     "ConsentIn",
     "ConsentRecordIn",
@@ -33,7 +34,6 @@ __all__ = [
     "MemberMatches",
     "OrderIn",
     "OrdersRequest",
-    "RECORD_MODELS",
     "RefundIn",
     "UnmergeRead",
     "VoidIn",
@@ -244,4 +244,3 @@ class AuditVerificationRead(BaseModel):
     ok: bool
     checked: int
     problems: list[str]
-

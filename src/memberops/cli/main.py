@@ -26,6 +26,7 @@ from memberops.cli.common import (
 )
 from memberops.db import transaction
 from memberops.errors import NotFound, ValidationError
+from memberops.labels.cli import app as labels_app
 
 app = typer.Typer(
     help="memberops: one profile per member across every channel, privacy from the first row.",
@@ -34,8 +35,9 @@ app = typer.Typer(
 )
 import_app = typer.Typer(help="Import orders, refunds, events and consents.", no_args_is_help=True)
 members_app = typer.Typer(help="Look up, export and erase members.", no_args_is_help=True)
-identity_app = typer.Typer(help="Identity resolution: report, merges, reviews.",
-                           no_args_is_help=True)
+identity_app = typer.Typer(
+    help="Identity resolution: report, merges, reviews.", no_args_is_help=True
+)
 keys_app = typer.Typer(help="Encryption and blind-index keys.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 consent_app = typer.Typer(help="Consent per purpose.", no_args_is_help=True)
@@ -49,6 +51,24 @@ app.add_typer(consent_app, name="consent")
 app.add_typer(apikeys_app, name="apikeys")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _print_rows(title: str, rows: list[dict[str, Any]], columns: dict[str, str]) -> None:
+    """A table of `rows`, one column per key of `columns` (key -> heading)."""
+    table = Table(*columns.values(), title=title)
+    for row in rows:
+        table.add_row(*(_cell(row.get(key)) for key in columns))
+    console.print(table)
 
 
 def _progress() -> Progress:
@@ -66,7 +86,9 @@ def _progress() -> Progress:
 @app.command()
 @handle_errors
 def demo(
-    members: Annotated[int, typer.Option(min=1000, max=1_000_000, help="Members to simulate.")] = 10_000,
+    members: Annotated[
+        int, typer.Option(min=1000, max=1_000_000, help="Members to simulate.")
+    ] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same chain).")] = 7,
     months: Annotated[int, typer.Option(min=1, max=120, help="Months of history.")] = 24,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Load only; do not serve.")] = False,
@@ -82,7 +104,10 @@ def demo(
     with _progress() as progress:
         task = progress.add_task("simulating and loading members", total=members)
         summary = load_demo(
-            runtime, members=members, seed=seed, months=months,
+            runtime,
+            members=members,
+            seed=seed,
+            months=months,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
         progress.update(task, completed=members)
@@ -118,8 +143,10 @@ def _serve(runtime: Any, host: str, port: int, *, seed_keys: bool) -> None:
         with transaction(runtime.sessions) as session:
             _key, secret = create_api_key(session, name="demo admin", role="admin")
         console.print(f"Demo admin API key (shown once): [bold]{secret}[/bold]")
-    console.print(f"memberops is serving on [bold]http://{host}:{port}/v1[/bold]"
-                  f" (health: http://{host}:{port}/v1/health)")
+    console.print(
+        f"memberops is serving on [bold]http://{host}:{port}/v1[/bold]"
+        f" (health: http://{host}:{port}/v1/health)"
+    )
     uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
 
 
@@ -147,16 +174,23 @@ def import_orders(
     rejects: list[dict[str, Any]] = []
 
     def on_reject(locator: str, data: dict[str, Any] | None, error: ValidationError) -> None:
-        rejects.append({"record": locator, "field": error.field, "reason": error.reason,
-                        "data": data})
+        rejects.append(
+            {"record": locator, "field": error.field, "reason": error.reason, "data": data}
+        )
 
     size = file.stat().st_size if file.exists() else 0
     with _progress() as progress, transaction(runtime.sessions) as session:
         task = progress.add_task(f"importing {file.name}", total=None)
         report = ingest(
-            session, runtime.keyring, read_records(file, fmt), actor=cli_actor(),
-            source_name=str(file.name), fmt=fmt, file_sha256=_sha256(file) if size < 2**31 else None,
-            skip_invalid=skip_invalid, reject=on_reject,
+            session,
+            runtime.keyring,
+            read_records(file, fmt),
+            actor=cli_actor(),
+            source_name=str(file.name),
+            fmt=fmt,
+            file_sha256=_sha256(file) if size < 2**31 else None,
+            skip_invalid=skip_invalid,
+            reject=on_reject,
             on_progress=lambda n: progress.advance(task, n),
         )
     if rejects:
@@ -211,7 +245,9 @@ def members_show(
         for group in ("basic", "membership", "transaction", "personalised", "consents"):
             table.add_row(group, json.dumps(profile[group], ensure_ascii=False, default=str))
         for ident in profile["identifiers"]:
-            table.add_row(ident["kind"], f"{ident['value']}{' (verified)' if ident['verified'] else ''}")
+            table.add_row(
+                ident["kind"], f"{ident['value']}{' (verified)' if ident['verified'] else ''}"
+            )
         console.print(table)
 
 
@@ -292,22 +328,36 @@ def identity_merges(
     with transaction(runtime.sessions) as session:
         stmt = select(MergeRecord).order_by(MergeRecord.created_at.desc()).limit(limit)
         if member:
-            stmt = stmt.where(or_(MergeRecord.survivor_id == member,
-                                  MergeRecord.absorbed_id == member))
+            stmt = stmt.where(
+                or_(MergeRecord.survivor_id == member, MergeRecord.absorbed_id == member)
+            )
         rows = [
-            {"id": m.id, "survivor": m.survivor_id, "absorbed": m.absorbed_id,
-             "reason": m.reason, "status": m.status, "created_at": m.created_at.isoformat(),
-             "moved": {k: len(v) for k, v in m.moved.items()}}
+            {
+                "id": m.id,
+                "survivor": m.survivor_id,
+                "absorbed": m.absorbed_id,
+                "reason": m.reason,
+                "status": m.status,
+                "created_at": m.created_at.isoformat(),
+                "moved": {k: len(v) for k, v in m.moved.items()},
+            }
             for m in session.scalars(stmt)
         ]
     if as_json:
         emit_json(rows)
         return
-    table = Table("merge", "survivor", "absorbed", "reason", "status", "moved rows")
-    for r in rows:
-        table.add_row(r["id"], r["survivor"], r["absorbed"], r["reason"], r["status"],
-                      json.dumps(r["moved"]))
-    console.print(table)
+    _print_rows(
+        "merges",
+        rows,
+        {
+            "id": "merge",
+            "survivor": "survivor",
+            "absorbed": "absorbed",
+            "reason": "reason",
+            "status": "status",
+            "moved": "moved rows",
+        },
+    )
 
 
 @identity_app.command("unmerge")
@@ -322,8 +372,12 @@ def identity_unmerge(
     runtime = open_cli_runtime()
     with transaction(runtime.sessions) as session:
         record = unmerge(session, runtime.keyring, merge_id=merge_id, actor=cli_actor())
-        result = {"merge": record.id, "survivor": record.survivor_id,
-                  "restored": record.absorbed_id, "status": record.status}
+        result = {
+            "merge": record.id,
+            "survivor": record.survivor_id,
+            "restored": record.absorbed_id,
+            "status": record.status,
+        }
     if as_json:
         emit_json(result)
     else:
@@ -344,21 +398,35 @@ def identity_reviews(
     runtime = open_cli_runtime()
     with transaction(runtime.sessions) as session:
         rows = [
-            {"id": r.id, "kind": r.kind, "members": r.member_ids, "detail": r.detail,
-             "occurrences": r.occurrences, "last_seen_at": r.last_seen_at.isoformat()}
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "members": r.member_ids,
+                "detail": r.detail,
+                "occurrences": r.occurrences,
+                "last_seen_at": r.last_seen_at.isoformat(),
+            }
             for r in session.scalars(
-                select(IdentityReview).where(IdentityReview.status == "open")
-                .order_by(IdentityReview.last_seen_at.desc()).limit(limit)
+                select(IdentityReview)
+                .where(IdentityReview.status == "open")
+                .order_by(IdentityReview.last_seen_at.desc())
+                .limit(limit)
             )
         ]
     if as_json:
         emit_json(rows)
         return
-    table = Table("case", "kind", "members", "detail", "seen")
-    for r in rows:
-        table.add_row(r["id"], r["kind"], ", ".join(r["members"]), r["detail"],
-                      str(r["occurrences"]))
-    console.print(table)
+    _print_rows(
+        "open review cases",
+        rows,
+        {
+            "id": "case",
+            "kind": "kind",
+            "members": "members",
+            "detail": "detail",
+            "occurrences": "seen",
+        },
+    )
 
 
 # --------------------------------------------------------------------------- keys
@@ -380,7 +448,8 @@ def keys_rotate(
     if not resume:
         if runtime.settings.keys_json:
             raise ValidationError(
-                "keys rotate", "MEMBEROPS_KEYS",
+                "keys rotate",
+                "MEMBEROPS_KEYS",
                 "keys come from the environment: add the new keys there, make them active, "
                 "then run `memberops keys rotate --resume`",
             )
@@ -389,16 +458,24 @@ def keys_rotate(
     with _progress() as progress:
         task = progress.add_task("re-encrypting", total=None)
         result = rotate(
-            runtime.sessions, keyring, actor=cli_actor(), batch_size=batch_size,
+            runtime.sessions,
+            keyring,
+            actor=cli_actor(),
+            batch_size=batch_size,
             on_progress=lambda p: progress.update(task, completed=p.done, total=p.total),
         )
-    data = {"reencrypted": result.done, "active_encryption_key": keyring.active_encryption_id,
-            "active_index_key": keyring.active_index_id}
+    data = {
+        "reencrypted": result.done,
+        "active_encryption_key": keyring.active_encryption_id,
+        "active_index_key": keyring.active_index_id,
+    }
     if as_json:
         emit_json(data)
     else:
-        console.print(f"{result.done:,} values now under keys {keyring.active_encryption_id}/"
-                      f"{keyring.active_index_id}")
+        console.print(
+            f"{result.done:,} values now under keys {keyring.active_encryption_id}/"
+            f"{keyring.active_index_id}"
+        )
 
 
 # --------------------------------------------------------------------------- audit
@@ -438,32 +515,58 @@ def audit_show(
     runtime = open_cli_runtime()
     with transaction(runtime.sessions) as session:
         rows = [
-            {"seq": e.seq, "at": e.at.isoformat(), "actor": f"{e.actor_kind}:{e.actor_id}",
-             "role": e.role, "store": e.store_code, "action": e.action, "member": e.member_id,
-             "fields": e.fields, "reason": e.reason, "outcome": e.outcome}
+            {
+                "seq": e.seq,
+                "at": e.at.isoformat(),
+                "actor": f"{e.actor_kind}:{e.actor_id}",
+                "role": e.role,
+                "store": e.store_code,
+                "action": e.action,
+                "member": e.member_id,
+                "fields": e.fields,
+                "reason": e.reason,
+                "outcome": e.outcome,
+            }
             for e in list_entries(session, member_id=member, actor_id=actor, limit=limit)
         ]
     if as_json:
         emit_json(rows)
         return
-    table = Table("seq", "at", "actor", "action", "member", "outcome", "reason")
-    for r in rows:
-        table.add_row(str(r["seq"]), r["at"], r["actor"], r["action"], r["member"] or "",
-                      r["outcome"], r["reason"] or "")
-    console.print(table)
+    _print_rows(
+        "audit log",
+        rows,
+        {
+            "seq": "seq",
+            "at": "at",
+            "actor": "actor",
+            "action": "action",
+            "member": "member",
+            "outcome": "outcome",
+            "reason": "reason",
+        },
+    )
 
 
 # --------------------------------------------------------------------------- consent
-def _consent(member_id: str, purpose: str, granted: bool, channel: str, notice: str,
-             as_json: bool) -> None:
+def _consent(
+    member_id: str, purpose: str, granted: bool, channel: str, notice: str, as_json: bool
+) -> None:
     from memberops.members.service import get_member_or_raise
     from memberops.privacy.consent import current_consents, record_consent
 
     runtime = open_cli_runtime()
     with transaction(runtime.sessions) as session:
         member = get_member_or_raise(session, member_id)
-        record_consent(session, member_id=member.id, purpose=purpose, granted=granted,
-                       channel=channel, source="cli", notice_version=notice, actor=cli_actor())
+        record_consent(
+            session,
+            member_id=member.id,
+            purpose=purpose,
+            granted=granted,
+            channel=channel,
+            source="cli",
+            notice_version=notice,
+            actor=cli_actor(),
+        )
         state = current_consents(session, member.id)
     if as_json:
         emit_json(state)
@@ -474,7 +577,8 @@ def _consent(member_id: str, purpose: str, granted: bool, channel: str, notice: 
 @consent_app.command("grant")
 @handle_errors
 def consent_grant(
-    member_id: str, purpose: str,
+    member_id: str,
+    purpose: str,
     channel: Annotated[str, typer.Option()] = "front_desk",
     notice: Annotated[str, typer.Option(help="Privacy notice version shown.")] = "current",
     as_json: JsonOpt = False,
@@ -486,7 +590,8 @@ def consent_grant(
 @consent_app.command("withdraw")
 @handle_errors
 def consent_withdraw(
-    member_id: str, purpose: str,
+    member_id: str,
+    purpose: str,
     channel: Annotated[str, typer.Option()] = "front_desk",
     notice: Annotated[str, typer.Option(help="Privacy notice version shown.")] = "current",
     as_json: JsonOpt = False,
@@ -511,8 +616,9 @@ def apikeys_create(
 
     runtime = open_cli_runtime()
     with transaction(runtime.sessions) as session:
-        key, secret = create_api_key(session, name=name, role=role, store_code=store,
-                                     staff_id=staff_id, member_id=member)
+        key, secret = create_api_key(
+            session, name=name, role=role, store_code=store, staff_id=staff_id, member_id=member
+        )
         key_id = key.id
     if as_json:
         emit_json({"id": key_id, "role": role, "secret": secret})
@@ -520,13 +626,4 @@ def apikeys_create(
         console.print(f"key {key_id} ({role}): {secret}")
 
 
-def _mount_optional() -> None:
-    """Capabilities that bring their own command groups."""
-    try:
-        from memberops.labels.cli import app as labels_app
-    except ImportError:  # pragma: no cover - labels ship with the package
-        return
-    app.add_typer(labels_app, name="labels")
-
-
-_mount_optional()
+app.add_typer(labels_app, name="labels")

@@ -65,9 +65,10 @@ def identity_report(session: Session, *, truth_file: Path | None = None) -> dict
         ).all()
     )
     orders_total = session.scalar(select(func.count()).select_from(Order)) or 0
-    unattached = session.scalar(
-        select(func.count()).select_from(Order).where(Order.member_id.is_(None))
-    ) or 0
+    unattached = (
+        session.scalar(select(func.count()).select_from(Order).where(Order.member_id.is_(None)))
+        or 0
+    )
     report: dict[str, Any] = {
         "members": statuses.get(MemberStatus.ACTIVE, 0),
         "members_merged_away": statuses.get(MemberStatus.MERGED, 0),

@@ -35,7 +35,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
-from memberops.db import new_id, utcnow
+from memberops.db import new_id, table_of, utcnow
 from memberops.errors import Conflict, NotFound
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.identity.rules import (
@@ -219,7 +219,10 @@ class IdentityResolver:
 
     def canonical(self, member_id: str | None) -> str | None:
         """The member an id stands for now (following merges made in this unit of work)."""
-        while member_id is not None and member_id in self._redirect:
+        return None if member_id is None else self._follow(member_id)
+
+    def _follow(self, member_id: str) -> str:
+        while member_id in self._redirect:
             member_id = self._redirect[member_id]
         return member_id
 
@@ -255,7 +258,7 @@ class IdentityResolver:
         anchor: str | None = None
         created = False
         for s, first_holder in exclusive_hits:
-            holder = self.canonical(first_holder)  # an earlier merge may have absorbed it
+            holder = self._follow(first_holder)  # an earlier merge may have absorbed it
             if anchor is None:
                 anchor = holder
             elif holder != anchor:
@@ -263,7 +266,7 @@ class IdentityResolver:
 
         if anchor is not None:
             for s, ident_id, found in shared_hits:
-                holders = list(dict.fromkeys(str(self.canonical(h)) for h in found))
+                holders = list(dict.fromkeys(self._follow(h) for h in found))
                 others = [h for h in holders if h != anchor]
                 if len(holders) == 1 and others:
                     anchor = self._merge_or_review(anchor, others[0], s, reviews, merges)
@@ -278,8 +281,8 @@ class IdentityResolver:
                 # Verified phone -> A and verified email -> B on one record: the same person.
                 anchor = candidates[0]
                 for s, _ident_id, holders in shared_hits:
-                    holder = self.canonical(holders[0])
-                    if holder is not None and holder != anchor:
+                    holder = self._follow(holders[0])
+                    if holder != anchor:
                         anchor = self._merge_or_review(anchor, holder, s, reviews, merges)
             elif self._brings_new_exclusive(seen):
                 # A new card (or account) with a phone someone else holds: a second person
@@ -546,14 +549,14 @@ class IdentityResolver:
     def flush(self) -> None:
         """Write buffered members, identifiers and links."""
         if self._new_members:
-            self.session.execute(Member.__table__.insert(), list(self._new_members.values()))
+            self.session.execute(table_of(Member).insert(), list(self._new_members.values()))
             self._new_members = {}
         if self._new_identifiers:
-            self.session.execute(Identifier.__table__.insert(), self._new_identifiers)
+            self.session.execute(table_of(Identifier).insert(), self._new_identifiers)
             self._new_identifiers = []
         if self._new_links:
             self.session.execute(
-                MemberIdentifier.__table__.insert(), list(self._new_links.values())
+                table_of(MemberIdentifier).insert(), list(self._new_links.values())
             )
             self._new_links = {}
         for member_id, values in self._member_updates.items():

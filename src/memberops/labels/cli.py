@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from memberops.cli.common import cli_actor, console, emit_json, handle_errors, open_cli_runtime
 from memberops.db import transaction
@@ -42,7 +43,8 @@ def _print_screening(screening: Screening) -> None:
     if screening.spans:
         table = Table("start", "end", "category", "phrase")
         for span in screening.spans:
-            table.add_row(str(span.start), str(span.end), span.category, span.text)
+            # Text(), not a str: a note is never read as Rich markup.
+            table.add_row(str(span.start), str(span.end), span.category, Text(span.text))
         console.print(table)
     if screening.sensitive_categories:
         console.print(

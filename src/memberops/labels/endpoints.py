@@ -9,13 +9,14 @@ naming the consent purpose; another member's labels are `NotFound` (404).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
 from memberops.actor import Actor
 from memberops.api.deps import RuntimeDep, SessionDep, deny, require_roles
+from memberops.api.errors import error_responses
 from memberops.db import transaction
 from memberops.errors import NotFound
 from memberops.labels import service
@@ -58,6 +59,35 @@ class LabelWritten(BaseModel):
     sensitive: bool
     sensitive_categories: list[str]
     consent_id: str | None
+
+
+class Provenance(BaseModel):
+    """Who recorded a label, when, in which store and why (or which rule computed it)."""
+
+    created_by: str
+    staff_id: str | None
+    store_code: str | None
+    created_at: datetime
+    reason: str | None
+    rule_id: str | None
+
+
+class LabelRead(BaseModel):
+    """A label as the caller may see it; `text` is None for computed or deleted labels."""
+
+    id: str
+    member_id: str
+    category: str
+    code: str | None
+    text: str | None
+    source: str
+    status: str
+    sensitive: bool
+    sensitive_categories: list[str]
+    consent_id: str | None
+    valid_from: datetime
+    valid_until: datetime | None
+    provenance: Provenance
 
 
 def _written(label: Label) -> LabelWritten:
@@ -105,22 +135,28 @@ def _audit_refused(
         )
 
 
-@router.get("/{member_id}/labels")
+@router.get("/{member_id}/labels", responses=error_responses(401, 403, 404))
 def get_labels(
     member_id: str,
     session: SessionDep,
     runtime: RuntimeDep,
     actor: ReaderDep,
     include_inactive: bool = False,
-) -> list[dict[str, Any]]:
-    """A member's labels with source and provenance, filtered by the caller's role."""
+) -> list[LabelRead]:
+    """A member's labels with source and provenance, filtered by the caller's role
+    (sensitive needs only for admin, staff, POS and the member; reads are audited)."""
     _own_scope(runtime, actor, member_id)
-    return service.list_labels(
+    labels = service.list_labels(
         session, runtime.keyring, member_id, actor=actor, include_inactive=include_inactive
     )
+    return [LabelRead.model_validate(item) for item in labels]
 
 
-@router.post("/{member_id}/labels", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{member_id}/labels",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
 def post_label(
     member_id: str,
     body: LabelCreate,
@@ -162,7 +198,9 @@ def post_label(
     return _written(label)
 
 
-@router.post("/{member_id}/labels/{label_id}/dispute")
+@router.post(
+    "/{member_id}/labels/{label_id}/dispute", responses=error_responses(401, 403, 404, 409, 422)
+)
 def post_dispute(
     member_id: str,
     label_id: str,
@@ -179,7 +217,7 @@ def post_dispute(
     return _written(label)
 
 
-@router.delete("/{member_id}/labels/{label_id}")
+@router.delete("/{member_id}/labels/{label_id}", responses=error_responses(401, 403, 404))
 def delete_label(
     member_id: str,
     label_id: str,

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from memberops.actor import Actor, system_actor
 from memberops.db import new_id, utcnow
 from memberops.errors import Conflict, Forbidden, NotFound, ValidationError
-from memberops.labels import rules
+from memberops.labels import rules as label_rules
 from memberops.labels.guard import Screening, screen
 from memberops.labels.models import Label, LabelEvent
 from memberops.members.models import Member, MemberStatus
@@ -199,6 +199,8 @@ def _store_screened(
             )
         sensitive_categories = list(screening.sensitive_categories)
     now = utcnow()
+    if valid_until is not None and valid_until.tzinfo is None:
+        raise ValidationError("label", "valid_until", "needs a UTC offset")
     if valid_until is not None and valid_until <= now:
         raise ValidationError("label", "valid_until", "must be in the future")
     label_id = new_id()
@@ -254,11 +256,11 @@ def write_staff_label(
     `ConsentRequired` for a sensitive need without the member's sensitive_data consent,
     `Forbidden` for roles that do not serve members.
     """
-    if actor.role not in rules.LABEL_WRITER_ROLES:
-        raise Forbidden(f"writing labels needs one of: {', '.join(rules.LABEL_WRITER_ROLES)}")
-    if category not in rules.STAFF_CATEGORIES:
+    if actor.role not in label_rules.LABEL_WRITER_ROLES:
+        raise Forbidden(f"writing labels needs one of: {', '.join(label_rules.LABEL_WRITER_ROLES)}")
+    if category not in label_rules.STAFF_CATEGORIES:
         raise ValidationError(
-            "label", "category", f"staff may write only {', '.join(rules.STAFF_CATEGORIES)}"
+            "label", "category", f"staff may write only {', '.join(label_rules.STAFF_CATEGORIES)}"
         )
     note = _clean_text("text", text, required=True, max_chars=MAX_TEXT_CHARS)
     why = _clean_text("reason", reason, required=True, max_chars=_REASON_CHARS)
@@ -297,9 +299,9 @@ def write_member_label(
     """
     if not (_is_self(actor, member_id) or actor.role in ("admin", "system")):
         raise NotFound(f"member {member_id} not found")
-    if category not in rules.MEMBER_CATEGORIES:
+    if category not in label_rules.MEMBER_CATEGORIES:
         raise ValidationError(
-            "label", "category", f"must be one of {', '.join(rules.MEMBER_CATEGORIES)}"
+            "label", "category", f"must be one of {', '.join(label_rules.MEMBER_CATEGORIES)}"
         )
     note = _clean_text("text", text, required=True, max_chars=MAX_TEXT_CHARS)
     why = _clean_text("reason", reason, required=False, max_chars=_REASON_CHARS)
@@ -360,14 +362,22 @@ def list_labels(
     - Staff, POS and admin see current labels (active and disputed, within validity),
       sensitive ones included; admin may ask for every status.
     - Marketers see current labels without sensitive ones; analysts see none.
+    - Once the member withdraws sensitive_data consent, sensitive labels are hidden from
+      everyone but the member.
     Every read by someone other than the member is audited as labels.read.
     """
     is_self = _is_self(actor, member_id)
-    if not is_self and actor.role not in rules.LABEL_READER_ROLES:
-        raise Forbidden(f"reading labels needs one of: {', '.join(rules.LABEL_READER_ROLES)}")
+    if actor.role == "member" and not is_self:
+        raise NotFound(f"member {member_id} not found")
+    if not is_self and actor.role not in label_rules.LABEL_READER_ROLES:
+        raise Forbidden(f"reading labels needs one of: {', '.join(label_rules.LABEL_READER_ROLES)}")
     member = _member_for(session, member_id, actor)
-    see_sensitive = rules.may_see_sensitive(actor.role, is_self=is_self)
+    see_sensitive = label_rules.may_see_sensitive(actor.role, is_self=is_self)
     see_all = is_self or (include_inactive and actor.role == "admin")
+    # A withdrawn sensitive_data consent stops the use of the needs it covered at once
+    # (PIPL Art. 15); the member still sees them, and may delete them.
+    if see_sensitive and not is_self:
+        see_sensitive = has_consent(session, member.id, SENSITIVE_PURPOSE)
     now = utcnow()
     out: list[dict[str, Any]] = []
     stmt = select(Label).where(Label.member_id == member.id).order_by(Label.created_at, Label.id)
@@ -375,7 +385,7 @@ def list_labels(
         if label.sensitive and not see_sensitive:
             continue
         if not see_all:
-            if not rules.is_current_status(label.status):
+            if not label_rules.is_current_status(label.status):
                 continue
             if label.valid_until is not None and label.valid_until <= now:
                 continue
@@ -500,8 +510,8 @@ class ScanReport:
 def _scan_text(keyring: KeyRing, label: Label) -> str | None:
     if label.text_enc:
         return keyring.decrypt(label.text_enc, row_id=label.id, **_ENC)
-    if label.code and label.code.startswith(rules.MODIFIER_CODE_PREFIX):
-        return label.code[len(rules.MODIFIER_CODE_PREFIX) :]
+    if label.code and label.code.startswith(label_rules.MODIFIER_CODE_PREFIX):
+        return label.code[len(label_rules.MODIFIER_CODE_PREFIX) :]
     if label.code:
         return label.code.replace("_", " ")
     return None
@@ -597,6 +607,9 @@ def derive_service_needs(session: Session, member_id: str) -> list[ServiceNeed]:
     return needs
 
 
+_STATUS_RANK = {"expired": 0, "active": 1}
+
+
 def _computed_labels(session: Session, member_id: str, rule_ids: Sequence[str]) -> list[Label]:
     stmt = select(Label).where(
         Label.member_id == member_id,
@@ -618,7 +631,23 @@ def _sync_computed(
     sensitive categories). Labels the member deleted or disputed are left alone, so a
     refresh never overrides the member's objection."""
     now = utcnow()
-    by_key = {(label.rule_id or "", label.code or ""): label for label in existing}
+    by_key: dict[tuple[str, str], Label] = {}
+    duplicates: list[Label] = []
+    # After a merge the survivor can hold the same computed label twice; one stays, and
+    # an objection (deleted, disputed, quarantined) outranks an active or expired copy.
+    for found in sorted(existing, key=lambda item: (item.created_at, item.id)):
+        key = (found.rule_id or "", found.code or "")
+        kept = by_key.get(key)
+        if kept is None:
+            by_key[key] = found
+            continue
+        if _STATUS_RANK.get(found.status, 2) > _STATUS_RANK.get(kept.status, 2):
+            by_key[key], found = found, kept
+        duplicates.append(found)
+    for duplicate in duplicates:
+        if duplicate.status == "active":
+            duplicate.status, duplicate.valid_until = "expired", now
+            _event(session, duplicate, "expired", actor, "duplicate of another label (merge)")
     current: list[Label] = []
     for key, (category, why, consent_id, sensitive_cats) in wanted.items():
         label = by_key.get(key)
@@ -664,22 +693,22 @@ def refresh_computed_labels(
     session: Session,
     member_id: str,
     features: dict[str, float],
-    rule_set: Sequence[rules.Rule],
+    rules: Sequence[label_rules.Rule],
     *,
     actor: Actor | None = None,
 ) -> list[Label]:
-    """Write or refresh the member's computed labels from profile features and rules.
+    """Write or refresh the member's computed labels from profile features and label_rules.
 
     A matching rule creates its label (or re-activates an expired one); a label whose rule
     no longer matches expires. Provenance: the rule id and the feature values that
     matched (`spicy_share=0.72 >= 0.6`). Returns the member's current labels from these
-    rules. Raises `rules.RuleError` when a rule reads a feature that is missing.
+    label_rules. Raises `label_rules.RuleError` when a rule reads a feature that is missing.
     """
     who = actor or system_actor("labels.refresh")
     wanted: dict[tuple[str, str], tuple[str, str, str | None, list[str]]] = {}
-    for rule, why in rules.evaluate_rules(rule_set, features):
+    for rule, why in label_rules.evaluate_rules(rules, features):
         wanted[(rule.rule_id, rule.code)] = (rule.category, why, None, [])
-    existing = _computed_labels(session, member_id, [r.rule_id for r in rule_set])
+    existing = _computed_labels(session, member_id, [r.rule_id for r in rules])
     return _sync_computed(session, member_id=member_id, wanted=wanted, existing=existing, actor=who)
 
 
@@ -687,7 +716,7 @@ def refresh_service_need_labels(
     session: Session,
     member_id: str,
     *,
-    min_orders: int = rules.MODIFIER_MIN_ORDERS,
+    min_orders: int = label_rules.MODIFIER_MIN_ORDERS,
     actor: Actor | None = None,
 ) -> list[Label]:
     """Computed service_need labels (`modifier:no onions`) for modifiers on >= `min_orders`
@@ -701,7 +730,7 @@ def refresh_service_need_labels(
     consent_id = _sensitive_consent_id(session, member_id)
     wanted: dict[tuple[str, str], tuple[str, str, str | None, list[str]]] = {}
     for modifier, count, seen in derive_service_needs(session, member_id):
-        code = rules.modifier_code(modifier)
+        code = label_rules.modifier_code(modifier)
         if count < min_orders or code is None:
             continue
         screening = screen(modifier)
@@ -713,11 +742,11 @@ def refresh_service_need_labels(
                 continue
             sensitive_cats = list(screening.sensitive_categories)
         why = f"on {count} orders, last {seen.date().isoformat()} (>= {min_orders} orders)"
-        wanted[(rules.MODIFIER_RULE_ID, code)] = (
+        wanted[(label_rules.MODIFIER_RULE_ID, code)] = (
             "service_need",
             why,
             consent_id if sensitive_cats else None,
             sensitive_cats,
         )
-    existing = _computed_labels(session, member_id, [rules.MODIFIER_RULE_ID])
+    existing = _computed_labels(session, member_id, [label_rules.MODIFIER_RULE_ID])
     return _sync_computed(session, member_id=member_id, wanted=wanted, existing=existing, actor=who)

@@ -50,8 +50,10 @@ def find_member_ids(session: Session, keyring: KeyRing, query: str) -> list[str]
     """
     query = query.strip()
     if _MEMBER_ID.match(query):
-        member = session.get(Member, query)
-        return [get_member_or_raise(session, query).id] if member else []
+        if session.get(Member, query) is None:
+            return []
+        member = get_member_or_raise(session, query)
+        return [] if member.status == MemberStatus.ERASED else [member.id]
     kinds = [
         "card_no",
         "phone",

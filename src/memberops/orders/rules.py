@@ -182,7 +182,7 @@ def _int(
         raise ValidationError(rec, name, f"must be at least {minimum}")
     if value > maximum:
         raise ValidationError(rec, name, f"must be at most {maximum}")
-    return value
+    return int(value)
 
 
 def _bool(rec: str, data: Mapping[str, Any], name: str) -> bool:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.catalog.models import Item, Store
-from memberops.db import new_id, utcnow
+from memberops.db import new_id, table_of, utcnow
 from memberops.errors import BatchValidationError, ValidationError
 from memberops.identity.service import IdentityResolver, PersonalFields
 from memberops.orders.models import (
@@ -89,6 +89,10 @@ class Catalog:
     store_ids: dict[str, str]
     store_zones: dict[str, ZoneInfo]
     item_ids: dict[str, str]
+    skus: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "skus", frozenset(self.item_ids))
 
     @classmethod
     def load(cls, session: Session) -> Catalog:
@@ -104,9 +108,7 @@ class Catalog:
 def _parse(locator: str, data: dict[str, Any], catalog: Catalog) -> Draft:
     kind = data.get("record_type", "order")
     if kind == "order":
-        return parse_order(
-            locator, data, store_zones=catalog.store_zones, known_skus=catalog.item_ids.keys()
-        )
+        return parse_order(locator, data, store_zones=catalog.store_zones, known_skus=catalog.skus)
     if kind in ("refund", "void"):
         return parse_adjustment(locator, data)
     if kind == "event":
@@ -210,12 +212,12 @@ class _Batch:
         stored: dict[tuple[str, str], str] = {}
         ids = list({d.source_order_id for d, _raw in orders})
         for start in range(0, len(ids), _IN_CHUNK):
-            for source, source_id, digest in self.session.execute(
+            for source, source_id, stored_digest in self.session.execute(
                 select(Order.source, Order.source_order_id, Order.content_hash).where(
                     Order.source_order_id.in_(ids[start : start + _IN_CHUNK])
                 )
             ):
-                stored[(source, source_id)] = digest
+                stored[(source, source_id)] = stored_digest
         fresh: list[OrderDraft] = []
         for draft, raw in orders:
             digest = stored.get(draft.key)
@@ -298,10 +300,10 @@ class _Batch:
         self.resolver.flush()
         for row in order_rows:  # merges later in the chunk may have moved a member
             row["member_id"] = self.resolver.canonical(row["member_id"])
-        self.session.execute(Order.__table__.insert(), order_rows)
-        self.session.execute(OrderLine.__table__.insert(), line_rows)
+        self.session.execute(table_of(Order).insert(), order_rows)
+        self.session.execute(table_of(OrderLine).insert(), line_rows)
         if ident_rows:
-            self.session.execute(OrderIdentifier.__table__.insert(), ident_rows)
+            self.session.execute(table_of(OrderIdentifier).insert(), ident_rows)
         self.report.orders_created += len(order_rows)
         self.report.order_lines_created += len(line_rows)
         self._link_waiting_adjustments(order_rows)
@@ -405,14 +407,14 @@ class _Batch:
         stored: dict[tuple[str, str], str] = {}
         ids = list({d.source_event_id for d, _raw in events})
         for start in range(0, len(ids), _IN_CHUNK):
-            for source, event_id, digest in self.session.execute(
+            for source, event_id, stored_digest in self.session.execute(
                 select(
                     EngagementEvent.source,
                     EngagementEvent.source_event_id,
                     EngagementEvent.content_hash,
                 ).where(EngagementEvent.source_event_id.in_(ids[start : start + _IN_CHUNK]))
             ):
-                stored[(source, event_id)] = digest
+                stored[(source, event_id)] = stored_digest
         rows: list[dict[str, Any]] = []
         now = utcnow()
         for draft, raw in events:
@@ -460,7 +462,7 @@ class _Batch:
         for row in rows:
             row["member_id"] = self.resolver.canonical(row["member_id"])
         if rows:
-            self.session.execute(EngagementEvent.__table__.insert(), rows)
+            self.session.execute(table_of(EngagementEvent).insert(), rows)
         self.report.events_created += len(rows)
 
     def _consent_decision(self, draft: ConsentDraft) -> ConsentDecision | None:

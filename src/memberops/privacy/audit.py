@@ -114,7 +114,8 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> AuditVerificati
         result.checked += 1
         if entry.seq != expected_seq:
             result.problems.append(
-                f"entry {entry.seq}: expected sequence {expected_seq} (entries deleted or reordered)"
+                f"entry {entry.seq}: expected sequence {expected_seq}"
+                " (entries deleted or reordered)"
             )
         if entry.prev_hash != expected_prev:
             result.problems.append(f"entry {entry.seq}: does not follow its predecessor")

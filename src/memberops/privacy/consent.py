@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
-from memberops.db import new_id, utcnow
+from memberops.db import new_id, table_of, utcnow
 from memberops.errors import ValidationError
 from memberops.privacy import audit
 from memberops.privacy.models import Consent, ConsentState
@@ -151,52 +151,57 @@ def record_consents_bulk(
     if not decisions:
         return 0
     now = utcnow()
-    rows = [
-        {
-            "id": new_id(),
-            "member_id": d.member_id,
-            "purpose": d.purpose,
-            "granted": d.granted,
-            "decided_at": d.decided_at,
-            "channel": d.channel,
-            "source": d.source,
-            "notice_version": d.notice_version,
-            "recorded_at": now,
-            "recorded_by": actor.label,
-        }
-        for d in decisions
-    ]
-    session.execute(Consent.__table__.insert(), rows)
-    newest: dict[tuple[str, str], dict[str, object]] = {}
-    for row in rows:
-        key = (str(row["member_id"]), str(row["purpose"]))
-        if key not in newest or newest[key]["decided_at"] <= row["decided_at"]:  # type: ignore[operator]
-            newest[key] = row
-    members = list({k[0] for k in newest})
+    ids = [new_id() for _ in decisions]
+    session.execute(
+        table_of(Consent).insert(),
+        [
+            {
+                "id": consent_id,
+                "member_id": d.member_id,
+                "purpose": d.purpose,
+                "granted": d.granted,
+                "decided_at": d.decided_at,
+                "channel": d.channel,
+                "source": d.source,
+                "notice_version": d.notice_version,
+                "recorded_at": now,
+                "recorded_by": actor.label,
+            }
+            for consent_id, d in zip(ids, decisions, strict=True)
+        ],
+    )
+    newest: dict[tuple[str, str], tuple[str, ConsentDecision]] = {}
+    for consent_id, d in zip(ids, decisions, strict=True):
+        key = (d.member_id, d.purpose)
+        if key not in newest or newest[key][1].decided_at <= d.decided_at:
+            newest[key] = (consent_id, d)
+    members = list({member_id for member_id, _purpose in newest})
     existing: dict[tuple[str, str], ConsentState] = {}
     for start in range(0, len(members), 500):
         for state in session.scalars(
             select(ConsentState).where(ConsentState.member_id.in_(members[start : start + 500]))
         ):
             existing[(state.member_id, state.purpose)] = state
-    fresh = []
-    for key, row in newest.items():
-        state = existing.get(key)
-        if state is None:
+    fresh: list[dict[str, object]] = []
+    for key, (consent_id, d) in newest.items():
+        current = existing.get(key)
+        if current is None:
             fresh.append(
                 {
-                    "member_id": key[0],
-                    "purpose": key[1],
-                    "granted": row["granted"],
-                    "decided_at": row["decided_at"],
-                    "consent_id": row["id"],
+                    "member_id": d.member_id,
+                    "purpose": d.purpose,
+                    "granted": d.granted,
+                    "decided_at": d.decided_at,
+                    "consent_id": consent_id,
                 }
             )
-        elif state.decided_at <= row["decided_at"]:  # type: ignore[operator]
-            state.granted = bool(row["granted"])
-            state.decided_at = row["decided_at"]  # type: ignore[assignment]
-            state.consent_id = str(row["id"])
+        elif current.decided_at <= d.decided_at:
+            current.granted, current.decided_at, current.consent_id = (
+                d.granted,
+                d.decided_at,
+                consent_id,
+            )
     if fresh:
-        session.execute(ConsentState.__table__.insert(), fresh)
+        session.execute(table_of(ConsentState).insert(), fresh)
     session.flush()
-    return len(rows)
+    return len(decisions)

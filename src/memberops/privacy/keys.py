@@ -144,7 +144,8 @@ def rotate(
                     .limit(batch_size)
                 ).all()
                 extra: dict[str, dict[str, str]] = {}
-                for row_id, token in rows:
+                for row_id_value, token_value in rows:
+                    row_id, token = str(row_id_value), str(token_value)
                     plain = keyring.decrypt(token, table=table, column=column, row_id=row_id)
                     values: dict[str, str] = {
                         column: keyring.encrypt(plain, table=table, column=column, row_id=row_id)
