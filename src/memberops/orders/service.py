@@ -203,9 +203,9 @@ class _Batch:
                 if decision is not None:
                     consents.append(decision)
         self.resolver.flush()
-        self.report.consents_recorded += record_consents_bulk(
-            self.session, consents, actor=self.actor
-        )
+        recorded = record_consents_bulk(self.session, consents, actor=self.actor)
+        self.report.consents_recorded += recorded
+        self.report.duplicates += len(consents) - recorded
 
     def _drop_replays(self, orders: list[tuple[OrderDraft, dict[str, Any]]]) -> list[OrderDraft]:
         """Same key and content as stored (or seen earlier): skip. Other content: conflict."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -147,7 +147,12 @@ class ConsentDecision:
 def record_consents_bulk(
     session: Session, decisions: Sequence[ConsentDecision], *, actor: Actor
 ) -> int:
-    """Record many decisions with a few statements; the newest decision per purpose wins."""
+    """Record many decisions with a few statements; the newest decision per purpose wins.
+
+    A decision already recorded (same member, purpose, time, answer and source) is a
+    replay and is skipped, so re-importing a feed adds nothing. Returns how many were new.
+    """
+    decisions = _without_replays(session, decisions)
     if not decisions:
         return 0
     now = utcnow()
@@ -205,3 +210,36 @@ def record_consents_bulk(
         session.execute(table_of(ConsentState).insert(), fresh)
     session.flush()
     return len(decisions)
+
+
+def _without_replays(
+    session: Session, decisions: Sequence[ConsentDecision]
+) -> list[ConsentDecision]:
+    def key(d: ConsentDecision) -> tuple[str, str, str, bool, str]:
+        return (
+            d.member_id,
+            d.purpose,
+            d.decided_at.astimezone(UTC).isoformat(),
+            d.granted,
+            d.source,
+        )
+
+    members = list({d.member_id for d in decisions})
+    seen: set[tuple[str, str, str, bool, str]] = set()
+    for start in range(0, len(members), 500):
+        for row in session.execute(
+            select(
+                Consent.member_id,
+                Consent.purpose,
+                Consent.decided_at,
+                Consent.granted,
+                Consent.source,
+            ).where(Consent.member_id.in_(members[start : start + 500]))
+        ):
+            seen.add((row[0], row[1], row[2].astimezone(UTC).isoformat(), row[3], row[4]))
+    fresh: list[ConsentDecision] = []
+    for d in decisions:
+        if key(d) not in seen:
+            seen.add(key(d))
+            fresh.append(d)
+    return fresh
