@@ -5,6 +5,7 @@ No I/O here. The resolver in `service.py` applies these rules to what is stored.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -120,7 +121,13 @@ def normalise(kind: str, raw: object) -> str:
     """Normalise a raw identifier of `kind`; ValueError names the reason, never the value."""
     if not isinstance(raw, str | int) or isinstance(raw, bool):
         raise ValueError("must be a string")
-    text = str(raw)
+    return _normalise_text(kind, str(raw))
+
+
+# Customers come back: the same raw phone recurs on many orders, and phone parsing is the
+# costliest step of validating an order.
+@functools.lru_cache(maxsize=65_536)
+def _normalise_text(kind: str, text: str) -> str:
     if not text.strip():
         raise ValueError("is empty")
     if kind == "phone":

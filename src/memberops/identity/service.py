@@ -35,7 +35,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
-from memberops.db import new_id, table_of, utcnow
+from memberops.db import bulk_insert, new_id, utcnow
 from memberops.errors import Conflict, NotFound
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.identity.rules import (
@@ -549,15 +549,13 @@ class IdentityResolver:
     def flush(self) -> None:
         """Write buffered members, identifiers and links."""
         if self._new_members:
-            self.session.execute(table_of(Member).insert(), list(self._new_members.values()))
+            bulk_insert(self.session, Member, list(self._new_members.values()))
             self._new_members = {}
         if self._new_identifiers:
-            self.session.execute(table_of(Identifier).insert(), self._new_identifiers)
+            bulk_insert(self.session, Identifier, self._new_identifiers)
             self._new_identifiers = []
         if self._new_links:
-            self.session.execute(
-                table_of(MemberIdentifier).insert(), list(self._new_links.values())
-            )
+            bulk_insert(self.session, MemberIdentifier, list(self._new_links.values()))
             self._new_links = {}
         for member_id, values in self._member_updates.items():
             self.session.execute(update(Member).where(Member.id == member_id).values(**values))
@@ -639,13 +637,16 @@ def merge_members(
     moved: dict[str, list[str]] = {}
     for owned in member_owned_tables("move"):
         (pk,) = owned.primary_key
-        ids = [str(i) for i in session.scalars(select(pk).where(owned.column == absorbed_id))]
-        if ids:
-            session.execute(
+        ids = [
+            str(i)
+            for i in session.scalars(
                 owned.table.update()
                 .where(owned.column == absorbed_id)
                 .values({owned.column.name: survivor_id})
+                .returning(pk)
             )
+        ]
+        if ids:
             moved[owned.name] = ids
     record.moved = moved
 

@@ -44,6 +44,7 @@ GENDERS = frozenset({"male", "female", "other"})
 _VERIFIED_FLAG = {"phone": "phone_verified", "email": "email_verified"}
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _SPACES = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x1f]")
 MAX_LINES = 500
 MAX_QUANTITY = 10_000
 MAX_CENTS = 10**11  # a billion in major units: beyond any real restaurant ticket
@@ -154,7 +155,7 @@ def _text(
     value = value.strip()
     if len(value) > max_len:
         raise ValidationError(rec, name, f"is longer than {max_len} characters")
-    if any(ord(c) < 32 for c in value):
+    if _CONTROL.search(value):
         raise ValidationError(rec, name, "contains control characters")
     return value
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.catalog.models import Item, Store
-from memberops.db import new_id, table_of, utcnow
+from memberops.db import bulk_insert, new_id, utcnow
 from memberops.errors import BatchValidationError, ValidationError
 from memberops.identity.service import IdentityResolver, PersonalFields
 from memberops.orders.models import (
@@ -300,10 +300,10 @@ class _Batch:
         self.resolver.flush()
         for row in order_rows:  # merges later in the chunk may have moved a member
             row["member_id"] = self.resolver.canonical(row["member_id"])
-        self.session.execute(table_of(Order).insert(), order_rows)
-        self.session.execute(table_of(OrderLine).insert(), line_rows)
+        bulk_insert(self.session, Order, order_rows)
+        bulk_insert(self.session, OrderLine, line_rows)
         if ident_rows:
-            self.session.execute(table_of(OrderIdentifier).insert(), ident_rows)
+            bulk_insert(self.session, OrderIdentifier, ident_rows)
         self.report.orders_created += len(order_rows)
         self.report.order_lines_created += len(line_rows)
         self._link_waiting_adjustments(order_rows)
@@ -462,7 +462,7 @@ class _Batch:
         for row in rows:
             row["member_id"] = self.resolver.canonical(row["member_id"])
         if rows:
-            self.session.execute(table_of(EngagementEvent).insert(), rows)
+            bulk_insert(self.session, EngagementEvent, rows)
         self.report.events_created += len(rows)
 
     def _consent_decision(self, draft: ConsentDraft) -> ConsentDecision | None:

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
-from memberops.db import new_id, table_of, utcnow
+from memberops.db import bulk_insert, new_id, utcnow
 from memberops.errors import ValidationError
 from memberops.privacy import audit
 from memberops.privacy.models import Consent, ConsentState
@@ -157,8 +157,9 @@ def record_consents_bulk(
         return 0
     now = utcnow()
     ids = [new_id() for _ in decisions]
-    session.execute(
-        table_of(Consent).insert(),
+    bulk_insert(
+        session,
+        Consent,
         [
             {
                 "id": consent_id,
@@ -207,7 +208,7 @@ def record_consents_bulk(
                 consent_id,
             )
     if fresh:
-        session.execute(table_of(ConsentState).insert(), fresh)
+        bulk_insert(session, ConsentState, fresh)
     session.flush()
     return len(decisions)
 

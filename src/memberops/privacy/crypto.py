@@ -73,6 +73,7 @@ class KeyRing:
     active_encryption_id: str
     active_index_id: str
     _aead: dict[str, AESGCM] = field(default_factory=dict, repr=False)
+    _macs: dict[str, hmac.HMAC] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.active_encryption_id not in self.encryption_keys:
@@ -84,6 +85,10 @@ class KeyRing:
                 f"active index key {self.active_index_id!r} is not among the keys"
             )
         self._aead = {kid: AESGCM(key) for kid, key in self.encryption_keys.items()}
+        # A keyed HMAC object per index key, copied per use: skips re-keying every call.
+        self._macs = {
+            kid: hmac.new(key, digestmod=hashlib.sha256) for kid, key in self.index_keys.items()
+        }
 
     def __repr__(self) -> str:  # never print key bytes
         return (
@@ -170,8 +175,9 @@ class KeyRing:
     # -- blind index -------------------------------------------------------------------
     def blind_index(self, kind: str, normalised: str, *, key_id: str | None = None) -> str:
         """HMAC-SHA256 of `kind:value` under an index key (the active one by default)."""
-        key = self.index_keys[key_id or self.active_index_id]
-        return hmac.new(key, f"{kind}\x1f{normalised}".encode(), hashlib.sha256).hexdigest()
+        mac = self._macs[key_id or self.active_index_id].copy()
+        mac.update(f"{kind}\x1f{normalised}".encode())
+        return mac.hexdigest()
 
     def blind_indexes(self, kind: str, normalised: str) -> list[str]:
         """The value's index under every configured key, for lookups during rotation."""
