@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "PURGE_FREED_PAGES",
     "Base",
     "IdString",
     "UtcDateTime",
@@ -79,9 +80,8 @@ def bulk_insert(session: Session, model: type[Base], rows: list[dict[str, Any]])
     columns = list(rows[0])
     json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
     copy_sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    dbapi = session.connection().connection.dbapi_connection
-    assert dbapi is not None
-    with dbapi.cursor() as cursor, cursor.copy(copy_sql) as copy:
+    driver: Any = session.connection().connection.driver_connection  # a psycopg Connection
+    with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
         for row in rows:
             copy.write_row([json.dumps(row[c]) if c in json_columns else row[c] for c in columns])
 
@@ -140,6 +140,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Deleted rows are overwritten, so erased personal data and blind indexes do
+            # not linger in free pages of the file.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -153,9 +156,30 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True)
 
 
+PURGE_FREED_PAGES = "memberops.purge_freed_pages"
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that never expire on commit (objects stay readable after the edge commits)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    """Sessions that never expire on commit (objects stay readable after the edge commits).
+
+    A session that erased personal data sets `session.info[PURGE_FREED_PAGES]`; after its
+    commit, SQLite's write-ahead log is checkpointed and truncated, so the old page images
+    holding the erased values leave the disk too.
+    """
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @event.listens_for(factory, "after_commit")
+    def _purge(session: Session) -> None:
+        if not session.info.pop(PURGE_FREED_PAGES, False) or engine.dialect.name != "sqlite":
+            return
+        raw = engine.raw_connection()
+        try:
+            driver: Any = raw.driver_connection  # a sqlite3 Connection in autocommit mode
+            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+
+    return factory
 
 
 @contextmanager

@@ -11,13 +11,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from memberops.config import Settings
 from memberops.db import make_engine, make_session_factory, transaction
 from memberops.privacy.crypto import KeyRing, load_keyring
 from memberops.privacy.keys import check_keys
+from memberops.privacy.models import KeyRecord
 
 __all__ = ["Runtime", "migrate", "open_runtime"]
 
@@ -60,10 +61,16 @@ def open_runtime(
     engine = make_engine(settings.database_url)
     if run_migrations:
         migrate(engine)
-    keyring = load_keyring(
-        keys_json=settings.keys_json, key_file=settings.key_file, create=create_keys
-    )
     sessions = make_session_factory(engine)
+    with transaction(sessions) as session:
+        # New keys only for a new database: a lost key file must be reported as lost,
+        # not silently replaced by keys that cannot read the data.
+        has_data_keys = session.scalar(select(func.count()).select_from(KeyRecord)) or 0
+    keyring = load_keyring(
+        keys_json=settings.keys_json,
+        key_file=settings.key_file,
+        create=create_keys and not has_data_keys,
+    )
     with transaction(sessions) as session:
         check_keys(session, keyring)
     return Runtime(settings=settings, engine=engine, sessions=sessions, keyring=keyring)

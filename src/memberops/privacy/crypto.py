@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 _NONCE_BYTES = 12
+_KEY_ID = re.compile(r"^[a-z][0-9]{1,6}$")
 _KEY_BYTES = 32
 _FINGERPRINT_LABEL = b"memberops key fingerprint v1"
 
@@ -148,7 +150,10 @@ class KeyRing:
 
     def decrypt(self, token: str, *, table: str, column: str, row_id: str) -> str:
         """Open a ciphertext made for exactly this table, column and row."""
-        key_id, _, body = token.partition(":")
+        key_id, separator, body = token.partition(":")
+        if not separator or not body or not _KEY_ID.match(key_id):
+            # Never echo the value: it may be plaintext that was never encrypted.
+            raise DecryptionError(f"{table}.{column} of row {row_id} is not a ciphertext")
         aead = self._aead.get(key_id)
         if aead is None:
             raise DecryptionError(

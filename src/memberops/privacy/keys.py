@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from memberops.actor import Actor
 from memberops.db import Base, transaction
 from memberops.errors import ConfigurationError
-from memberops.identity.models import Identifier
+from memberops.identity.models import Identifier, MergeRecord
+from memberops.members.models import ENCRYPTED_MEMBER_FIELDS
 from memberops.privacy import audit
 from memberops.privacy.crypto import KeyRing
 from memberops.privacy.models import KeyRecord
@@ -100,15 +101,53 @@ def _pending_count(session: Session, keyring: KeyRing) -> int:
             )
             or 0
         )
+    # Identifiers re-encrypted above are re-indexed in the same step; only those already
+    # under the active encryption key but an old index key need a pass of their own.
     total += (
         session.scalar(
             select(func.count())
             .select_from(Identifier)
-            .where(Identifier.index_key_id != keyring.active_index_id)
+            .where(
+                Identifier.index_key_id != keyring.active_index_id,
+                Identifier.value_enc.startswith(prefix),
+            )
         )
         or 0
     )
+    total += sum(1 for _ in _stale_merge_snapshots(session, keyring))
     return total
+
+
+def _stale_merge_snapshots(session: Session, keyring: KeyRing) -> Iterator[MergeRecord]:
+    """Merge records whose saved survivor fields are under an old encryption key."""
+    prefix = f"{keyring.active_encryption_id}:"
+    for record in session.scalars(select(MergeRecord).where(MergeRecord.status == "active")):
+        before = record.survivor_before or {}
+        if any(
+            isinstance(before.get(column), str) and not before[column].startswith(prefix)
+            for column in ENCRYPTED_MEMBER_FIELDS
+        ):
+            yield record
+
+
+def _reencrypt_merge_snapshots(factory: sessionmaker[Session], keyring: KeyRing) -> int:
+    """The survivor fields a merge saved for its undo are personal data too."""
+    with transaction(factory) as session:
+        done = 0
+        for record in list(_stale_merge_snapshots(session, keyring)):
+            before = dict(record.survivor_before)
+            for column in ENCRYPTED_MEMBER_FIELDS:
+                token = before.get(column)
+                if isinstance(token, str):
+                    plain = keyring.decrypt(
+                        token, table="members", column=column, row_id=record.survivor_id
+                    )
+                    before[column] = keyring.encrypt(
+                        plain, table="members", column=column, row_id=record.survivor_id
+                    )
+            record.survivor_before = before
+            done += 1
+    return done
 
 
 def rotate(
@@ -192,6 +231,9 @@ def rotate(
         progress.done += len(rows)
         if on_progress:
             on_progress(progress)
+    progress.done += _reencrypt_merge_snapshots(factory, keyring)
+    if on_progress:
+        on_progress(progress)
     with transaction(factory) as session:
         for record in session.scalars(
             select(KeyRecord).where(

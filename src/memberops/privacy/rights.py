@@ -14,7 +14,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
-from memberops.db import utcnow
+from memberops.db import PURGE_FREED_PAGES, utcnow
 from memberops.errors import NotFound
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.labels.models import Label, LabelEvent
@@ -191,9 +191,15 @@ def erase_member(session: Session, member_id: str, *, actor: Actor, reason: str)
             outcome="noop",
         )
         return False
-    # The person's absorbed duplicates hold personal data too.
-    absorbed = list(session.scalars(select(Member.id).where(Member.merged_into_id == member.id)))
-    people = [member.id, *absorbed]
+    # The person's absorbed duplicates hold personal data too, however deep the chain
+    # of merges (C into B, then B into A).
+    people = [member.id]
+    frontier = [member.id]
+    while frontier:
+        frontier = list(
+            session.scalars(select(Member.id).where(Member.merged_into_id.in_(frontier)))
+        )
+        people.extend(frontier)
     for pid in people:
         _erase_one(session, pid)
     session.execute(
@@ -201,6 +207,8 @@ def erase_member(session: Session, member_id: str, *, actor: Actor, reason: str)
         .where((MergeRecord.survivor_id.in_(people)) | (MergeRecord.absorbed_id.in_(people)))
         .values(survivor_before={})
     )
+    # Freed pages must not keep the erased bytes (see db.make_session_factory).
+    session.info[PURGE_FREED_PAGES] = True
     audit.record(
         session,
         actor,
