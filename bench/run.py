@@ -13,6 +13,7 @@ Measures, on the same demo orders (lines, modifiers, several identifiers per cus
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import secrets
@@ -43,7 +44,9 @@ from memberops.privacy.crypto import KeyRing
 from memberops.runtime import Runtime, open_runtime
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("MEMBEROPS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "MEMBEROPS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 class PlaintextKeyRing(KeyRing):
@@ -110,15 +113,18 @@ def open_bench_runtime(kind: str, home: Path, chain: DemoChain) -> tuple[Runtime
     url, handle = fresh_database(kind, home)
     runtime = open_runtime(Settings(home=home, database_url=url))
     with transaction(runtime.sessions) as session:
-        upsert_stores(session, (StoreIn(s.code, s.name, s.city, s.region, s.timezone)
-                                for s in chain.stores))
-        upsert_items(session, (ItemIn(i.sku, i.name, i.category, i.price_cents)
-                               for i in chain.items))
+        upsert_stores(
+            session, (StoreIn(s.code, s.name, s.city, s.region, s.timezone) for s in chain.stores)
+        )
+        upsert_items(
+            session, (ItemIn(i.sku, i.name, i.category, i.price_cents) for i in chain.items)
+        )
     return runtime, handle
 
 
-def bench_ingest(kind: str, chain: DemoChain, orders: list[dict[str, Any]], *, encrypted: bool
-                 ) -> tuple[Result, Runtime, Any]:
+def bench_ingest(
+    kind: str, chain: DemoChain, orders: list[dict[str, Any]], *, encrypted: bool
+) -> tuple[Result, Runtime, Any]:
     home = Path(tempfile.mkdtemp(prefix="memberops-bench-"))
     runtime, handle = open_bench_runtime(kind, home, chain)
     if not encrypted:
@@ -131,8 +137,14 @@ def bench_ingest(kind: str, chain: DemoChain, orders: list[dict[str, Any]], *, e
     records = [(f"record {i}", o) for i, o in enumerate(orders)]
     started = time.perf_counter()
     with transaction(runtime.sessions) as session:
-        report = ingest(session, runtime.keyring, records, actor=system_actor("bench"),
-                        source_name="bench", fmt="bench")
+        report = ingest(
+            session,
+            runtime.keyring,
+            records,
+            actor=system_actor("bench"),
+            source_name="bench",
+            fmt="bench",
+        )
     seconds = time.perf_counter() - started
     assert report.orders_created == len(orders), report.to_dict()
     name = "memberops ingest, encryption " + ("on" if encrypted else "off")
@@ -143,10 +155,19 @@ def _flat_rows(orders: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
     for o in orders:
         c = o.get("customer", {})
         for line in o["lines"]:
-            yield (o["source"], o["source_order_id"], o["store_code"], o["ordered_at"],
-                   c.get("phone"), c.get("card_no"), line["sku"], line["quantity"],
-                   line["unit_price_cents"], ";".join(line.get("modifiers", [])),
-                   o["total_cents"])
+            yield (
+                o["source"],
+                o["source_order_id"],
+                o["store_code"],
+                o["ordered_at"],
+                c.get("phone"),
+                c.get("card_no"),
+                line["sku"],
+                line["quantity"],
+                line["unit_price_cents"],
+                ";".join(line.get("modifiers", [])),
+                o["total_cents"],
+            )
 
 
 BASELINE_DDL = """CREATE TABLE raw_lines (source TEXT, source_order_id TEXT, store_code TEXT,
@@ -183,8 +204,13 @@ def bench_baseline(kind: str, orders: list[dict[str, Any]]) -> Result:
             seconds = time.perf_counter() - started
             con.execute(f"DROP SCHEMA {schema} CASCADE")
             con.commit()
-    return Result("plain executemany of the flat rows (no validation, identity or encryption)",
-                  kind, len(orders), len(rows), seconds)
+    return Result(
+        "plain executemany of the flat rows (no validation, identity or encryption)",
+        kind,
+        len(orders),
+        len(rows),
+        seconds,
+    )
 
 
 def bench_lookup(runtime: Runtime, orders: list[dict[str, Any]], n: int = 2000) -> list[float]:
@@ -204,7 +230,7 @@ def bench_lookup(runtime: Runtime, orders: list[dict[str, Any]], n: int = 2000) 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def machine() -> str:
@@ -223,13 +249,14 @@ def machine() -> str:
     except (OSError, ValueError, IndexError):
         pass
     pg = ""
-    try:
-        pg = subprocess.run(["psql", "--version"], capture_output=True, text=True,
-                            check=False).stdout.strip()
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} cores ({cpu}){mem}; {platform.platform()}; "
-            f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; {pg}")
+    with contextlib.suppress(OSError):
+        pg = subprocess.run(
+            ["psql", "--version"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    return (
+        f"{os.cpu_count()} cores ({cpu}){mem}; {platform.platform()}; "
+        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; {pg}"
+    )
 
 
 def main() -> None:
@@ -246,8 +273,7 @@ def main() -> None:
     lookups: dict[tuple[str, str], list[float]] = {}
     for kind in kinds:
         for encrypted in (True, False):
-            print(f"{kind}: ingest, encryption {'on' if encrypted else 'off'}...",
-                  file=sys.stderr)
+            print(f"{kind}: ingest, encryption {'on' if encrypted else 'off'}...", file=sys.stderr)
             result, runtime, handle = bench_ingest(kind, chain, orders, encrypted=encrypted)
             results.append(result)
             print(f"  {result.orders_per_second:,.0f} orders/s", file=sys.stderr)
@@ -260,8 +286,9 @@ def main() -> None:
     print(f"wrote {args.output}", file=sys.stderr)
 
 
-def write_report(path: Path, results: list[Result], lookups: dict[tuple[str, str], list[float]],
-                 n: int) -> None:
+def write_report(
+    path: Path, results: list[Result], lookups: dict[tuple[str, str], list[float]], n: int
+) -> None:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Benchmarks",
@@ -278,8 +305,10 @@ def write_report(path: Path, results: list[Result], lookups: dict[tuple[str, str
         "|---|---|---:|---:|---:|---:|",
     ]
     for r in results:
-        lines.append(f"| {r.name} | {r.database} | {r.orders:,} | {r.lines:,} | "
-                     f"{r.seconds:.1f} | {r.orders_per_second:,.0f} |")
+        lines.append(
+            f"| {r.name} | {r.database} | {r.orders:,} | {r.lines:,} | "
+            f"{r.seconds:.1f} | {r.orders_per_second:,.0f} |"
+        )
     lines += ["", "Encryption overhead on ingestion:", ""]
     by = {(r.database, r.name): r for r in results}
     for kind in sorted({r.database for r in results}):
@@ -299,8 +328,10 @@ def write_report(path: Path, results: list[Result], lookups: dict[tuple[str, str
         "|---|---|---:|---:|---:|",
     ]
     for (kind, mode), timings in lookups.items():
-        lines.append(f"| {kind} | {mode} | {statistics.median(timings):.3f} | "
-                     f"{percentile(timings, 0.99):.3f} | {max(timings):.3f} |")
+        lines.append(
+            f"| {kind} | {mode} | {statistics.median(timings):.3f} | "
+            f"{percentile(timings, 0.99):.3f} | {max(timings):.3f} |"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -19,8 +19,6 @@ from memberops.config import Settings
 from memberops.db import transaction
 from memberops.runtime import Runtime, open_runtime
 
-os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", "/tmp/memberops-hypothesis")
-
 PG_URL = os.environ.get("MEMBEROPS_TEST_DATABASE_URL")
 
 
@@ -102,10 +100,14 @@ def make_order(
     discount: int = 0,
     **extra: Any,
 ) -> dict[str, Any]:
-    lines = lines if lines is not None else [
-        {"sku": "BR001", "quantity": 1, "unit_price_cents": 6800, "modifiers": ["No  Onions"]},
-        {"sku": "MT001", "quantity": 2, "unit_price_cents": 4800},
-    ]
+    lines = (
+        lines
+        if lines is not None
+        else [
+            {"sku": "BR001", "quantity": 1, "unit_price_cents": 6800, "modifiers": ["No  Onions"]},
+            {"sku": "MT001", "quantity": 2, "unit_price_cents": 4800},
+        ]
+    )
     total = sum(line["quantity"] * line["unit_price_cents"] for line in lines) - discount
     order = {
         "source": source,
@@ -114,8 +116,9 @@ def make_order(
         "store_code": store,
         "ordered_at": at,
         "party_size": 2,
-        "customer": customer if customer is not None else {"phone": "13812345678",
-                                                           "phone_verified": True},
+        "customer": customer
+        if customer is not None
+        else {"phone": "13812345678", "phone_verified": True},
         "lines": lines,
         "discount_cents": discount,
         "total_cents": total,

@@ -144,14 +144,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             # not linger in free pages of the file.
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
+            if path and path != ":memory:":
+                # The file holds ciphertext only, but its owner alone should read it.
+                os.chmod(path, 0o600)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
-        if path and path != ":memory:" and Path(path).exists():
-            # The database file holds ciphertext only, but its owner alone should read it.
-            os.chmod(path, 0o600)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
 

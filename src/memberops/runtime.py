@@ -59,18 +59,22 @@ def open_runtime(
     """Engine, schema and keys; fails clearly on a missing or wrong key."""
     settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
-    if run_migrations:
-        migrate(engine)
-    sessions = make_session_factory(engine)
-    with transaction(sessions) as session:
-        # New keys only for a new database: a lost key file must be reported as lost,
-        # not silently replaced by keys that cannot read the data.
-        has_data_keys = session.scalar(select(func.count()).select_from(KeyRecord)) or 0
-    keyring = load_keyring(
-        keys_json=settings.keys_json,
-        key_file=settings.key_file,
-        create=create_keys and not has_data_keys,
-    )
-    with transaction(sessions) as session:
-        check_keys(session, keyring)
+    try:
+        if run_migrations:
+            migrate(engine)
+        sessions = make_session_factory(engine)
+        with transaction(sessions) as session:
+            # New keys only for a new database: a lost key file must be reported as lost,
+            # not silently replaced by keys that cannot read the data.
+            has_data_keys = session.scalar(select(func.count()).select_from(KeyRecord)) or 0
+        keyring = load_keyring(
+            keys_json=settings.keys_json,
+            key_file=settings.key_file,
+            create=create_keys and not has_data_keys,
+        )
+        with transaction(sessions) as session:
+            check_keys(session, keyring)
+    except BaseException:
+        engine.dispose()
+        raise
     return Runtime(settings=settings, engine=engine, sessions=sessions, keyring=keyring)

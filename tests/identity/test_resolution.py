@@ -43,9 +43,12 @@ def member_of(session: Session, source_order_id: str, source: str = "pos") -> st
 
 
 def active_members(session: Session) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Member).where(Member.status == MemberStatus.ACTIVE)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count()).select_from(Member).where(Member.status == MemberStatus.ACTIVE)
+        )
+        or 0
+    )
 
 
 def open_reviews(session: Session, kind: str | None = None) -> int:
@@ -77,16 +80,22 @@ def test_app_record_carrying_card_and_phone_merges_pos_and_app_members(
         seeded,
         admin,
         order("1", customer={"card_no": "HD0000000001"}),
-        order("a1", source="app", channel="app",
-              customer={"app_user_id": "app-77", "phone": "13900000001", "phone_verified": True}),
+        order(
+            "a1",
+            source="app",
+            channel="app",
+            customer={"app_user_id": "app-77", "phone": "13900000001", "phone_verified": True},
+        ),
     )
     with seeded.sessions() as session:
         assert active_members(session) == 2
     load(
         seeded,
         admin,
-        order("2", customer={"card_no": "hd-0000000001", "phone": "13900000001",
-                             "phone_verified": True}),
+        order(
+            "2",
+            customer={"card_no": "hd-0000000001", "phone": "13900000001", "phone_verified": True},
+        ),
     )
     with seeded.sessions() as session:
         assert active_members(session) == 1
@@ -113,9 +122,7 @@ def test_family_sharing_a_phone_with_different_cards_is_queued_not_fused(
         assert session.scalar(select(func.count()).select_from(MergeRecord)) == 0
 
 
-def test_phone_alone_shared_by_two_cardholders_is_not_guessed(
-    seeded: Runtime, admin: Actor, order
-):
+def test_phone_alone_shared_by_two_cardholders_is_not_guessed(seeded: Runtime, admin: Actor, order):
     shared = {"phone": "13700000000", "phone_verified": True}
     load(
         seeded,
@@ -179,8 +186,12 @@ def test_two_cards_linked_by_one_phone_never_collapse(seeded: Runtime, admin: Ac
 
 
 def test_unique_namespace_is_enforced_by_the_database(seeded: Runtime, admin: Actor, order):
-    load(seeded, admin, order("1", customer={"card_no": "HD1"}),
-         order("2", customer={"card_no": "HD2"}))
+    load(
+        seeded,
+        admin,
+        order("1", customer={"card_no": "HD1"}),
+        order("2", customer={"card_no": "HD2"}),
+    )
     with pytest.raises(Exception), transaction(seeded.sessions) as session:  # noqa: B017
         a, b = session.scalars(select(MemberIdentifier).where(MemberIdentifier.kind == "card_no"))
         b.member_id = a.member_id
@@ -191,13 +202,29 @@ def test_survivor_is_the_older_member_and_keeps_its_fields(seeded: Runtime, admi
     load(
         seeded,
         admin,
-        order("1", at="2025-01-01T12:00:00+08:00",
-              customer={"card_no": "HD1", "name": "王芳", "birthday": "1990-05-01"}),
-        order("a", source="app", channel="app", at="2025-06-01T12:00:00+08:00",
-              customer={"app_user_id": "u-1", "phone": "13800001111", "phone_verified": True,
-                        "name": "Fang W.", "nickname": "芳芳"}),
-        order("2", at="2025-07-01T12:00:00+08:00",
-              customer={"card_no": "HD1", "phone": "13800001111", "phone_verified": True}),
+        order(
+            "1",
+            at="2025-01-01T12:00:00+08:00",
+            customer={"card_no": "HD1", "name": "王芳", "birthday": "1990-05-01"},
+        ),
+        order(
+            "a",
+            source="app",
+            channel="app",
+            at="2025-06-01T12:00:00+08:00",
+            customer={
+                "app_user_id": "u-1",
+                "phone": "13800001111",
+                "phone_verified": True,
+                "name": "Fang W.",
+                "nickname": "芳芳",
+            },
+        ),
+        order(
+            "2",
+            at="2025-07-01T12:00:00+08:00",
+            customer={"card_no": "HD1", "phone": "13800001111", "phone_verified": True},
+        ),
     )
     with seeded.sessions() as session:
         merge = session.scalars(select(MergeRecord)).one()
@@ -213,24 +240,40 @@ def test_unmerge_restores_both_members_with_their_history(seeded: Runtime, admin
         seeded,
         admin,
         order("1", at="2025-01-01T12:00:00+08:00", customer={"card_no": "HD1", "name": "A"}),
-        order("a", source="app", channel="app", at="2025-02-01T12:00:00+08:00",
-              customer={"app_user_id": "u-1", "phone": "13800001111", "phone_verified": True}),
+        order(
+            "a",
+            source="app",
+            channel="app",
+            at="2025-02-01T12:00:00+08:00",
+            customer={"app_user_id": "u-1", "phone": "13800001111", "phone_verified": True},
+        ),
     )
     with transaction(seeded.sessions) as session:
         card_member = member_of(session, "1")
         app_member = member_of(session, "a", "app")
         assert card_member and app_member and card_member != app_member
-        record_consent(session, member_id=app_member, purpose="marketing", granted=True,
-                       channel="app", source="app", notice_version="v1", actor=admin)
-    load(seeded, admin, order("2", customer={"card_no": "HD1", "phone": "13800001111",
-                                             "phone_verified": True}))
-    load(seeded, admin, order("a2", source="app", channel="app",
-                              customer={"app_user_id": "u-1"}))
+        record_consent(
+            session,
+            member_id=app_member,
+            purpose="marketing",
+            granted=True,
+            channel="app",
+            source="app",
+            notice_version="v1",
+            actor=admin,
+        )
+    load(
+        seeded,
+        admin,
+        order("2", customer={"card_no": "HD1", "phone": "13800001111", "phone_verified": True}),
+    )
+    load(seeded, admin, order("a2", source="app", channel="app", customer={"app_user_id": "u-1"}))
     with seeded.sessions() as session:
         merge = session.scalars(select(MergeRecord)).one()
         assert (merge.survivor_id, merge.absorbed_id) == (card_member, app_member)
-        assert {member_of(session, k, s) for k, s in
-                (("1", "pos"), ("a", "app"), ("a2", "app"))} == {card_member}
+        assert {
+            member_of(session, k, s) for k, s in (("1", "pos"), ("a", "app"), ("a2", "app"))
+        } == {card_member}
         assert current_consents(session, card_member)["marketing"] is True
     with transaction(seeded.sessions) as session:
         unmerge(session, seeded.keyring, merge_id=merge.id, actor=admin)

@@ -41,8 +41,7 @@ def counts(runtime: Runtime) -> dict[str, int]:
         return {
             "orders": session.scalar(select(func.count()).select_from(Order)) or 0,
             "lines": session.scalar(select(func.count()).select_from(OrderLine)) or 0,
-            "adjustments": session.scalar(select(func.count()).select_from(OrderAdjustment))
-            or 0,
+            "adjustments": session.scalar(select(func.count()).select_from(OrderAdjustment)) or 0,
         }
 
 
@@ -61,7 +60,9 @@ def flatten(order: dict[str, Any]) -> list[dict[str, Any]]:
         for key, value in order.get("customer", {}).items():
             row[key] = value
         row.update(
-            sku=line["sku"], quantity=line["quantity"], unit_price_cents=line["unit_price_cents"],
+            sku=line["sku"],
+            quantity=line["quantity"],
+            unit_price_cents=line["unit_price_cents"],
             modifiers=";".join(line.get("modifiers", [])),
         )
         rows.append(row)
@@ -110,7 +111,8 @@ def test_a_batch_with_one_bad_record_stores_nothing(seeded: Runtime, admin: Acto
 def test_skip_invalid_loads_the_good_and_reports_the_bad(seeded: Runtime, admin: Actor, order):
     rejected: list[tuple[str, str]] = []
     report = run_import(
-        seeded, admin,
+        seeded,
+        admin,
         [("r1", order("1")), ("r2", order("2", store="NOPE")), ("r3", order("3"))],
         skip_invalid=True,
         reject=lambda loc, data, err: rejected.append((loc, err.field)),
@@ -124,14 +126,26 @@ def test_skip_invalid_loads_the_good_and_reports_the_bad(seeded: Runtime, admin:
     ("change", "field", "reason"),
     [
         ({"store_code": "XX999"}, "store_code", "is not a known store"),
-        ({"lines": [{"sku": "NOPE", "quantity": 1, "unit_price_cents": 100}]},
-         "lines[1].sku", "is not a known item"),
-        ({"lines": [{"sku": "BR001", "quantity": 0, "unit_price_cents": 100}]},
-         "lines[1].quantity", "must be at least 1"),
-        ({"lines": [{"sku": "BR001", "quantity": -2, "unit_price_cents": 100}]},
-         "lines[1].quantity", "must be at least 1"),
-        ({"lines": [{"sku": "BR001", "quantity": 1, "unit_price_cents": 12.5}]},
-         "lines[1].unit_price_cents", "whole number"),
+        (
+            {"lines": [{"sku": "NOPE", "quantity": 1, "unit_price_cents": 100}]},
+            "lines[1].sku",
+            "is not a known item",
+        ),
+        (
+            {"lines": [{"sku": "BR001", "quantity": 0, "unit_price_cents": 100}]},
+            "lines[1].quantity",
+            "must be at least 1",
+        ),
+        (
+            {"lines": [{"sku": "BR001", "quantity": -2, "unit_price_cents": 100}]},
+            "lines[1].quantity",
+            "must be at least 1",
+        ),
+        (
+            {"lines": [{"sku": "BR001", "quantity": 1, "unit_price_cents": 12.5}]},
+            "lines[1].unit_price_cents",
+            "whole number",
+        ),
         ({"total_cents": 1}, "total_cents", "does not add up"),
         ({"ordered_at": "yesterday"}, "ordered_at", "ISO 8601"),
         ({"channel": "fax"}, "channel", "must be one of"),
@@ -147,8 +161,11 @@ def test_bad_input_names_record_field_and_reason(
 ):
     bad = {**order("1"), **change}
     if "lines" in change and "total_cents" not in change:
-        bad["total_cents"] = sum(ln["quantity"] * ln["unit_price_cents"] for ln in bad["lines"]
-                                 if isinstance(ln["unit_price_cents"], int))
+        bad["total_cents"] = sum(
+            ln["quantity"] * ln["unit_price_cents"]
+            for ln in bad["lines"]
+            if isinstance(ln["unit_price_cents"], int)
+        )
     with pytest.raises(BatchValidationError) as info:
         run_import(seeded, admin, [("orders.csv line 17", bad)])
     error = info.value.errors[0]
@@ -184,9 +201,15 @@ def test_modifiers_are_stored_normalised(seeded: Runtime, admin: Actor, order):
 def test_refund_before_its_order_is_linked_when_the_order_arrives(
     seeded: Runtime, admin: Actor, order
 ):
-    refund = {"record_type": "refund", "source": "pos", "source_refund_id": "R1",
-              "source_order_id": "1", "refunded_at": "2026-03-02T10:00:00+08:00",
-              "amount_cents": 500, "reason": "cold broth"}
+    refund = {
+        "record_type": "refund",
+        "source": "pos",
+        "source_refund_id": "R1",
+        "source_order_id": "1",
+        "refunded_at": "2026-03-02T10:00:00+08:00",
+        "amount_cents": 500,
+        "reason": "cold broth",
+    }
     run_import(seeded, admin, [("r1", refund)])
     run_import(seeded, admin, [("r2", order("1"))])
     with seeded.sessions() as session:
@@ -196,30 +219,39 @@ def test_refund_before_its_order_is_linked_when_the_order_arrives(
 
 def test_refund_larger_than_the_order_is_refused(seeded: Runtime, admin: Actor, order):
     run_import(seeded, admin, [("r1", order("1"))])
-    refund = {"record_type": "refund", "source": "pos", "source_refund_id": "R1",
-              "source_order_id": "1", "refunded_at": "2026-03-02T10:00:00+08:00",
-              "amount_cents": 10**6}
+    refund = {
+        "record_type": "refund",
+        "source": "pos",
+        "source_refund_id": "R1",
+        "source_order_id": "1",
+        "refunded_at": "2026-03-02T10:00:00+08:00",
+        "amount_cents": 10**6,
+    }
     with pytest.raises(BatchValidationError) as info:
         run_import(seeded, admin, [("r2", refund)])
     assert info.value.errors[0].field == "amount_cents"
 
 
 # ---------------------------------------------------------------------------- files
-def test_jsonl_csv_and_parquet_load_the_same_orders(seeded: Runtime, admin: Actor, order,
-                                                    tmp_path: Path):
+def test_jsonl_csv_and_parquet_load_the_same_orders(
+    seeded: Runtime, admin: Actor, order, tmp_path: Path
+):
     orders = [order(str(i), customer={"card_no": f"HD{i}"}) for i in range(5)]
     jsonl = write_jsonl(tmp_path / "o.jsonl", orders)
     csv_file = write_csv(tmp_path / "o.csv", orders)
     rows = [row for o in orders for row in flatten(o)]
     for row in rows:
-        for column in ("party_size", "discount_cents", "total_cents", "quantity",
-                       "unit_price_cents"):
+        for column in (
+            "party_size",
+            "discount_cents",
+            "total_cents",
+            "quantity",
+            "unit_price_cents",
+        ):
             row[column] = int(row[column]) if row[column] != "" else None
     parquet = tmp_path / "o.parquet"
     pq.write_table(pa.Table.from_pylist(rows), parquet)
-    parsed = [
-        [rec for _loc, rec in read_records(path)] for path in (jsonl, csv_file, parquet)
-    ]
+    parsed = [[rec for _loc, rec in read_records(path)] for path in (jsonl, csv_file, parquet)]
     for records in parsed:
         assert not any(isinstance(r, ValidationError) for r in records)
     first = run_import(seeded, admin, list(read_records(jsonl)))
@@ -255,13 +287,12 @@ def test_truncated_csv_is_reported(tmp_path: Path, order):
 
 def test_csv_with_an_unclosed_quote_is_reported(tmp_path: Path):
     path = tmp_path / "q.csv"
-    path.write_text("source,source_order_id,sku\npos,1,\"BR001\npos,2,BR001\n", "utf-8")
+    path.write_text('source,source_order_id,sku\npos,1,"BR001\npos,2,BR001\n', "utf-8")
     with pytest.raises(ValidationError, match="truncated"):
         list(read_records(path))
 
 
-def test_large_file_streams_in_bounded_memory(seeded: Runtime, admin: Actor, order,
-                                              tmp_path: Path):
+def test_large_file_streams_in_bounded_memory(seeded: Runtime, admin: Actor, order, tmp_path: Path):
     path = tmp_path / "big.jsonl"
     n = 6000
     with path.open("w", encoding="utf-8") as handle:
@@ -278,8 +309,9 @@ def test_large_file_streams_in_bounded_memory(seeded: Runtime, admin: Actor, ord
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("memberops")
-    return subprocess.run([str(exe), *args], env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [str(exe), *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def test_killed_import_leaves_nothing_and_the_rerun_completes(
@@ -288,11 +320,18 @@ def test_killed_import_leaves_nothing_and_the_rerun_completes(
     path = tmp_path / "kill.jsonl"
     n = 12_000
     write_jsonl(path, [order(str(i), customer={"card_no": f"HD{i}"}) for i in range(n)])
-    env = {**os.environ, "MEMBEROPS_HOME": str(settings.home),
-           "MEMBEROPS_DATABASE_URL": settings.database_url}
+    env = {
+        **os.environ,
+        "MEMBEROPS_HOME": str(settings.home),
+        "MEMBEROPS_DATABASE_URL": settings.database_url,
+    }
     exe = Path(sys.executable).with_name("memberops")
-    process = subprocess.Popen([str(exe), "import", "orders", str(path)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(exe), "import", "orders", str(path)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(2.5)
     assert process.poll() is None, "the import finished before it could be killed"
     process.send_signal(signal.SIGKILL)
@@ -306,12 +345,15 @@ def test_killed_import_leaves_nothing_and_the_rerun_completes(
     assert counts(seeded) == {"orders": n, "lines": 2 * n, "adjustments": 0}
 
 
-def test_cli_skip_invalid_writes_a_private_reject_file(seeded: Runtime, order, tmp_path: Path,
-                                                       settings: Any):
-    path = write_jsonl(tmp_path / "mixed.jsonl",
-                       [order("1"), order("2", store="NOPE"), order("3")])
-    env = {**os.environ, "MEMBEROPS_HOME": str(settings.home),
-           "MEMBEROPS_DATABASE_URL": settings.database_url}
+def test_cli_skip_invalid_writes_a_private_reject_file(
+    seeded: Runtime, order, tmp_path: Path, settings: Any
+):
+    path = write_jsonl(tmp_path / "mixed.jsonl", [order("1"), order("2", store="NOPE"), order("3")])
+    env = {
+        **os.environ,
+        "MEMBEROPS_HOME": str(settings.home),
+        "MEMBEROPS_DATABASE_URL": settings.database_url,
+    }
     failed = _cli("import", "orders", str(path), env=env)
     assert failed.returncode == 65
     assert "mixed.jsonl line 2, field store_code: is not a known store" in failed.stderr

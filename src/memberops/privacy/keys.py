@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from memberops.actor import Actor
-from memberops.db import Base, transaction
+from memberops.db import PURGE_FREED_PAGES, Base, transaction
 from memberops.errors import ConfigurationError
 from memberops.identity.models import Identifier, MergeRecord
 from memberops.members.models import ENCRYPTED_MEMBER_FIELDS
@@ -235,6 +235,8 @@ def rotate(
     if on_progress:
         on_progress(progress)
     with transaction(factory) as session:
+        # Old page images holding retired-key ciphertexts must leave the disk as well.
+        session.info[PURGE_FREED_PAGES] = True
         for record in session.scalars(
             select(KeyRecord).where(
                 or_(
