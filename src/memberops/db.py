@@ -74,10 +74,29 @@ def bulk_insert(session: Session, model: type[Base], rows: list[dict[str, Any]])
     if not rows:
         return
     table = table_of(model)
-    if session.get_bind().dialect.name != "postgresql":
+    dialect = session.get_bind().dialect
+    columns = list(rows[0])
+    if dialect.name == "sqlite":
+        # The driver's executemany with SQLAlchemy's own bind processors (UTC times, JSON):
+        # the same stored values as a Core insert at a fraction of the per-row cost.
+        processors = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
+        # Table and column names come from the metadata, never from input.
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in columns)})"
+        )
+        params = [
+            tuple(
+                row[c] if proc is None else proc(row[c])
+                for c, proc in zip(columns, processors, strict=True)
+            )
+            for row in rows
+        ]
+        session.connection().exec_driver_sql(sql, params)
+        return
+    if dialect.name != "postgresql":
         session.execute(table.insert(), rows)
         return
-    columns = list(rows[0])
     json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
     copy_sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
     driver: Any = session.connection().connection.driver_connection  # a psycopg Connection

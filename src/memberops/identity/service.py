@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
@@ -119,6 +119,7 @@ class IdentityResolver:
         self._ident: dict[tuple[str, str], str] = {}  # (kind, value) -> identifier id
         self._looked_up: set[tuple[str, str]] = set()
         self._links: dict[str, list[_Link]] = {}  # identifier id -> active links
+        self._idents_of: dict[str, set[str]] = {}  # member id -> identifier ids in _links
         self._sketch: dict[str, _Sketch] = {}
         self._new_members: dict[str, dict[str, Any]] = {}
         self._new_identifiers: list[dict[str, Any]] = []
@@ -174,6 +175,7 @@ class IdentityResolver:
             for row in rows:
                 link = _Link(*row)
                 self._links[link.identifier_id].append(link)
+                self._idents_of.setdefault(link.member_id, set()).add(link.identifier_id)
                 members.add(link.member_id)
         self._load_sketches(members - set(self._sketch))
 
@@ -216,6 +218,16 @@ class IdentityResolver:
                     sketch.single[kind] = ident_id
                 elif verified:
                     sketch.verified_phones.add(ident_id)
+
+    def forget(self) -> None:
+        """Drop what was cached (after `flush`), so memory stays bounded across chunks."""
+        self.flush()
+        self._ident.clear()
+        self._looked_up.clear()
+        self._links.clear()
+        self._idents_of.clear()
+        self._sketch.clear()
+        self._redirect.clear()
 
     def canonical(self, member_id: str | None) -> str | None:
         """The member an id stands for now (following merges made in this unit of work)."""
@@ -456,6 +468,7 @@ class IdentityResolver:
                 continue
             link = _Link(new_id(), member_id, ident_id, s.kind, s.verified)
             links.append(link)
+            self._idents_of.setdefault(member_id, set()).add(ident_id)
             self._new_links[link.id] = {
                 "id": link.id,
                 "member_id": member_id,
@@ -583,7 +596,9 @@ class IdentityResolver:
         s_sk.verified_phones |= a_sk.verified_phones
         s_sk.filled |= a_sk.filled
         s_sk.gender_set = s_sk.gender_set or a_sk.gender_set
-        for links in self._links.values():
+        survivor_idents = self._idents_of.setdefault(survivor, set())
+        for ident_id in self._idents_of.pop(absorbed, set()):
+            links = self._links[ident_id]
             holders = {link.member_id for link in links}
             for link in list(links):
                 if link.member_id == absorbed:
@@ -591,6 +606,7 @@ class IdentityResolver:
                         links.remove(link)
                     else:
                         link.member_id = survivor
+            survivor_idents.add(ident_id)
         self.counts["merges"] += 1
         return record
 
@@ -634,20 +650,7 @@ def merge_members(
         survivor_before=_survivor_snapshot(survivor),
         actor=actor.label,
     )
-    moved: dict[str, list[str]] = {}
-    for owned in member_owned_tables("move"):
-        (pk,) = owned.primary_key
-        ids = [
-            str(i)
-            for i in session.scalars(
-                owned.table.update()
-                .where(owned.column == absorbed_id)
-                .values({owned.column.name: survivor_id})
-                .returning(pk)
-            )
-        ]
-        if ids:
-            moved[owned.name] = ids
+    moved = _move_owned_rows(session, from_member=absorbed_id, to_member=survivor_id)
     record.moved = moved
 
     # Links: move, except identifiers the survivor already holds (a shared phone).
@@ -694,7 +697,7 @@ def merge_members(
     absorbed.merged_into_id = survivor_id
     session.add(record)
     session.flush()
-    _refresh_derived(session, [survivor_id, absorbed_id])
+    _refresh_derived(session, [survivor_id, absorbed_id], consents_moved="consents" in moved)
     audit.record(
         session,
         actor,
@@ -706,16 +709,61 @@ def merge_members(
     return record
 
 
-def _refresh_derived(session: Session, member_ids: Sequence[str]) -> None:
+def _move_owned_rows(session: Session, *, from_member: str, to_member: str) -> dict[str, list[str]]:
+    """Point every member-owned row of one member at another; returns table -> moved ids.
+
+    On PostgreSQL all tables move in one statement (data-modifying CTEs), one round trip
+    per merge instead of one per table; elsewhere one UPDATE ... RETURNING per table.
+    """
+    owned_tables = member_owned_tables("move")
+    moved: dict[str, list[str]] = {}
+    if session.get_bind().dialect.name == "postgresql":
+        # Table and column names come from the metadata, never from input.
+        parts = []
+        for i, owned in enumerate(owned_tables):
+            (pk,) = owned.primary_key
+            column = owned.column.name
+            parts.append(
+                f"m{i} AS (UPDATE {owned.name} SET {column} = :to_member"  # noqa: S608
+                f" WHERE {column} = :from_member"
+                f" RETURNING '{owned.name}'::text AS t, {pk.name}::text AS id)"
+            )
+        selects = [f"SELECT t, id FROM m{i}" for i in range(len(parts))]  # noqa: S608
+        statement = f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)}"
+        rows = session.execute(
+            text(statement), {"to_member": to_member, "from_member": from_member}
+        )
+        for table_name, row_id in rows:
+            moved.setdefault(str(table_name), []).append(str(row_id))
+        return moved
+    for owned in owned_tables:
+        (pk,) = owned.primary_key
+        ids = [
+            str(i)
+            for i in session.scalars(
+                owned.table.update()
+                .where(owned.column == from_member)
+                .values({owned.column.name: to_member})
+                .returning(pk)
+            )
+        ]
+        if ids:
+            moved[owned.name] = ids
+    return moved
+
+
+def _refresh_derived(
+    session: Session, member_ids: Sequence[str], *, consents_moved: bool = True
+) -> None:
     """Recompute rows derived from moved history (consent state; profiles on next run)."""
     from memberops.members.models import MemberProfile
     from memberops.privacy.consent import refresh_consent_state
 
-    for member_id in member_ids:
-        refresh_consent_state(session, member_id)
-        profile = session.get(MemberProfile, member_id)
-        if profile is not None:
-            session.delete(profile)  # stale; the pipeline rebuilds it
+    if consents_moved:
+        for member_id in member_ids:
+            refresh_consent_state(session, member_id)
+    # Stale once history moves; the pipeline rebuilds them.
+    session.execute(delete(MemberProfile).where(MemberProfile.member_id.in_(list(member_ids))))
 
 
 def unmerge(session: Session, keyring: KeyRing, *, merge_id: str, actor: Actor) -> MergeRecord:

@@ -206,6 +206,7 @@ class _Batch:
         recorded = record_consents_bulk(self.session, consents, actor=self.actor)
         self.report.consents_recorded += recorded
         self.report.duplicates += len(consents) - recorded
+        self.resolver.forget()
 
     def _drop_replays(self, orders: list[tuple[OrderDraft, dict[str, Any]]]) -> list[OrderDraft]:
         """Same key and content as stored (or seen earlier): skip. Other content: conflict."""

@@ -21,7 +21,14 @@ from memberops.db import utcnow
 from memberops.logs import neutralise
 from memberops.privacy.models import AuditEntry, AuditHead
 
-__all__ = ["AuditVerification", "list_entries", "record", "verify_chain"]
+__all__ = [
+    "AuditEvent",
+    "AuditVerification",
+    "list_entries",
+    "record",
+    "record_many",
+    "verify_chain",
+]
 
 GENESIS_HASH = "0" * 64
 _PG_AUDIT_LOCK = 774_200_001
@@ -47,6 +54,17 @@ def _entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """What one audit entry says, before it is chained."""
+
+    action: str
+    member_id: str | None = None
+    fields: Sequence[str] = ()
+    reason: str | None = None
+    outcome: str = "ok"
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -58,35 +76,49 @@ def record(
     outcome: str = "ok",
 ) -> AuditEntry:
     """Append one entry to the chain, in the caller's transaction."""
+    (entry,) = record_many(session, actor, [AuditEvent(action, member_id, fields, reason, outcome)])
+    return entry
+
+
+def record_many(session: Session, actor: Actor, events: Sequence[AuditEvent]) -> list[AuditEntry]:
+    """Append entries to the chain in order, in the caller's transaction (bulk imports)."""
+    if not events:
+        return []
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         # Appends must be serial for the chain to be a chain.
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
     head = session.get(AuditHead, 1)
     prev_seq, prev_hash = (head.seq, head.entry_hash) if head else (0, GENESIS_HASH)
-    entry = AuditEntry(
-        seq=prev_seq + 1,
-        at=utcnow(),
-        actor_kind=actor.kind,
-        actor_id=neutralise(actor.id)[:120],
-        role=actor.role,
-        staff_id=actor.staff_id,
-        store_code=actor.store_code,
-        action=action,
-        member_id=member_id,
-        fields=sorted(fields),
-        reason=neutralise(reason)[:400] if reason else None,
-        outcome=outcome,
-        prev_hash=prev_hash,
-    )
-    entry.entry_hash = _entry_hash(entry)
-    session.add(entry)
+    at = utcnow()
+    actor_id = neutralise(actor.id)[:120]
+    entries: list[AuditEntry] = []
+    for event in events:
+        entry = AuditEntry(
+            seq=prev_seq + 1,
+            at=at,
+            actor_kind=actor.kind,
+            actor_id=actor_id,
+            role=actor.role,
+            staff_id=actor.staff_id,
+            store_code=actor.store_code,
+            action=event.action,
+            member_id=event.member_id,
+            fields=sorted(event.fields),
+            reason=neutralise(event.reason)[:400] if event.reason else None,
+            outcome=event.outcome,
+            prev_hash=prev_hash,
+        )
+        entry.entry_hash = _entry_hash(entry)
+        entries.append(entry)
+        prev_seq, prev_hash = entry.seq, entry.entry_hash
+    session.add_all(entries)
     if head is None:
-        session.add(AuditHead(id=1, seq=entry.seq, entry_hash=entry.entry_hash))
+        session.add(AuditHead(id=1, seq=prev_seq, entry_hash=prev_hash))
     else:
-        head.seq, head.entry_hash = entry.seq, entry.entry_hash
+        head.seq, head.entry_hash = prev_seq, prev_hash
     session.flush()
-    return entry
+    return entries
 
 
 @dataclass

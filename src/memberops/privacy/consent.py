@@ -209,6 +209,19 @@ def record_consents_bulk(
             )
     if fresh:
         bulk_insert(session, ConsentState, fresh)
+    audit.record_many(
+        session,
+        actor,
+        [
+            audit.AuditEvent(
+                "consent.grant" if d.granted else "consent.withdraw",
+                member_id=d.member_id,
+                fields=[d.purpose],
+                reason=f"{d.channel}/{d.source}, notice {d.notice_version}",
+            )
+            for d in decisions
+        ],
+    )
     session.flush()
     return len(decisions)
 
