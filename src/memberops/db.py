@@ -64,6 +64,9 @@ def table_of(model: type[Base]) -> Table:
     return table
 
 
+_COPY_MIN_ROWS = 50
+
+
 def bulk_insert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """Insert many rows in the session's transaction, as fast as the database allows.
 
@@ -94,7 +97,8 @@ def bulk_insert(session: Session, model: type[Base], rows: list[dict[str, Any]])
         ]
         session.connection().exec_driver_sql(sql, params)
         return
-    if dialect.name != "postgresql":
+    if dialect.name != "postgresql" or len(rows) < _COPY_MIN_ROWS:
+        # A COPY costs a few round trips of its own; a handful of rows is one INSERT.
         session.execute(table.insert(), rows)
         return
     json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}

@@ -27,6 +27,7 @@ from memberops.cli.common import (
 from memberops.db import transaction
 from memberops.errors import NotFound, ValidationError
 from memberops.labels.cli import app as labels_app
+from memberops.labels.pipeline import refresh_service_needs
 
 app = typer.Typer(
     help="memberops: one profile per member across every channel, privacy from the first row.",
@@ -111,13 +112,21 @@ def demo(
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
         progress.update(task, completed=members)
+        labels_task = progress.add_task("deriving service needs from orders", total=None)
+        labelled = refresh_service_needs(
+            runtime,
+            on_progress=lambda done, total: progress.update(
+                labels_task, completed=done, total=total
+            ),
+        )
     if as_json:
-        emit_json(summary.__dict__)
+        emit_json({**summary.__dict__, "service_need_labels": labelled["active_labels"]})
     else:
         console.print(
             f"Loaded {summary.orders:,} orders from {summary.records:,} records in "
             f"{summary.seconds:.1f} s: {summary.members_created:,} members created, "
-            f"{summary.merges:,} merges, {summary.reviews:,} review cases."
+            f"{summary.merges:,} merges, {summary.reviews:,} review cases; "
+            f"{labelled['active_labels']:,} service-need labels derived from order modifiers."
         )
     if not no_serve:
         _serve(runtime, host, port, seed_keys=True)

@@ -18,6 +18,7 @@ from rich.text import Text
 from memberops.cli.common import cli_actor, console, emit_json, handle_errors, open_cli_runtime
 from memberops.db import transaction
 from memberops.labels.guard import Screening, screen
+from memberops.labels.pipeline import refresh_service_needs
 from memberops.labels.service import ScanReport, scan_labels
 
 __all__ = ["app"]
@@ -130,3 +131,23 @@ def scan_command(
         emit_json(report.to_dict())
     else:
         _print_report(report)
+
+
+@app.command("refresh")
+@handle_errors
+def refresh_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Derive service-need labels ("no onions") from order modifiers for every member."""
+    runtime = open_cli_runtime()
+    try:
+        summary = refresh_service_needs(runtime)
+    finally:
+        runtime.close()
+    if as_json:
+        emit_json(summary)
+    else:
+        console.print(
+            f"{summary['members']:,} members with recurring service needs; "
+            f"{summary['active_labels']:,} active service-need labels."
+        )

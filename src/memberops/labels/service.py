@@ -47,6 +47,7 @@ __all__ = [
     "derive_service_needs",
     "dispute_label",
     "list_labels",
+    "members_with_recurring_modifiers",
     "refresh_computed_labels",
     "refresh_service_need_labels",
     "scan_labels",
@@ -750,3 +751,24 @@ def refresh_service_need_labels(
         )
     existing = _computed_labels(session, member_id, [label_rules.MODIFIER_RULE_ID])
     return _sync_computed(session, member_id=member_id, wanted=wanted, existing=existing, actor=who)
+
+
+def members_with_recurring_modifiers(
+    session: Session, *, min_orders: int = label_rules.MODIFIER_MIN_ORDERS
+) -> list[str]:
+    """Active members whose orders carry some modifier on at least `min_orders` orders.
+
+    One pass over the order lines that have modifiers, so a refresh touches only the
+    members who can have a service-need label.
+    """
+    stmt = (
+        select(Order.member_id, Order.id, OrderLine.modifiers)
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .join(Member, Member.id == Order.member_id)
+        .where(Member.status == MemberStatus.ACTIVE)
+    )
+    seen: dict[tuple[str, str], set[str]] = {}
+    for member_id, order_id, modifiers in session.execute(stmt).yield_per(50_000):
+        for modifier in modifiers or []:
+            seen.setdefault((member_id, modifier), set()).add(order_id)
+    return sorted({member for (member, _m), orders in seen.items() if len(orders) >= min_orders})

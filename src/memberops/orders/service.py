@@ -503,7 +503,7 @@ def ingest(
     file_sha256: str | None = None,
     skip_invalid: bool = False,
     reject: Callable[[str, dict[str, Any] | None, ValidationError], None] | None = None,
-    chunk_size: int = 1000,
+    chunk_size: int = 2500,
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Ingest a batch in the caller's transaction; raises BatchValidationError on bad input.
