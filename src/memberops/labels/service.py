@@ -770,5 +770,5 @@ def members_with_recurring_modifiers(
     seen: dict[tuple[str, str], set[str]] = {}
     for member_id, order_id, modifiers in session.execute(stmt).yield_per(50_000):
         for modifier in modifiers or []:
-            seen.setdefault((member_id, modifier), set()).add(order_id)
+            seen.setdefault((str(member_id), modifier), set()).add(order_id)
     return sorted({member for (member, _m), orders in seen.items() if len(orders) >= min_orders})
