@@ -330,6 +330,14 @@ def test_evaluation_set_meets_the_guard_targets() -> None:
     assert report["sensitive_allowed_count"] == 0
 
 
+def test_a_probe_written_apart_from_the_guard_meets_the_targets() -> None:
+    # Written without looking at the guard's output; one ambiguous note ("gluten free
+    # noodles": a diet or a coeliac need) is allowed where it was expected sensitive.
+    report = evaluate(load_eval_rows(DATA / "guard_probe.jsonl"))
+    assert report["forbidden_rejected_rate"] >= 0.97  # type: ignore[operator]
+    assert report["legitimate_rejected_rate"] <= 0.02  # type: ignore[operator]
+
+
 def test_evaluation_set_has_the_promised_shape() -> None:
     rows = load_eval_rows(DATA / "guard_eval.jsonl")
     counts = {v: sum(r["expected"] == v for r in rows) for v in ("allow", "reject", "sensitive")}

@@ -663,7 +663,7 @@ _RULES: tuple[_Rule, ...] = (
             r"|不好惹|抠|小气|吝啬|铁公鸡"
             r"|素质|奇葩|黑名单|拉黑|闹事|找茬|找事|挑刺|挑剔|占便宜|白嫖|蹭吃|要求免单|要免单"
             r"|想免单|脾气|暴躁|凶|很冲|说话冲"
-            r"|烦人|很烦|讨厌|奥客|暴发户|没.{0,3}钱|穷|喝醉|醉酒|醉醺醺|喝多|骂|粗鲁|没礼貌"
+            r"|烦人|很烦|讨厌|奥客|暴发户|没.{0,3}钱(?!包)|穷|喝醉|醉酒|醉醺醺|喝多|骂|粗鲁|没礼貌"
             r"|不礼貌|傲慢|装逼|嚣张|啰嗦|矫情|作精"
             r"|刁难|神经病|变态|色狼|骚扰|耍酒疯|酒鬼|麻烦精|难应付|爱计较|斤斤计较|不给小费"
             r"|势利|无赖|泼妇|小心(?:这|此)人"
@@ -671,6 +671,10 @@ _RULES: tuple[_Rule, ...] = (
             r"|唠叨|磨叽|龟毛|难相处|态度差|态度不好|脾气差|很拽|拽|牛逼哄哄|凯子|土豪|爱面子"
             r"|死要面子"
             r"|穿的很土|很土|土气|老赖|逃单|跑单|赖账|碰瓷"
+            # lifestyle and wealth judgements: how much they drink, smoke, eat or own
+            r"|洁癖|酒量大|酒量好|能喝|海量|酒鬼|烟鬼|老烟枪|烟瘾|烟不离手|抽烟很凶|爱抽烟"
+            r"|大胃王|饭量大|有钱人|很有钱|有钱(?!包)|大款|富婆|富二代|暴发户"
+            r"|大嗓门|嗓门大|说话大声"
         ),
         "disparaging",
         "judgement",
@@ -696,6 +700,13 @@ _RULES: tuple[_Rule, ...] = (
             r"|as\b))"
             r"|snob\w*|condescending|impatient|pushy|grumpy|cranky|mean|nasty|hates? waiting"
             r"|problem customer|watch out"
+            # lifestyle and wealth judgements: how much they drink, smoke, eat, tip or own
+            r"|(?:heavy|chain)[- ]smok\w*|smokes? (?:a lot|heavily|like)|heavy drinker"
+            r"|drinks? (?:a lot|heavily|too much|like a fish)|big eater|messy eater"
+            r"|eats? (?:a lot|like a pig|too much)|tips? (?:well|big|generously|a lot|poorly"
+            r"|badly)|(?:big|good|generous|great|lousy|poor|bad|stingy) tipper|wealthy|loaded"
+            r"|high[- ]roller|big spender|(?:very |super |really )?rich(?=\s*(?:$|,|guy|man"
+            r"|woman|lady|customer|person|family|boss|kid))"
             r"|beware|posts? (?:on|online|negative)|threatened|sues?|sued|lawyer)\b"
         ),
         "disparaging",
