@@ -23,6 +23,7 @@ __all__ = [
     "find_member_ids",
     "get_member_or_raise",
     "identifiers_of",
+    "profile_groups",
     "read_profile",
 ]
 
@@ -119,22 +120,13 @@ def identifiers_of(
     return out
 
 
-def read_profile(
-    session: Session, keyring: KeyRing, member_id: str, *, actor: Actor, reason: str | None = None
-) -> dict[str, Any]:
-    """The full profile (four groups), audited as a read by `actor`."""
-    member = get_member_or_raise(session, member_id)
-    if member.status == MemberStatus.ERASED:
-        raise NotFound(f"member {member_id} not found")
-    basic = decrypt_basic(keyring, member)
+def profile_groups(session: Session, keyring: KeyRing, member: Member) -> dict[str, Any]:
+    """The four profile groups (PRODUCT.md §2): basic, membership, transaction, personalised."""
     profile = session.get(MemberProfile, member.id)
-    masked = actor.role not in ("admin", "member")
-    view = {
+    return {
         "id": member.id,
-        "status": member.status,
         "created_at": member.created_at.isoformat(),
-        "basic": {**basic, "gender": member.gender},
-        "identifiers": identifiers_of(session, keyring, member.id, masked=masked),
+        "basic": {**decrypt_basic(keyring, member), "gender": member.gender},
         "membership": {
             "tier": member.tier_code,
             "points": member.points_balance,
@@ -143,6 +135,21 @@ def read_profile(
         },
         "transaction": profile.transaction if profile else None,
         "personalised": profile.personalised if profile else None,
+    }
+
+
+def read_profile(
+    session: Session, keyring: KeyRing, member_id: str, *, actor: Actor, reason: str | None = None
+) -> dict[str, Any]:
+    """The full profile (four groups), audited as a read by `actor`."""
+    member = get_member_or_raise(session, member_id)
+    if member.status == MemberStatus.ERASED:
+        raise NotFound(f"member {member_id} not found")
+    masked = actor.role not in ("admin", "member")
+    view = {
+        "status": member.status,
+        **profile_groups(session, keyring, member),
+        "identifiers": identifiers_of(session, keyring, member.id, masked=masked),
         "consents": current_consents(session, member.id),
     }
     audit.record(

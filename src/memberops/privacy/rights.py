@@ -19,7 +19,7 @@ from memberops.errors import NotFound
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.labels.models import Label, LabelEvent
 from memberops.members.models import Member, MemberProfile, MemberStatus
-from memberops.members.service import decrypt_basic, get_member_or_raise, identifiers_of
+from memberops.members.service import get_member_or_raise, identifiers_of, profile_groups
 from memberops.orders.models import (
     EngagementEvent,
     Order,
@@ -44,7 +44,6 @@ def export_member(
     member = get_member_or_raise(session, member_id)
     if member.status == MemberStatus.ERASED:
         raise NotFound(f"member {member_id} not found")
-    profile = session.get(MemberProfile, member.id)
     orders = []
     for order in session.scalars(
         select(Order).where(Order.member_id == member.id).order_by(Order.ordered_at)
@@ -143,19 +142,7 @@ def export_member(
         )
     ]
     data = {
-        "member": {
-            "id": member.id,
-            "created_at": member.created_at.isoformat(),
-            "basic": {**decrypt_basic(keyring, member), "gender": member.gender},
-            "membership": {
-                "tier": member.tier_code,
-                "points": member.points_balance,
-                "discount_bp": member.discount_bp,
-                "home_store_id": member.home_store_id,
-            },
-            "transaction": profile.transaction if profile else None,
-            "personalised": profile.personalised if profile else None,
-        },
+        "member": profile_groups(session, keyring, member),
         "identifiers": identifiers_of(session, keyring, member.id, masked=False),
         "orders": orders,
         "refunds_and_voids": adjustments,
