@@ -12,7 +12,6 @@ finished by running it again (rows already on the active keys are skipped).
 
 from __future__ import annotations
 
-import base64
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from memberops.actor import Actor
-from memberops.db import PURGE_FREED_PAGES, Base, transaction
+from memberops.db import PURGE_FREED_PAGES, Base, table_of, transaction
 from memberops.errors import ConfigurationError
 from memberops.identity.models import Identifier, MergeRecord
 from memberops.members.models import ENCRYPTED_MEMBER_FIELDS
@@ -66,12 +65,12 @@ def add_new_keys(keyring: KeyRing) -> KeyRing:
         or [0]
     )
     enc_id, idx_id = f"e{n}", f"i{n}"
-    material = keyring.to_material()
-    material["encryption"][enc_id] = base64.b64encode(secrets.token_bytes(32)).decode()  # type: ignore[index]
-    material["index"][idx_id] = base64.b64encode(secrets.token_bytes(32)).decode()  # type: ignore[index]
-    material["active_encryption"] = enc_id
-    material["active_index"] = idx_id
-    return KeyRing.from_material(material)
+    return KeyRing(
+        encryption_keys={**keyring.encryption_keys, enc_id: secrets.token_bytes(32)},
+        index_keys={**keyring.index_keys, idx_id: secrets.token_bytes(32)},
+        active_encryption_id=enc_id,
+        active_index_id=idx_id,
+    )
 
 
 def encrypted_columns() -> Iterator[tuple[type[Base], str]]:
@@ -173,7 +172,7 @@ def rotate(
     prefix = f"{keyring.active_encryption_id}:"
     for model, column in encrypted_columns():
         col = getattr(model, column)
-        (pk,) = model.__table__.primary_key.columns  # type: ignore[attr-defined]
+        (pk,) = table_of(model).primary_key.columns
         table = model.__tablename__
         while True:
             with transaction(factory) as session:
