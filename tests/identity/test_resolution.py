@@ -12,7 +12,12 @@ from memberops.actor import Actor
 from memberops.db import transaction
 from memberops.errors import Conflict
 from memberops.identity.models import IdentityReview, MemberIdentifier, MergeRecord
-from memberops.identity.service import find_members_by_identifier, unmerge
+from memberops.identity.service import (
+    find_members_by_identifier,
+    merge_by_decision,
+    resolve_review,
+    unmerge,
+)
 from memberops.members.models import Member, MemberStatus
 from memberops.members.service import decrypt_basic, get_member_or_raise
 from memberops.orders.models import Order
@@ -313,3 +318,102 @@ def test_lookup_by_phone_uses_only_the_blind_index(seeded: Runtime, admin: Actor
         assert len(found) == 1
         assert len(queries) == 1 and "identifiers.blind_index IN" in queries[0]
         assert "value_enc" not in queries[0]
+
+
+def test_an_undone_merge_is_not_redone_by_the_same_evidence(seeded: Runtime, admin: Actor, order):
+    load(
+        seeded,
+        admin,
+        order("1", at="2025-01-01T12:00:00+08:00", customer={"card_no": "HD1"}),
+        order(
+            "a",
+            source="app",
+            channel="app",
+            at="2025-02-01T12:00:00+08:00",
+            customer={"app_user_id": "u-1", "phone": "13800001111", "phone_verified": True},
+        ),
+        order("2", customer={"card_no": "HD1", "phone": "13800001111", "phone_verified": True}),
+    )
+    with transaction(seeded.sessions) as session:
+        merge = session.scalars(select(MergeRecord)).one()
+        unmerge(session, seeded.keyring, merge_id=merge.id, actor=admin)
+    load(
+        seeded,
+        admin,
+        order("3", customer={"card_no": "HD1", "phone": "13800001111", "phone_verified": True}),
+    )
+    with seeded.sessions() as session:
+        assert active_members(session) == 2
+        assert (
+            session.scalar(
+                select(func.count()).select_from(MergeRecord).where(MergeRecord.status == "active")
+            )
+            == 0
+        )
+        assert member_of(session, "3") == member_of(session, "1")
+        reasons = session.scalars(select(IdentityReview.detail)).all()
+        assert any("undone before" in r for r in reasons)
+
+
+def test_a_reviewer_can_merge_two_cardholders_and_undo_it(seeded: Runtime, admin: Actor, order):
+    load(
+        seeded,
+        admin,
+        order("1", at="2025-01-01T12:00:00+08:00", customer={"card_no": "HD1"}),
+        order("2", at="2025-02-01T12:00:00+08:00", customer={"card_no": "HD2"}),
+    )
+    with transaction(seeded.sessions) as session:
+        first, second = member_of(session, "1"), member_of(session, "2")
+        assert first and second
+        (record,) = merge_by_decision(
+            session,
+            seeded.keyring,
+            member_ids=[second, first],
+            actor=admin,
+            reason="replacement card",
+        )
+        assert (record.survivor_id, record.absorbed_id) == (first, second)
+    with seeded.sessions() as session:
+        assert member_of(session, "2") == first
+        # The survivor keeps one active card; the other is kept for the undo.
+        assert find_members_by_identifier(session, seeded.keyring, kind="card_no", value="HD1") == [
+            first
+        ]
+        assert (
+            find_members_by_identifier(session, seeded.keyring, kind="card_no", value="HD2") == []
+        )
+    with transaction(seeded.sessions) as session:
+        unmerge(session, seeded.keyring, merge_id=record.id, actor=admin)
+    with seeded.sessions() as session:
+        assert member_of(session, "2") == second
+        assert find_members_by_identifier(session, seeded.keyring, kind="card_no", value="HD2") == [
+            second
+        ]
+
+
+def test_review_cases_close_with_a_decision(seeded: Runtime, admin: Actor, order):
+    shared = {"phone": "13700000000", "phone_verified": True}
+    load(
+        seeded,
+        admin,
+        order("1", customer={**shared, "card_no": "HD1"}),
+        order("2", customer={**shared, "card_no": "HD2"}),
+    )
+    with transaction(seeded.sessions) as session:
+        case = session.scalars(select(IdentityReview)).one()
+        resolve_review(
+            session,
+            seeded.keyring,
+            review_id=case.id,
+            decision="keep_apart",
+            actor=admin,
+            note="mother and son",
+        )
+    with seeded.sessions() as session:
+        assert active_members(session) == 2
+        closed = session.get(IdentityReview, case.id)
+        assert closed is not None and closed.status == "resolved"
+    with pytest.raises(Conflict), transaction(seeded.sessions) as session:
+        resolve_review(
+            session, seeded.keyring, review_id=case.id, decision="merge", actor=admin, note="again"
+        )

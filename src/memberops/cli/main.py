@@ -393,6 +393,59 @@ def identity_unmerge(
         console.print(f"merge {merge_id} undone: member {result['restored']} restored")
 
 
+@identity_app.command("merge")
+@handle_errors
+def identity_merge(
+    member_ids: Annotated[list[str], typer.Argument(help="Two or more member ids: one person.")],
+    reason: Annotated[str, typer.Option(help="Why they are one person.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Merge members a reviewer decided are one person (undo with `identity unmerge`)."""
+    from memberops.identity.service import merge_by_decision
+
+    runtime = open_cli_runtime()
+    with transaction(runtime.sessions) as session:
+        records = merge_by_decision(
+            session, runtime.keyring, member_ids=member_ids, actor=cli_actor(), reason=reason
+        )
+        result = [
+            {"merge": r.id, "survivor": r.survivor_id, "absorbed": r.absorbed_id} for r in records
+        ]
+    if as_json:
+        emit_json(result)
+    else:
+        for r in result:
+            console.print(f"merge {r['merge']}: {r['absorbed']} into {r['survivor']}")
+
+
+@identity_app.command("resolve")
+@handle_errors
+def identity_resolve(
+    case_id: Annotated[str, typer.Argument(help="The review case.")],
+    decision: Annotated[str, typer.Option(help="merge or keep_apart.")],
+    note: Annotated[str, typer.Option(help="What the reviewer found.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Close a review case by merging its members or keeping them apart."""
+    from memberops.identity.service import resolve_review
+
+    runtime = open_cli_runtime()
+    with transaction(runtime.sessions) as session:
+        review = resolve_review(
+            session,
+            runtime.keyring,
+            review_id=case_id,
+            decision=decision,
+            actor=cli_actor(),
+            note=note,
+        )
+        result = {"case": review.id, "status": review.status, "resolution": review.resolution}
+    if as_json:
+        emit_json(result)
+    else:
+        console.print(f"case {result['case']}: {result['resolution']}")
+
+
 @identity_app.command("reviews")
 @handle_errors
 def identity_reviews(

@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import and_, delete, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.db import bulk_insert, new_id, utcnow
-from memberops.errors import Conflict, NotFound
+from memberops.errors import Conflict, NotFound, ValidationError
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.identity.rules import (
     EXCLUSIVE_KINDS,
@@ -54,8 +54,11 @@ __all__ = [
     "PersonalFields",
     "Resolution",
     "find_members_by_identifier",
+    "merge_by_decision",
     "merge_members",
+    "resolve_review",
     "unmerge",
+    "were_separated",
 ]
 
 _IN_CHUNK = 500
@@ -368,6 +371,9 @@ class IdentityResolver:
         self, a: str, b: str, via: SeenIdentifier, reviews: list[str], merges: list[str]
     ) -> str:
         ok, why = self._compatible(a, b)
+        if ok and were_separated(self.session, a, b):
+            # Someone undid a merge of these two: the same evidence must not redo it.
+            ok, why = False, "a merge of these members was undone before"
         if not ok:
             self._review(
                 "contradiction",
@@ -653,14 +659,16 @@ def merge_members(
     moved = _move_owned_rows(session, from_member=absorbed_id, to_member=survivor_id)
     record.moved = moved
 
-    # Links: move, except identifiers the survivor already holds (a shared phone).
-    survivor_idents = set(
-        session.scalars(
-            select(MemberIdentifier.identifier_id).where(
-                MemberIdentifier.member_id == survivor_id, MemberIdentifier.status == "active"
-            )
+    # Links: move, except identifiers the survivor already holds (a shared phone) and, in
+    # a merge a reviewer decided, a second card or account: the survivor's stays active and
+    # the absorbed one is kept inactive, so an unmerge brings it back.
+    survivor_links = session.execute(
+        select(MemberIdentifier.identifier_id, MemberIdentifier.kind).where(
+            MemberIdentifier.member_id == survivor_id, MemberIdentifier.status == "active"
         )
-    )
+    ).all()
+    survivor_idents = {ident for ident, _kind in survivor_links}
+    survivor_single_kinds = {kind for _ident, kind in survivor_links} & SINGLE_PER_MEMBER_KINDS
     moved_links: list[str] = []
     deactivated: list[str] = []
     for link in session.scalars(
@@ -668,7 +676,7 @@ def merge_members(
             MemberIdentifier.member_id == absorbed_id, MemberIdentifier.status == "active"
         )
     ):
-        if link.identifier_id in survivor_idents:
+        if link.identifier_id in survivor_idents or link.kind in survivor_single_kinds:
             link.status = "inactive"
             deactivated.append(link.id)
         else:
@@ -874,6 +882,88 @@ def _return_later_orders(
             .where(Order.id.in_(back[start : start + _IN_CHUNK]))
             .values(member_id=record.absorbed_id)
         )
+
+
+def merge_by_decision(
+    session: Session, keyring: KeyRing, *, member_ids: Sequence[str], actor: Actor, reason: str
+) -> list[MergeRecord]:
+    """A reviewer's merge: the members are one person (the oldest survives)."""
+    members = [session.get(Member, m) for m in dict.fromkeys(member_ids)]
+    if len(members) < 2:
+        raise Conflict("a merge needs two different members")
+    found = [m for m in members if m is not None]
+    if len(found) != len(members):
+        raise NotFound("member to merge not found")
+    found.sort(key=lambda m: (m.created_at, m.id))
+    survivor, *others = found
+    return [
+        merge_members(
+            session,
+            keyring,
+            survivor_id=survivor.id,
+            absorbed_id=other.id,
+            evidence=["review"],
+            reason=f"decided by {actor.label}: {reason}"[:200],
+            actor=actor,
+        )
+        for other in others
+    ]
+
+
+def resolve_review(
+    session: Session,
+    keyring: KeyRing,
+    *,
+    review_id: str,
+    decision: str,
+    actor: Actor,
+    note: str,
+) -> IdentityReview:
+    """Close a review case: `merge` its members, or `keep_apart` (nothing changes)."""
+    review = session.get(IdentityReview, review_id)
+    if review is None:
+        raise NotFound(f"review case {review_id} not found")
+    if review.status != "open":
+        raise Conflict(f"review case {review_id} is already {review.status}")
+    if decision not in ("merge", "keep_apart"):
+        raise ValidationError("review decision", "decision", "must be merge or keep_apart")
+    if decision == "merge":
+        live = [
+            m.id
+            for m in (session.get(Member, i) for i in review.member_ids)
+            if m is not None and m.status == MemberStatus.ACTIVE
+        ]
+        merge_by_decision(session, keyring, member_ids=live, actor=actor, reason=note)
+    review.status = "resolved"
+    review.resolved_at = utcnow()
+    review.resolution = f"{decision}: {note}"[:200]
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "identity.review",
+        member_id=review.member_ids[0] if review.member_ids else None,
+        reason=f"case {review.id}: {decision}",
+    )
+    return review
+
+
+def were_separated(session: Session, a: str, b: str) -> bool:
+    """Whether a merge between the two members was undone (they are known to be apart)."""
+    return (
+        session.scalar(
+            select(MergeRecord.id)
+            .where(
+                MergeRecord.status == "undone",
+                or_(
+                    and_(MergeRecord.survivor_id == a, MergeRecord.absorbed_id == b),
+                    and_(MergeRecord.survivor_id == b, MergeRecord.absorbed_id == a),
+                ),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def find_members_by_identifier(
