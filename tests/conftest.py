@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from memberops.actor import Actor
 from memberops.catalog.service import ItemIn, StoreIn, upsert_items, upsert_stores
+from memberops.cli.main import app
 from memberops.config import Settings
 from memberops.db import transaction
 from memberops.runtime import Runtime, open_runtime
@@ -130,3 +133,39 @@ def make_order(
 @pytest.fixture
 def order() -> OrderFactory:
     return make_order
+
+
+# ----------------------------------------------------------------------------- the CLI
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def cli_env(settings: Settings) -> dict[str, str]:
+    """The environment a `memberops` command needs to open the test database."""
+    return {
+        "MEMBEROPS_HOME": str(settings.home),
+        "MEMBEROPS_DATABASE_URL": settings.database_url,
+        "MEMBEROPS_KEYS": "",
+    }
+
+
+@pytest.fixture
+def cli(cli_env: dict[str, str]) -> Callable[..., CliResult]:
+    """`cli("audit", "verify")`: the real Typer app, in-process, against the test database."""
+    runner = CliRunner()
+
+    def invoke(*args: str, env: Mapping[str, str] | None = None) -> CliResult:
+        result = runner.invoke(app, list(args), env={**cli_env, **(env or {})})
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return CliResult(result.exit_code, result.stdout, result.stderr)
+
+    return invoke

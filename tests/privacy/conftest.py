@@ -19,11 +19,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
-from typer.testing import CliRunner
 
 from memberops.actor import Actor
 from memberops.catalog.service import ItemIn, StoreIn, upsert_items, upsert_stores
-from memberops.cli.main import app
 from memberops.config import Settings
 from memberops.db import transaction
 from memberops.orders.service import ImportReport, ingest
@@ -172,27 +170,6 @@ def execute_sql(raw_engine: Engine) -> Callable[..., list[Any]]:
     return run
 
 
-@dataclass
-class CliResult:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-@pytest.fixture
-def cli_env(settings: Settings) -> dict[str, str]:
-    """The environment a `memberops` command needs to open the test database."""
-    return {
-        "MEMBEROPS_HOME": str(settings.home),
-        "MEMBEROPS_DATABASE_URL": settings.database_url,
-        "MEMBEROPS_KEYS": "",
-    }
-
-
 @pytest.fixture(autouse=True)
 def dispose_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Engine]]:
     """Every engine `open_runtime` makes is disposed after the test.
@@ -215,20 +192,6 @@ def dispose_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Engine]]:
     yield engines
     for engine in engines:
         engine.dispose()
-
-
-@pytest.fixture
-def cli(cli_env: dict[str, str]) -> Callable[..., CliResult]:
-    """`cli("audit", "verify")`: the real Typer app, in-process, against the test database."""
-    runner = CliRunner()
-
-    def invoke(*args: str, env: Mapping[str, str] | None = None) -> CliResult:
-        result = runner.invoke(app, list(args), env={**cli_env, **(env or {})})
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return CliResult(result.exit_code, result.stdout, result.stderr)
-
-    return invoke
 
 
 @pytest.fixture

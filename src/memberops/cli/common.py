@@ -81,12 +81,22 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
                             f"  {neutralise(str(error))}", highlight=False, markup=False
                         )
             raise typer.Exit(exit_code_for(exc)) from None
+        finally:
+            while _OPEN_RUNTIMES:
+                _OPEN_RUNTIMES.pop().close()
 
     return wrapper
 
 
+# Runtimes opened by the running command; `handle_errors` closes them when it returns.
+_OPEN_RUNTIMES: list[Runtime] = []
+
+
 def open_cli_runtime() -> Runtime:
-    return open_runtime(Settings.from_env())
+    """The runtime for one command, from the environment; closed when the command ends."""
+    runtime = open_runtime(Settings.from_env())
+    _OPEN_RUNTIMES.append(runtime)
+    return runtime
 
 
 def cli_actor() -> Actor:

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -180,12 +180,13 @@ def import_orders(
     fmt = fmt or detect_format(file)
     runtime = open_cli_runtime()
     reject_path = reject_file or file.with_name(file.name + ".rejects.jsonl")
-    rejects: list[dict[str, Any]] = []
+    rejects: list[TextIO] = []  # opened on the first rejected record, streamed to disk
 
     def on_reject(locator: str, data: dict[str, Any] | None, error: ValidationError) -> None:
-        rejects.append(
-            {"record": locator, "field": error.field, "reason": error.reason, "data": data}
-        )
+        if not rejects:
+            rejects.append(_open_private(reject_path))
+        row = {"record": locator, "field": error.field, "reason": error.reason, "data": data}
+        rejects[0].write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
     size = file.stat().st_size if file.exists() else 0
     with _progress() as progress, transaction(runtime.sessions) as session:
@@ -202,11 +203,8 @@ def import_orders(
             reject=on_reject,
             on_progress=lambda n: progress.advance(task, n),
         )
-    if rejects:
-        fd = os.open(reject_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for row in rejects:
-                handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    for handle in rejects:
+        handle.close()
     result = report.to_dict()
     if rejects:
         result["reject_file"] = str(reject_path)
@@ -220,6 +218,12 @@ def import_orders(
         )
         if rejects:
             console.print(f"Rejected records and reasons: {reject_path}")
+
+
+def _open_private(path: Path) -> TextIO:
+    """A file only its owner can read: rejects and exports hold personal data."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8")
 
 
 def _sha256(path: Path) -> str:
@@ -276,8 +280,7 @@ def members_export(
     if output is None:
         print(text)
     else:
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with _open_private(output) as handle:
             handle.write(text + "\n")
         console.print(f"Exported member {member_id} to {output}")
 

@@ -120,13 +120,8 @@ def scan_command(
     never their texts.
     """
     runtime = open_cli_runtime()
-    try:
-        with transaction(runtime.sessions) as session:
-            report = scan_labels(
-                session, runtime.keyring, actor=cli_actor(), quarantine=not dry_run
-            )
-    finally:
-        runtime.close()
+    with transaction(runtime.sessions) as session:
+        report = scan_labels(session, runtime.keyring, actor=cli_actor(), quarantine=not dry_run)
     if as_json:
         emit_json(report.to_dict())
     else:
@@ -139,11 +134,7 @@ def refresh_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Derive service-need labels ("no onions") from order modifiers for every member."""
-    runtime = open_cli_runtime()
-    try:
-        summary = refresh_service_needs(runtime)
-    finally:
-        runtime.close()
+    summary = refresh_service_needs(open_cli_runtime())
     if as_json:
         emit_json(summary)
     else:
