@@ -23,6 +23,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from memberops import clock
+
 __all__ = [
     "PURGE_FREED_PAGES",
     "Base",
@@ -115,8 +117,8 @@ def new_id() -> str:
 
 
 def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
+    """The current time in UTC, from the process clock (`memberops.clock`)."""
+    return clock.now().astimezone(UTC)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

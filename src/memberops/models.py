@@ -39,3 +39,8 @@ __all__ = [
     "OrderLine",
     "Store",
 ]
+
+# Every process that sees the full metadata also gets every merge handler.
+from memberops import capabilities
+
+capabilities.install()

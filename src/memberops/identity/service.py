@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from memberops.actor import Actor
 from memberops.db import bulk_insert, new_id, utcnow
 from memberops.errors import Conflict, NotFound, ValidationError
+from memberops.identity.hooks import MergeEvent, UnmergeEvent, merge_handlers
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.identity.rules import (
     EXCLUSIVE_KINDS,
@@ -623,8 +624,6 @@ def _survivor_snapshot(member: Member) -> dict[str, Any]:
         "nickname_enc": member.nickname_enc,
         "birthday_enc": member.birthday_enc,
         "gender": member.gender,
-        "tier_code": member.tier_code,
-        "points_balance": member.points_balance,
         "discount_bp": member.discount_bp,
         "home_store_id": member.home_store_id,
         "created_at": member.created_at.isoformat(),
@@ -696,15 +695,24 @@ def merge_members(
                 column,
                 keyring.encrypt(plain, table="members", column=column, row_id=survivor_id),
             )
-    for column in ("gender", "tier_code", "discount_bp", "home_store_id"):
+    for column in ("gender", "discount_bp", "home_store_id"):
         if getattr(survivor, column) is None:
             setattr(survivor, column, getattr(absorbed, column))
-    survivor.points_balance = (survivor.points_balance or 0) + (absorbed.points_balance or 0)
     survivor.created_at = min(survivor.created_at, absorbed.created_at)
     absorbed.status = MemberStatus.MERGED
     absorbed.merged_into_id = survivor_id
     session.add(record)
     session.flush()
+    # State other capabilities own (points, tiers, vouchers) moves by their own postings.
+    event = MergeEvent(
+        merge_id=record.id,
+        survivor_id=survivor_id,
+        absorbed_id=absorbed_id,
+        actor=actor,
+        at=utcnow(),
+    )
+    for handler in merge_handlers():
+        handler.on_merge(session, event)
     _refresh_derived(session, [survivor_id, absorbed_id], consents_moved="consents" in moved)
     audit.record(
         session,
@@ -826,14 +834,13 @@ def unmerge(session: Session, keyring: KeyRing, *, merge_id: str, actor: Actor) 
                 .where(pk.in_(ids[start : start + _IN_CHUNK]), owned.column == survivor.id)
                 .values({owned.column.name: absorbed.id})
             )
-    _return_later_orders(session, record, absorbed_ident_ids, survivor_ident_ids)
+    later_orders = _return_later_orders(session, record, absorbed_ident_ids, survivor_ident_ids)
 
     # Take back exactly what the merge gave the survivor; later changes stay.
     before = record.survivor_before
-    for column in (*ENCRYPTED_MEMBER_FIELDS, "gender", "tier_code", "discount_bp", "home_store_id"):
+    for column in (*ENCRYPTED_MEMBER_FIELDS, "gender", "discount_bp", "home_store_id"):
         if before.get(column) is None:
             setattr(survivor, column, None)
-    survivor.points_balance = (survivor.points_balance or 0) - (absorbed.points_balance or 0)
     survivor.created_at = datetime.fromisoformat(before["created_at"])
     absorbed.status = MemberStatus.ACTIVE
     absorbed.merged_into_id = None
@@ -841,6 +848,16 @@ def unmerge(session: Session, keyring: KeyRing, *, merge_id: str, actor: Actor) 
     record.undone_at = utcnow()
     record.undone_by = actor.label
     session.flush()
+    event = UnmergeEvent(
+        merge_id=record.id,
+        survivor_id=survivor.id,
+        absorbed_id=absorbed.id,
+        actor=actor,
+        at=utcnow(),
+        returned_order_ids=(*record.moved.get("orders", []), *later_orders),
+    )
+    for handler in reversed(merge_handlers()):
+        handler.on_unmerge(session, event)
     _refresh_derived(session, [survivor.id, absorbed.id])
     audit.record(
         session,
@@ -857,12 +874,15 @@ def _return_later_orders(
     record: MergeRecord,
     absorbed_idents: set[str],
     survivor_idents: set[str],
-) -> None:
-    """Orders that arrived after the merge through the absorbed member's identifiers go back."""
+) -> list[str]:
+    """Orders that arrived after the merge through the absorbed member's identifiers go back.
+
+    Returns their ids, so merge handlers can move what those orders earned.
+    """
     from memberops.orders.models import Order, OrderIdentifier
 
     if not absorbed_idents:
-        return
+        return []
     candidates = session.execute(
         select(Order.id, OrderIdentifier.identifier_id)
         .join(OrderIdentifier, OrderIdentifier.order_id == Order.id)
@@ -882,6 +902,7 @@ def _return_later_orders(
             .where(Order.id.in_(back[start : start + _IN_CHUNK]))
             .values(member_id=record.absorbed_id)
         )
+    return back
 
 
 def merge_by_decision(
