@@ -2,11 +2,24 @@
 
 MemberOpsError
 ├── ValidationError(record, field, reason)   bad input; names where, never the value
-│   └── BatchValidationError                 several records failed; nothing was stored
+│   ├── RecordConflict                       same record id, different content (also a Conflict)
+│   └── LabelRejected                        the label guard refused a note
+├── BatchValidationError                     several records failed; nothing was stored
+├── RuleError(rule, problem)                 a computed-label rule cannot be parsed or read
+├── MalformedBody                            a request body that is not JSON
+├── RequestTooLarge                          more records or bytes than one request may carry
 ├── NotFound
 ├── Conflict                                 same key, different content; state forbids it
+│   ├── RecordConflict
+│   └── ConsentRequired                      a sensitive need without the member's consent
 ├── Forbidden                                role or scope does not allow the action
+├── Unauthenticated                          no valid API key was presented
 └── ConfigurationError                       keys or settings missing or wrong
+    └── DecryptionError                      a ciphertext could not be opened
+
+Every class lives in this module, so the HTTP mapping (memberops.api.errors) and the exit
+codes (memberops.cli.common) see the whole tree. Messages name records, fields and
+categories, never the personal value that failed.
 """
 
 from __future__ import annotations
@@ -17,9 +30,17 @@ __all__ = [
     "BatchValidationError",
     "ConfigurationError",
     "Conflict",
+    "ConsentRequired",
+    "DecryptionError",
     "Forbidden",
+    "LabelRejected",
+    "MalformedBody",
     "MemberOpsError",
     "NotFound",
+    "RecordConflict",
+    "RequestTooLarge",
+    "RuleError",
+    "Unauthenticated",
     "ValidationError",
 ]
 
@@ -66,6 +87,11 @@ class BatchValidationError(MemberOpsError):
         suffix = f" (and {more} more)" if more > 0 else ""
         super().__init__(f"{first}{suffix}; nothing was stored")
 
+    @property
+    def only_conflicts(self) -> bool:
+        """True when every reported problem is a conflict with what is stored."""
+        return bool(self.errors) and all(isinstance(e, Conflict) for e in self.errors)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "error": self.code,
@@ -75,6 +101,29 @@ class BatchValidationError(MemberOpsError):
             ],
             "total_errors": self.total_errors,
         }
+
+
+class RuleError(MemberOpsError, ValueError):
+    """A rule that cannot be parsed or evaluated; the message names the rule and the problem."""
+
+    code = "invalid_rule"
+
+    def __init__(self, rule: str, problem: str) -> None:
+        self.rule = rule
+        self.problem = problem
+        super().__init__(f"rule {rule!r}: {problem}")
+
+
+class MalformedBody(MemberOpsError):
+    """The request body is not valid JSON (HTTP 400)."""
+
+    code = "malformed_json"
+
+
+class RequestTooLarge(MemberOpsError):
+    """The request carries more than one request may (HTTP 413)."""
+
+    code = "too_large"
 
 
 class NotFound(MemberOpsError):
@@ -89,13 +138,95 @@ class Conflict(MemberOpsError):
     code = "conflict"
 
 
+class RecordConflict(ValidationError, Conflict):
+    """One record's id is already stored with different content.
+
+    A ValidationError (it names record, field and reason, and joins the other problems of
+    its batch) and a Conflict (a batch that fails only on these is a conflict, HTTP 409).
+    """
+
+    code = "invalid"
+
+
 class Forbidden(MemberOpsError):
     """The caller's role or scope does not allow this action."""
 
     code = "forbidden"
 
 
+class Unauthenticated(MemberOpsError):
+    """No valid API key was presented (HTTP 401)."""
+
+    code = "unauthenticated"
+
+
 class ConfigurationError(MemberOpsError):
     """Settings or keys are missing or do not match the data."""
 
     code = "configuration"
+
+
+class DecryptionError(ConfigurationError):
+    """A ciphertext could not be opened: wrong key, or it was moved from its row."""
+
+
+class LabelRejected(ValidationError):
+    """The label guard rejected a note. Carries the verdict, reasons and span categories only."""
+
+    def __init__(
+        self,
+        field: str,
+        *,
+        verdict: str,
+        reasons: Sequence[str],
+        categories: Sequence[str],
+        remainder: str | None,
+    ) -> None:
+        self.verdict = verdict
+        self.reasons = tuple(reasons)
+        self.categories = tuple(categories)
+        # The guard's remainder (the part that could be stored on its own) is the
+        # caller's own text; it is returned to them, never put in the message.
+        self.remainder = remainder or None
+        # The API's error body carries record, field and reason, so the verdict and the
+        # categories travel in the reason too (never the note itself).
+        listed = ", ".join(self.categories) or "unspecified"
+        why = "; ".join(self.reasons) or "not allowed"
+        super().__init__(
+            "label", field, f"rejected by the label guard (categories: {listed}): {why}"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        body = super().to_dict()
+        body.update(
+            verdict=self.verdict,
+            reasons=list(self.reasons),
+            categories=list(self.categories),
+            remainder=self.remainder,
+        )
+        return body
+
+
+class ConsentRequired(Conflict):
+    """A sensitive need cannot be stored without the member's consent to `purpose`."""
+
+    code = "consent_required"
+
+    def __init__(
+        self, member_id: str, categories: Sequence[str], *, by_member: bool, purpose: str
+    ) -> None:
+        self.member_id = member_id
+        self.categories = tuple(categories)
+        self.purpose = purpose
+        who = "the member must first consent" if by_member else "record the member's consent first"
+        super().__init__(
+            f"this note records a sensitive need ({', '.join(self.categories)});"
+            f" {who} to the purpose {purpose!r}; nothing was stored"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        body = super().to_dict()
+        body.update(
+            verdict="sensitive", categories=list(self.categories), consent_purpose=self.purpose
+        )
+        return body

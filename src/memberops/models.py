@@ -1,6 +1,6 @@
 """Imports every capability's tables, so the metadata is complete (migrations, merges)."""
 
-from memberops.api.models import ApiKey
+from memberops.apikeys.models import ApiKey
 from memberops.catalog.models import Item, Store
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.labels.models import Label, LabelEvent

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from api.builders import OTHER_STORE, SKUS, STORE
 from memberops.api.app import create_app
-from memberops.api.auth import create_api_key
+from memberops.apikeys.service import create_api_key
 from memberops.catalog.service import ItemIn, StoreIn, upsert_items, upsert_stores
 from memberops.config import Settings
 from memberops.db import transaction

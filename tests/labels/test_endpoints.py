@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from memberops.api.app import create_app
-from memberops.api.auth import create_api_key
+from memberops.apikeys.service import create_api_key
 from memberops.db import new_id, transaction
 from memberops.labels.endpoints import router
 from memberops.labels.models import Label

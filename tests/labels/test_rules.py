@@ -6,8 +6,9 @@ import math
 
 import pytest
 
+from memberops.errors import RuleError
 from memberops.labels import rules
-from memberops.labels.rules import RuleError, evaluate_rule, evaluate_rules, parse_rule, parse_rules
+from memberops.labels.rules import evaluate_rule, evaluate_rules, parse_rule, parse_rules
 
 
 def test_rule_from_the_brief_parses_into_feature_threshold_and_code() -> None:

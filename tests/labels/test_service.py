@@ -14,11 +14,17 @@ from sqlalchemy.orm import Session
 from memberops.actor import Actor, system_actor
 from memberops.catalog.service import ItemIn, StoreIn, upsert_items, upsert_stores
 from memberops.db import new_id
-from memberops.errors import Conflict, Forbidden, NotFound, ValidationError
+from memberops.errors import (
+    Conflict,
+    ConsentRequired,
+    Forbidden,
+    LabelRejected,
+    NotFound,
+    ValidationError,
+)
 from memberops.labels import service
 from memberops.labels.models import Label, LabelEvent
 from memberops.labels.rules import parse_rules
-from memberops.labels.service import ConsentRequired, LabelRejected
 from memberops.members.models import Member
 from memberops.orders.models import Order
 from memberops.orders.service import ingest

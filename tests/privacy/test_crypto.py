@@ -19,16 +19,11 @@ from sqlalchemy import select
 
 from memberops.config import Settings
 from memberops.db import transaction
-from memberops.errors import ConfigurationError
+from memberops.errors import ConfigurationError, DecryptionError
 from memberops.identity.models import Identifier
 from memberops.identity.rules import mask, normalise
 from memberops.members.models import Member
-from memberops.privacy.crypto import (
-    DecryptionError,
-    KeyRing,
-    generate_key_material,
-    load_keyring,
-)
+from memberops.privacy.crypto import KeyRing, generate_key_material, load_keyring
 from memberops.privacy.models import KeyRecord
 from memberops.runtime import Runtime, open_runtime
 

@@ -1,79 +1,88 @@
-"""API keys and roles.
+"""Who is calling: the API key on the request, the roles a route allows, audited denials.
 
-A key is shown once when created and stored only as its SHA-256. Roles: admin, pos,
-staff, marketer, analyst, member. A POS or staff key may be bound to one store; a member
-key is bound to one member and can act only on that member's own data.
+Keys themselves (creation, hashing, lookup) belong to `memberops.apikeys`; this module
+only reads the presented secret and turns it into an actor.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from datetime import datetime
+from collections.abc import Callable
+from typing import Annotated
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from fastapi import Depends, Request
 
-from memberops.actor import ROLES, Actor
-from memberops.api.models import ApiKey
-from memberops.db import utcnow
-from memberops.errors import ValidationError
+from memberops.actor import Actor
+from memberops.api.deps import RuntimeDep
+from memberops.apikeys.service import authenticate
+from memberops.db import transaction
+from memberops.errors import Forbidden, NotFound, Unauthenticated
+from memberops.privacy import audit
+from memberops.runtime import Runtime
 
-__all__ = ["API_ROLES", "authenticate", "create_api_key"]
-
-API_ROLES = tuple(r for r in ROLES if r != "system")
-_KEY_PREFIX = "mo_"
+__all__ = ["ActorDep", "current_actor", "deny", "deny_other_member", "require_roles"]
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+def _presented_secret(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("x-api-key")
 
 
-def create_api_key(
-    session: Session,
-    *,
-    name: str,
-    role: str,
-    store_code: str | None = None,
-    staff_id: str | None = None,
-    member_id: str | None = None,
-    expires_at: datetime | None = None,
-) -> tuple[ApiKey, str]:
-    """Create a key; returns the row and the secret (shown once, never stored)."""
-    if role not in API_ROLES:
-        raise ValidationError("api key", "role", f"must be one of {', '.join(API_ROLES)}")
-    if role == "member" and not member_id:
-        raise ValidationError("api key", "member_id", "a member key needs its member")
-    secret = _KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(
-        name=name[:80],
-        role=role,
-        secret_sha256=_digest(secret),
-        prefix=secret[:10],
-        store_code=store_code,
-        staff_id=staff_id,
-        member_id=member_id,
-        expires_at=expires_at,
-    )
-    session.add(key)
-    session.flush()
-    return key, secret
+def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
+    """The authenticated actor; 401 without a valid key."""
+    secret = _presented_secret(request)
+    if not secret:
+        raise Unauthenticated("an API key is required (Authorization: Bearer <key>)")
+    with transaction(runtime.sessions) as session:
+        actor = authenticate(session, secret)
+    if actor is None:
+        raise Unauthenticated("the API key is not valid")
+    request.state.actor = actor
+    return actor
 
 
-def authenticate(session: Session, secret: str) -> Actor | None:
-    """The actor behind a presented secret, or None (unknown, revoked or expired)."""
-    if not secret.startswith(_KEY_PREFIX) or len(secret) > 200:
-        return None
-    key = session.scalar(select(ApiKey).where(ApiKey.secret_sha256 == _digest(secret)))
-    if key is None or key.revoked_at is not None:
-        return None
-    if key.expires_at is not None and key.expires_at <= utcnow():
-        return None
-    return Actor(
-        kind="api_key",
-        id=key.id,
-        role=key.role,
-        staff_id=key.staff_id,
-        store_code=key.store_code,
-        member_id=key.member_id,
-    )
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def require_roles(*roles: str) -> Callable[..., Actor]:
+    """A dependency that lets only `roles` through, auditing every denial."""
+
+    def dependency(request: Request, actor: ActorDep, runtime: RuntimeDep) -> Actor:
+        if actor.role not in roles:
+            with transaction(runtime.sessions) as session:
+                audit.record(
+                    session,
+                    actor,
+                    "access.denied",
+                    reason=f"{request.method} {request.url.path} needs {'/'.join(roles)}",
+                    outcome="denied",
+                )
+            raise Forbidden(f"this action needs one of the roles: {', '.join(roles)}")
+        return actor
+
+    return dependency
+
+
+def deny(runtime: Runtime, actor: Actor, *, what: str, member_id: str | None = None) -> None:
+    """Audit a denial decided inside an endpoint (own transaction, survives the rollback).
+
+    On SQLite every transaction takes the write lock, so call this before the request's
+    session has touched the database, or after rolling that session back.
+    """
+    with transaction(runtime.sessions) as session:
+        audit.record(
+            session, actor, "access.denied", member_id=member_id, reason=what, outcome="denied"
+        )
+
+
+def deny_other_member(runtime: Runtime, actor: Actor, member_id: str, action: str) -> None:
+    """A member key acting on another member: audit it, then answer as if absent.
+
+    Any other member id answers 404, exactly as an id that does not exist, so a key cannot
+    learn which ids are real (OWASP API1).
+    """
+    if actor.role == "member" and actor.member_id != member_id:
+        deny(runtime, actor, what=f"{action} of another member", member_id=member_id)
+        # The same words the services use for a missing member: nothing tells them apart.
+        raise NotFound(f"member {member_id} not found")

@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the runtime, one transaction per request, the actor, roles.
+"""FastAPI dependencies every router shares: the runtime, one transaction per request,
+and the path id format.
 
 The request owns the transaction: services flush, the dependency commits once after the
 endpoint returns and rolls back if it raised.
@@ -6,39 +7,20 @@ endpoint returns and rolls back if it raised.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
-from memberops.actor import Actor
-from memberops.api.auth import authenticate
 from memberops.db import transaction
-from memberops.errors import Forbidden, MemberOpsError
-from memberops.privacy import audit
 from memberops.runtime import Runtime
 
-__all__ = [
-    "ActorDep",
-    "RuntimeDep",
-    "SessionDep",
-    "Unauthenticated",
-    "current_actor",
-    "deny",
-    "get_runtime",
-    "get_session",
-    "require_roles",
-]
-
-
-class Unauthenticated(MemberOpsError):
-    """No valid API key was presented (HTTP 401)."""
-
-    code = "unauthenticated"
+__all__ = ["OpaqueId", "RuntimeDep", "SessionDep", "get_runtime", "get_session"]
 
 
 def get_runtime(request: Request) -> Runtime:
+    """The runtime the app was created over."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -47,6 +29,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """One transaction for the request: committed once after the endpoint returns."""
     with transaction(runtime.sessions) as session:
         yield session
 
@@ -57,56 +40,6 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 # was stored.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
-
-def _presented_secret(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.headers.get("x-api-key")
-
-
-def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
-    """The authenticated actor; 401 without a valid key."""
-    secret = _presented_secret(request)
-    if not secret:
-        raise Unauthenticated("an API key is required (Authorization: Bearer <key>)")
-    with transaction(runtime.sessions) as session:
-        actor = authenticate(session, secret)
-    if actor is None:
-        raise Unauthenticated("the API key is not valid")
-    request.state.actor = actor
-    return actor
-
-
-ActorDep = Annotated[Actor, Depends(current_actor)]
-
-
-def require_roles(*roles: str) -> Callable[..., Actor]:
-    """A dependency that lets only `roles` through, auditing every denial."""
-
-    def dependency(request: Request, actor: ActorDep, runtime: RuntimeDep) -> Actor:
-        if actor.role not in roles:
-            with transaction(runtime.sessions) as session:
-                audit.record(
-                    session,
-                    actor,
-                    "access.denied",
-                    reason=f"{request.method} {request.url.path} needs {'/'.join(roles)}",
-                    outcome="denied",
-                )
-            raise Forbidden(f"this action needs one of the roles: {', '.join(roles)}")
-        return actor
-
-    return dependency
-
-
-def deny(runtime: Runtime, actor: Actor, *, what: str, member_id: str | None = None) -> None:
-    """Audit a denial decided inside an endpoint (own transaction, survives the rollback).
-
-    On SQLite every transaction takes the write lock, so call this before the request's
-    session has touched the database, or after rolling that session back.
-    """
-    with transaction(runtime.sessions) as session:
-        audit.record(
-            session, actor, "access.denied", member_id=member_id, reason=what, outcome="denied"
-        )
+# Ids are opaque hex (memberops.db.new_id). Refusing anything else before it reaches a
+# service keeps a phone number typed into the URL out of error messages and the audit log.
+OpaqueId = Annotated[str, Path(pattern=r"^[0-9a-f]{26}$", description="opaque id")]

@@ -20,26 +20,24 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from memberops.api.deps import Unauthenticated
 from memberops.errors import (
     BatchValidationError,
     ConfigurationError,
     Conflict,
     Forbidden,
+    MalformedBody,
     MemberOpsError,
     NotFound,
+    RequestTooLarge,
+    Unauthenticated,
     ValidationError,
 )
+from memberops.schemas import ErrorBody, ErrorDetail
 
 __all__ = [
-    "ErrorBody",
-    "ErrorDetail",
-    "MalformedBody",
-    "RequestTooLarge",
     "error_body",
     "error_responses",
     "field_path",
@@ -48,34 +46,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("memberops.api")
-
-
-class MalformedBody(MemberOpsError):
-    """The request body is not valid JSON (HTTP 400)."""
-
-    code = "malformed_json"
-
-
-class RequestTooLarge(MemberOpsError):
-    """The request carries more than one request may (HTTP 413)."""
-
-    code = "too_large"
-
-
-class ErrorDetail(BaseModel):
-    """Where one problem is and why; never the offending value."""
-
-    record: str | None = None
-    field: str
-    reason: str
-
-
-class ErrorBody(BaseModel):
-    """The one error shape of the API."""
-
-    error: str
-    message: str
-    details: list[ErrorDetail] | None = None
 
 
 # Most specific first: BatchValidationError is not a ValidationError subclass, but order
@@ -113,10 +83,6 @@ _DESCRIPTIONS = {
     413: "Too many records or bytes in one request",
     422: "Invalid input; details name each field and reason, never the value",
 }
-
-# A conflict found while ingesting a batch is reported with a reason that starts so
-# (memberops.orders.service); a batch that failed only on conflicts is a 409, not a 422.
-_CONFLICT_PREFIX = "conflict"
 
 
 def error_body(code: str, message: str, details: Sequence[ErrorDetail] = ()) -> dict[str, Any]:
@@ -196,7 +162,8 @@ async def _memberops_error(request: Request, exc: Exception) -> JSONResponse:
         body = error_body("configuration", "the service is not configured correctly")
     elif isinstance(exc, BatchValidationError):
         code = exc.code
-        if exc.errors and all(e.reason.startswith(_CONFLICT_PREFIX) for e in exc.errors):
+        # A batch that failed only on conflicts with stored records is a 409, not a 422.
+        if exc.only_conflicts:
             status, code = 409, Conflict.code
         body = error_body(code, str(exc), _details(exc.errors))
     elif isinstance(exc, ValidationError):

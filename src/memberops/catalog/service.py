@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from memberops.catalog.models import Item, Store
 from memberops.errors import ValidationError
 
-__all__ = ["ItemIn", "StoreIn", "upsert_items", "upsert_stores"]
+__all__ = ["ItemIn", "StoreIn", "store_codes", "upsert_items", "upsert_stores"]
 
 
 @dataclass(frozen=True)
@@ -78,3 +78,12 @@ def upsert_items(session: Session, items: Iterable[ItemIn]) -> int:
         count += 1
     session.flush()
     return count
+
+
+def store_codes(session: Session, store_ids: Iterable[str]) -> dict[str, str]:
+    """The code of each store, by store id (ids that do not exist are left out)."""
+    ids = sorted(set(store_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(Store.id, Store.code).where(Store.id.in_(ids))).all()
+    return {store_id: code for store_id, code in rows}

@@ -8,86 +8,29 @@ naming the consent purpose; another member's labels are `NotFound` (404).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
-from pydantic import BaseModel, Field
 
 from memberops.actor import Actor
-from memberops.api.deps import RuntimeDep, SessionDep, deny, require_roles
+from memberops.api.auth import deny, require_roles
+from memberops.api.deps import RuntimeDep, SessionDep
 from memberops.api.errors import error_responses
 from memberops.db import transaction
-from memberops.errors import NotFound
+from memberops.errors import ConsentRequired, LabelRejected, NotFound
 from memberops.labels import service
 from memberops.labels.models import Label
+from memberops.labels.schemas import DisputeIn, LabelCreate, LabelRead, LabelWritten
 from memberops.privacy import audit
 from memberops.runtime import Runtime
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/members", tags=["labels"])
+router = APIRouter(prefix="/members", tags=["labels"])
 
 ReaderDep = Annotated[Actor, Depends(require_roles("admin", "staff", "pos", "marketer", "member"))]
 WriterDep = Annotated[Actor, Depends(require_roles("admin", "staff", "pos", "member"))]
 OwnerDep = Annotated[Actor, Depends(require_roles("admin", "member"))]
-
-
-class LabelCreate(BaseModel):
-    """A label typed by staff, or declared by the member about themself."""
-
-    category: str = Field(max_length=32)
-    text: str = Field(max_length=service.MAX_TEXT_CHARS)
-    reason: str | None = Field(default=None, max_length=200)
-    valid_until: datetime | None = None
-
-
-class DisputeIn(BaseModel):
-    """Why the member contests a label."""
-
-    reason: str = Field(min_length=1, max_length=200)
-
-
-class LabelWritten(BaseModel):
-    """What was stored (never the text: the caller has it)."""
-
-    id: str
-    member_id: str
-    category: str
-    source: str
-    status: str
-    sensitive: bool
-    sensitive_categories: list[str]
-    consent_id: str | None
-
-
-class Provenance(BaseModel):
-    """Who recorded a label, when, in which store and why (or which rule computed it)."""
-
-    created_by: str
-    staff_id: str | None
-    store_code: str | None
-    created_at: datetime
-    reason: str | None
-    rule_id: str | None
-
-
-class LabelRead(BaseModel):
-    """A label as the caller may see it; `text` is None for computed or deleted labels."""
-
-    id: str
-    member_id: str
-    category: str
-    code: str | None
-    text: str | None
-    source: str
-    status: str
-    sensitive: bool
-    sensitive_categories: list[str]
-    consent_id: str | None
-    valid_from: datetime
-    valid_until: datetime | None
-    provenance: Provenance
 
 
 def _written(label: Label) -> LabelWritten:
@@ -115,11 +58,11 @@ def _audit_refused(
     actor: Actor,
     member_id: str,
     category: str,
-    error: service.LabelRejected | service.ConsentRequired,
+    error: LabelRejected | ConsentRequired,
 ) -> None:
     """Keep a trace of refused writes (own transaction, survives the request's rollback):
     repeated attempts to record looks are a training matter for the store."""
-    if isinstance(error, service.LabelRejected):
+    if isinstance(error, LabelRejected):
         why = f"guard: {error.verdict} ({', '.join(error.categories) or error.field})"
     else:
         why = f"consent required ({', '.join(error.categories)})"
@@ -189,7 +132,7 @@ def post_label(
                 actor=actor,
                 valid_until=body.valid_until,
             )
-    except (service.LabelRejected, service.ConsentRequired) as error:
+    except (LabelRejected, ConsentRequired) as error:
         # Release the request's transaction first: on SQLite it holds the write lock,
         # and the refusal is recorded in a transaction of its own.
         session.rollback()

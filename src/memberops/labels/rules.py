@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from memberops.errors import RuleError
 from memberops.labels.guard import screen
 
 __all__ = [
@@ -47,7 +48,6 @@ __all__ = [
     "STATUSES",
     "Condition",
     "Rule",
-    "RuleError",
     "evaluate_rule",
     "evaluate_rules",
     "is_current_status",
@@ -104,15 +104,6 @@ OPERATORS = (">=", "<=", "==", "!=", ">", "<")
 _FEATURE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 _CONDITION = re.compile(r"^\s*(?P<feature>\S+)\s*(?P<op>>=|<=|==|!=|>|<)\s*(?P<number>\S+)\s*$")
-
-
-class RuleError(ValueError):
-    """A rule that cannot be parsed or evaluated; the message names the rule and the problem."""
-
-    def __init__(self, rule: str, problem: str) -> None:
-        self.rule = rule
-        self.problem = problem
-        super().__init__(f"rule {rule!r}: {problem}")
 
 
 @dataclass(frozen=True)

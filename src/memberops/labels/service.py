@@ -26,7 +26,15 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor, system_actor
 from memberops.db import new_id, utcnow
-from memberops.errors import Conflict, Forbidden, NotFound, ValidationError
+from memberops.errors import (
+    Conflict,
+    ConsentRequired,
+    DecryptionError,
+    Forbidden,
+    LabelRejected,
+    NotFound,
+    ValidationError,
+)
 from memberops.labels import rules as label_rules
 from memberops.labels.guard import Screening, screen
 from memberops.labels.models import Label, LabelEvent
@@ -35,12 +43,10 @@ from memberops.members.service import get_member_or_raise
 from memberops.orders.models import Order, OrderAdjustment, OrderLine
 from memberops.privacy import audit
 from memberops.privacy.consent import has_consent
-from memberops.privacy.crypto import DecryptionError, KeyRing
+from memberops.privacy.crypto import KeyRing
 from memberops.privacy.models import ConsentState
 
 __all__ = [
-    "ConsentRequired",
-    "LabelRejected",
     "ScanReport",
     "ServiceNeed",
     "delete_label",
@@ -63,57 +69,15 @@ _ENC = {"table": "labels", "column": "text_enc"}
 ServiceNeed = tuple[str, int, datetime]
 
 
-class LabelRejected(ValidationError):
-    """The guard rejected a note. Carries the verdict, reasons and span categories only."""
-
-    def __init__(self, field: str, screening: Screening) -> None:
-        self.verdict = screening.verdict
-        self.reasons = screening.reasons
-        self.categories = tuple(sorted({s.category for s in screening.spans}))
-        # The guard's remainder (the part that could be stored on its own) is the
-        # caller's own text; it is returned to them, never put in the message.
-        self.remainder = screening.remainder or None
-        # The API's error body carries record, field and reason, so the verdict and the
-        # categories travel in the reason too (never the note itself).
-        categories = ", ".join(self.categories) or "unspecified"
-        reasons = "; ".join(self.reasons) or "not allowed"
-        super().__init__(
-            "label", field, f"rejected by the label guard (categories: {categories}): {reasons}"
-        )
-
-    def to_dict(self) -> dict[str, object]:
-        body = super().to_dict()
-        body.update(
-            verdict=self.verdict,
-            reasons=list(self.reasons),
-            categories=list(self.categories),
-            remainder=self.remainder,
-        )
-        return body
-
-
-class ConsentRequired(Conflict):
-    """A sensitive need cannot be stored without the member's sensitive_data consent."""
-
-    code = "consent_required"
-
-    def __init__(self, member_id: str, categories: Sequence[str], *, by_member: bool) -> None:
-        self.member_id = member_id
-        self.categories = tuple(categories)
-        who = "the member must first consent" if by_member else "record the member's consent first"
-        super().__init__(
-            f"this note records a sensitive need ({', '.join(self.categories)});"
-            f" {who} to the purpose {SENSITIVE_PURPOSE!r}; nothing was stored"
-        )
-
-    def to_dict(self) -> dict[str, object]:
-        body = super().to_dict()
-        body.update(
-            verdict="sensitive",
-            categories=list(self.categories),
-            consent_purpose=SENSITIVE_PURPOSE,
-        )
-        return body
+def _rejected(field: str, screening: Screening) -> LabelRejected:
+    """The error for a note the guard refused: verdict, reasons and categories, no text."""
+    return LabelRejected(
+        field,
+        verdict=screening.verdict,
+        reasons=screening.reasons,
+        categories=sorted({s.category for s in screening.spans}),
+        remainder=screening.remainder or None,
+    )
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -160,7 +124,7 @@ def _screen_reason(reason: str | None) -> None:
         return
     screening = screen(reason)
     if screening.verdict != "allow":
-        raise LabelRejected("reason", screening)
+        raise _rejected("reason", screening)
 
 
 def _event(session: Session, label: Label, action: str, actor: Actor, reason: str | None) -> None:
@@ -189,14 +153,17 @@ def _store_screened(
 ) -> Label:
     screening = screen(text)
     if screening.verdict == "reject":
-        raise LabelRejected("text", screening)
+        raise _rejected("text", screening)
     consent_id: str | None = None
     sensitive_categories: list[str] = []
     if screening.verdict == "sensitive":
         consent_id = _sensitive_consent_id(session, member.id)
         if consent_id is None:
             raise ConsentRequired(
-                member.id, screening.sensitive_categories, by_member=source == "member"
+                member.id,
+                screening.sensitive_categories,
+                by_member=source == "member",
+                purpose=SENSITIVE_PURPOSE,
             )
         sensitive_categories = list(screening.sensitive_categories)
     now = utcnow()
@@ -703,7 +670,7 @@ def refresh_computed_labels(
     A matching rule creates its label (or re-activates an expired one); a label whose rule
     no longer matches expires. Provenance: the rule id and the feature values that
     matched (`spicy_share=0.72 >= 0.6`). Returns the member's current labels from these
-    label_rules. Raises `label_rules.RuleError` when a rule reads a feature that is missing.
+    label_rules. Raises `memberops.errors.RuleError` when a rule reads a feature that is missing.
     """
     who = actor or system_actor("labels.refresh")
     wanted: dict[tuple[str, str], tuple[str, str, str | None, list[str]]] = {}

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from memberops.actor import Actor
 from memberops.catalog.models import Item, Store
 from memberops.db import bulk_insert, new_id, utcnow
-from memberops.errors import BatchValidationError, ValidationError
+from memberops.errors import BatchValidationError, RecordConflict, ValidationError
 from memberops.identity.service import IdentityResolver, PersonalFields
 from memberops.orders.models import (
     EngagementEvent,
@@ -229,7 +229,7 @@ class _Batch:
                 self.report.duplicates += 1
             else:
                 self.reject(
-                    ValidationError(
+                    RecordConflict(
                         draft.locator,
                         "source_order_id",
                         "conflict: this order id is already stored with different content",
@@ -343,7 +343,7 @@ class _Batch:
                 self.report.duplicates += 1
             else:
                 self.reject(
-                    ValidationError(
+                    RecordConflict(
                         draft.locator,
                         f"source_{draft.kind}_id",
                         "conflict: already stored with different content",
@@ -426,7 +426,7 @@ class _Batch:
                     self.report.duplicates += 1
                 else:
                     self.reject(
-                        ValidationError(
+                        RecordConflict(
                             draft.locator,
                             "source_event_id",
                             "conflict: already stored with different content",

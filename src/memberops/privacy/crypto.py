@@ -27,10 +27,9 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from memberops.errors import ConfigurationError
+from memberops.errors import ConfigurationError, DecryptionError
 
 __all__ = [
-    "DecryptionError",
     "KeyRing",
     "generate_key_material",
     "load_keyring",
@@ -40,10 +39,6 @@ _NONCE_BYTES = 12
 _KEY_ID = re.compile(r"^[a-z][0-9]{1,6}$")
 _KEY_BYTES = 32
 _FINGERPRINT_LABEL = b"memberops key fingerprint v1"
-
-
-class DecryptionError(ConfigurationError):
-    """A ciphertext could not be opened: wrong key, or it was moved from its row."""
 
 
 def _b64decode_key(key_id: str, text: str) -> bytes:

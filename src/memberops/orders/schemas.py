@@ -1,56 +1,38 @@
-"""Wire shapes of the API.
+"""Wire shapes of the orders API: records in, the import report out.
 
-Request bodies forbid unknown fields (OWASP API3: a client cannot slip `points_balance` or
-`member_id` into a write) and are strict: `true` or `12.5` is not a number of cents, and
-`"12"` is not a quantity. Incoming records are checked here for shape only; the business
-rules (known store, totals adding up, valid phone) stay in `memberops.orders.rules`, so the
-API and file imports reject the same records for the same reasons.
+Incoming records are checked here for shape only; the business rules (known store, totals
+adding up, valid phone) stay in `memberops.orders.rules`, so the API and file imports
+reject the same records for the same reasons. Request bodies forbid unknown fields and are
+strict: `true` or `12.5` is not a number of cents, and `"12"` is not a quantity.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictInt
+from pydantic import BaseModel, Field, RootModel, StrictBool, StrictInt
 
-from memberops.api.errors import ErrorDetail
 from memberops.privacy.consent import PURPOSES
+from memberops.schemas import ErrorDetail, RequestModel, Text
 
 __all__ = [
     "MAX_RECORDS_PER_REQUEST",
     "RECORD_MODELS",
-    "AuditVerificationRead",
-    "ConsentIn",
     "ConsentRecordIn",
-    "ConsentsRead",
     "CustomerIn",
-    "ErasureIn",
-    "ErasureRead",
     "EventIn",
-    "HealthRead",
     "ImportReportRead",
     "LineIn",
-    "MemberMatch",
-    "MemberMatches",
     "OrderIn",
+    "OrdersEnvelope",
     "OrdersRequest",
     "RefundIn",
-    "UnmergeRead",
     "VoidIn",
 ]
 
 MAX_RECORDS_PER_REQUEST = 1000
 
-Text = Annotated[str, Field(max_length=400)]
 
-
-class RequestModel(BaseModel):
-    """Base of every request body: unknown fields rejected, no type coercion."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-# ------------------------------------------------------------------------- records in
 class CustomerIn(RequestModel):
     """Who placed the order, as the channel knows them (all optional)."""
 
@@ -169,28 +151,7 @@ class OrdersRequest(RootModel[RecordIn | OrdersEnvelope | list[RecordIn]]):
     """`POST /v1/orders`: one record, `{"orders": [...]}` or a bare list (at most 1000)."""
 
 
-# ------------------------------------------------------------------------- other input
-class ConsentIn(RequestModel):
-    """A member's decision on one purpose; withdrawing is `granted: false`."""
-
-    purpose: str = Field(max_length=32, json_schema_extra={"enum": list(PURPOSES)})
-    granted: StrictBool
-    channel: str = Field(min_length=1, max_length=24, pattern=r"^[a-z_]+$")
-    notice_version: str = Field(min_length=1, max_length=32)
-
-
-class ErasureIn(RequestModel):
-    """Why the member's personal data is being erased (kept in the audit log)."""
-
-    reason: str = Field(min_length=1, max_length=400)
-
-
 # ------------------------------------------------------------------------- output
-class HealthRead(BaseModel):
-    status: str
-    database: str
-
-
 class ImportReportRead(BaseModel):
     """What one ingestion request did, by record kind."""
 
@@ -208,39 +169,3 @@ class ImportReportRead(BaseModel):
     reviews: int
     unattached_orders: int
     errors: list[ErrorDetail]
-
-
-class MemberMatch(BaseModel):
-    """A front-desk match: enough to pick the right person, no more."""
-
-    id: str
-    tier: str | None
-    phone: str | None = Field(description="masked (138****5678) for every role but admin")
-
-
-class MemberMatches(BaseModel):
-    members: list[MemberMatch]
-
-
-class ConsentsRead(BaseModel):
-    member_id: str
-    consents: dict[str, bool]
-
-
-class ErasureRead(BaseModel):
-    erased: bool
-    already_erased: bool
-
-
-class UnmergeRead(BaseModel):
-    merge_id: str
-    status: str
-    survivor_id: str
-    absorbed_id: str
-    undone_at: str | None
-
-
-class AuditVerificationRead(BaseModel):
-    ok: bool
-    checked: int
-    problems: list[str]

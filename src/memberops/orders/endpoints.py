@@ -11,34 +11,32 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
-from memberops.api.deps import RuntimeDep, deny, require_roles
-from memberops.api.endpoints import DbSession
-from memberops.api.errors import (
+from memberops.api.auth import deny, require_roles
+from memberops.api.deps import RuntimeDep, SessionDep
+from memberops.api.errors import error_responses, field_path, reason_of
+from memberops.catalog.service import store_codes
+from memberops.db import transaction
+from memberops.errors import (
+    Forbidden,
     MalformedBody,
     RequestTooLarge,
-    error_responses,
-    field_path,
-    reason_of,
+    ValidationError,
 )
-from memberops.api.schemas import (
+from memberops.orders.readers import SourceRecord, records_from_json
+from memberops.orders.repository import store_ids_of_orders
+from memberops.orders.schemas import (
     MAX_RECORDS_PER_REQUEST,
     RECORD_MODELS,
     ImportReportRead,
     OrdersRequest,
 )
-from memberops.catalog.models import Store
-from memberops.db import transaction
-from memberops.errors import Forbidden, ValidationError
-from memberops.orders.models import Order
-from memberops.orders.readers import SourceRecord, records_from_json
 from memberops.orders.service import ingest
 from memberops.runtime import Runtime
 
-__all__ = ["MAX_BODY_BYTES", "router"]
+__all__ = ["MAX_BODY_BYTES", "REQUEST_SCHEMAS", "router"]
 
 # 1000 orders of a few dozen lines each fit well inside this; a bigger body is refused
 # before it is parsed (OWASP API4: bounded resource use per request).
@@ -105,14 +103,9 @@ def _records(body: Any) -> list[SourceRecord]:
 
 def _store_of_orders(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """The store code of each already stored order, by (source, source_order_id)."""
-    if not keys:
-        return {}
-    rows = session.execute(
-        select(Order.source, Order.source_order_id, Store.code)
-        .join(Store, Store.id == Order.store_id)
-        .where(tuple_(Order.source, Order.source_order_id).in_(list(keys)))
-    ).all()
-    return {(source, source_id): code for source, source_id, code in rows}
+    store_ids = store_ids_of_orders(session, keys)
+    codes = store_codes(session, store_ids.values())
+    return {key: codes[store_id] for key, store_id in store_ids.items() if store_id in codes}
 
 
 def _enforce_store_scope(runtime: Runtime, actor: Actor, records: list[SourceRecord]) -> None:
@@ -168,7 +161,7 @@ def _deny(runtime: Runtime, actor: Actor, what: str) -> None:
     },
 )
 def post_orders(
-    session: DbSession,
+    session: SessionDep,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require_roles("admin", "pos"))],
     body: Annotated[Any, Depends(read_json_body)],
@@ -184,6 +177,6 @@ def post_orders(
     return ImportReportRead.model_validate(report.to_dict())
 
 
-# Documented in the OpenAPI components by memberops.api.app (the body is read by hand so
+# Added to the OpenAPI components by memberops.api.app (the body is read by hand so
 # that shape errors and rule errors come back together, per record).
 REQUEST_SCHEMAS = (OrdersRequest,)

@@ -1,0 +1,15 @@
+"""Serving the API over an open runtime with uvicorn."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from memberops.api.app import create_app
+from memberops.runtime import Runtime
+
+__all__ = ["run_server"]
+
+
+def run_server(runtime: Runtime, host: str, port: int) -> None:
+    """Serve the API on host:port until interrupted (the caller closes the runtime)."""
+    uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")

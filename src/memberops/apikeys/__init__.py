@@ -1,0 +1,1 @@
+"""API keys: created once, stored as a hash, bound to a role and optionally a store or member."""

@@ -1,0 +1,79 @@
+"""API keys and roles.
+
+A key is shown once when created and stored only as its SHA-256. Roles: admin, pos,
+staff, marketer, analyst, member. A POS or staff key may be bound to one store; a member
+key is bound to one member and can act only on that member's own data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from memberops.actor import ROLES, Actor
+from memberops.apikeys.models import ApiKey
+from memberops.db import utcnow
+from memberops.errors import ValidationError
+
+__all__ = ["API_ROLES", "authenticate", "create_api_key"]
+
+API_ROLES = tuple(r for r in ROLES if r != "system")
+_KEY_PREFIX = "mo_"
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(
+    session: Session,
+    *,
+    name: str,
+    role: str,
+    store_code: str | None = None,
+    staff_id: str | None = None,
+    member_id: str | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key; returns the row and the secret (shown once, never stored)."""
+    if role not in API_ROLES:
+        raise ValidationError("api key", "role", f"must be one of {', '.join(API_ROLES)}")
+    if role == "member" and not member_id:
+        raise ValidationError("api key", "member_id", "a member key needs its member")
+    secret = _KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        name=name[:80],
+        role=role,
+        secret_sha256=_digest(secret),
+        prefix=secret[:10],
+        store_code=store_code,
+        staff_id=staff_id,
+        member_id=member_id,
+        expires_at=expires_at,
+    )
+    session.add(key)
+    session.flush()
+    return key, secret
+
+
+def authenticate(session: Session, secret: str) -> Actor | None:
+    """The actor behind a presented secret, or None (unknown, revoked or expired)."""
+    if not secret.startswith(_KEY_PREFIX) or len(secret) > 200:
+        return None
+    key = session.scalar(select(ApiKey).where(ApiKey.secret_sha256 == _digest(secret)))
+    if key is None or key.revoked_at is not None:
+        return None
+    if key.expires_at is not None and key.expires_at <= utcnow():
+        return None
+    return Actor(
+        kind="api_key",
+        id=key.id,
+        role=key.role,
+        staff_id=key.staff_id,
+        store_code=key.store_code,
+        member_id=key.member_id,
+    )

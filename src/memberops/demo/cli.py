@@ -1,0 +1,80 @@
+"""`memberops demo`: generate the demo chain, load it through the real ingestion path,
+derive service needs, then serve the API with a fresh admin key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from memberops.api.server import run_server
+from memberops.apikeys.service import create_api_key
+from memberops.cli.common import (
+    JsonOpt,
+    console,
+    emit,
+    handle_errors,
+    open_cli_runtime,
+    progress,
+)
+from memberops.db import transaction
+from memberops.demo.load import load_demo, reset_demo_database
+from memberops.labels.pipeline import refresh_service_needs
+from memberops.runtime import Runtime
+
+__all__ = ["demo", "serve_with_banner"]
+
+
+@handle_errors
+def demo(
+    members: Annotated[
+        int, typer.Option(min=1000, max=1_000_000, help="Members to simulate.")
+    ] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same chain).")] = 7,
+    months: Annotated[int, typer.Option(min=1, max=120, help="Months of history.")] = 24,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Load only; do not serve.")] = False,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate the demo chain, load it through the real ingestion path, then serve."""
+    runtime = open_cli_runtime()
+    reset_demo_database(runtime)
+    with progress() as bar:
+        task = bar.add_task("simulating and loading members", total=members)
+        summary = load_demo(
+            runtime,
+            members=members,
+            seed=seed,
+            months=months,
+            on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+        bar.update(task, completed=members)
+        labels_task = bar.add_task("deriving service needs from orders", total=None)
+        labelled = refresh_service_needs(
+            runtime,
+            on_progress=lambda done, total: bar.update(labels_task, completed=done, total=total),
+        )
+    emit(
+        {**summary.__dict__, "service_need_labels": labelled["active_labels"]},
+        as_json=as_json,
+        text=f"Loaded {summary.orders:,} orders from {summary.records:,} records in "
+        f"{summary.seconds:.1f} s: {summary.members_created:,} members created, "
+        f"{summary.merges:,} merges, {summary.reviews:,} review cases; "
+        f"{labelled['active_labels']:,} service-need labels derived from order modifiers.",
+    )
+    if not no_serve:
+        serve_with_banner(runtime, host, port, seed_keys=True)
+
+
+def serve_with_banner(runtime: Runtime, host: str, port: int, *, seed_keys: bool) -> None:
+    """Print where the API answers (and a fresh admin key for the demo), then serve."""
+    if seed_keys:
+        with transaction(runtime.sessions) as session:
+            _key, secret = create_api_key(session, name="demo admin", role="admin")
+        console.print(f"Demo admin API key (shown once): [bold]{secret}[/bold]")
+    console.print(
+        f"memberops is serving on [bold]http://{host}:{port}/v1[/bold]"
+        f" (health: http://{host}:{port}/v1/health)"
+    )
+    run_server(runtime, host, port)

@@ -1,0 +1,83 @@
+"""Member routes: front-desk lookup and the profile.
+
+A member's own key reaches that member only. Any other member id answers 404, exactly as
+an id that does not exist, so a key cannot learn which ids are real (OWASP API1); the
+attempt is still audited.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from memberops.actor import Actor
+from memberops.api.auth import deny_other_member, require_roles
+from memberops.api.deps import OpaqueId, RuntimeDep, SessionDep
+from memberops.api.errors import error_responses
+from memberops.members.models import MemberStatus
+from memberops.members.schemas import MemberMatch, MemberMatches
+from memberops.members.service import (
+    find_member_ids,
+    get_member_or_raise,
+    identifiers_of,
+    read_profile,
+)
+from memberops.privacy import audit
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/members", tags=["members"])
+
+_READ = error_responses(401, 403, 404, 422)
+
+
+@router.get("", response_model=MemberMatches, responses=_READ)
+def lookup_members(
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require_roles("admin", "staff", "pos"))],
+    query: Annotated[
+        str, Query(min_length=1, max_length=254, description="phone, card, email or member id")
+    ],
+) -> MemberMatches:
+    """Front-desk lookup: id, tier and masked phone of each match, every lookup audited."""
+    masked = actor.role != "admin"
+    matches: list[MemberMatch] = []
+    for member_id in find_member_ids(session, runtime.keyring, query):
+        member = get_member_or_raise(session, member_id)
+        if member.status == MemberStatus.ERASED:
+            continue
+        phones = [
+            i["value"]
+            for i in identifiers_of(session, runtime.keyring, member.id, masked=masked)
+            if i["kind"] == "phone"
+        ]
+        matches.append(
+            MemberMatch(id=member.id, tier=member.tier_code, phone=phones[0] if phones else None)
+        )
+    # One entry per lookup, naming the match when there is exactly one; the query itself
+    # is personal data and is not written down (phone enumeration shows up as volume).
+    audit.record(
+        session,
+        actor,
+        "member.lookup",
+        member_id=matches[0].id if len(matches) == 1 else None,
+        fields=["id", "tier", "phone"] if matches else [],
+        reason=f"front-desk lookup, {len(matches)} match(es)",
+        outcome="ok" if matches else "not_found",
+    )
+    return MemberMatches(members=matches)
+
+
+@router.get("/{member_id}", response_model=dict[str, Any], responses=_READ)
+def get_member(
+    member_id: OpaqueId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require_roles("admin", "staff", "pos", "marketer", "member"))],
+) -> dict[str, Any]:
+    """The profile in four groups; identifiers are masked for every role but admin and
+    the member themself."""
+    deny_other_member(runtime, actor, member_id, "profile read")
+    return read_profile(session, runtime.keyring, member_id, actor=actor)
