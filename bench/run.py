@@ -37,8 +37,8 @@ from memberops.config import Settings
 from memberops.db import transaction
 from memberops.demo.load import DEMO_END
 from memberops.demo.simulate import DemoChain
+from memberops.identity.repository import find_members_by_identifier
 from memberops.identity.rules import normalise
-from memberops.identity.service import find_members_by_identifier
 from memberops.orders.service import ingest
 from memberops.privacy.crypto import KeyRing
 from memberops.runtime import Runtime, open_runtime

@@ -1,18 +1,23 @@
 """Assembly: the one place that wires capabilities to each other's extension points.
 
-Identity calls merge handlers without knowing who registered them; this module says who.
-It is imported by `memberops.models` (the module that completes the metadata), so any
-process that can see every table also has every handler.
+Identity calls merge handlers and order returners without knowing who registered them,
+and a profile read shows sections without knowing where they come from; this module says
+who. It is imported by `memberops.models` (the module that completes the metadata), so
+any process that can see every table also has every handler.
 """
 
 from __future__ import annotations
 
-from memberops.identity.hooks import register_merge_handler
-from memberops.members.hooks import PointsBalanceHandler
+from memberops.identity.hooks import register_merge_handler, register_order_returner
+from memberops.identity.service import identifiers_section
+from memberops.members.hooks import PointsBalanceHandler, register_profile_section
+from memberops.orders.hooks import LaterOrdersReturner
 
 __all__ = ["install"]
 
 
 def install() -> None:
-    """Register every capability's merge handlers (idempotent)."""
+    """Register every capability's handlers and profile sections (idempotent)."""
     register_merge_handler(PointsBalanceHandler())
+    register_order_returner(LaterOrdersReturner())
+    register_profile_section("identifiers", identifiers_section)

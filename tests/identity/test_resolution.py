@@ -11,13 +11,10 @@ from sqlalchemy.orm import Session
 from memberops.actor import Actor
 from memberops.db import transaction
 from memberops.errors import Conflict
+from memberops.identity.merges import merge_by_decision, unmerge
 from memberops.identity.models import IdentityReview, MemberIdentifier, MergeRecord
-from memberops.identity.service import (
-    find_members_by_identifier,
-    merge_by_decision,
-    resolve_review,
-    unmerge,
-)
+from memberops.identity.repository import find_members_by_identifier
+from memberops.identity.reviews import resolve_review
 from memberops.members.models import Member, MemberStatus
 from memberops.members.service import decrypt_basic, get_member_or_raise
 from memberops.orders.models import Order

@@ -13,8 +13,9 @@ import pytest
 
 from memberops.actor import Actor
 from memberops.db import transaction
+from memberops.identity.service import find_member_ids
 from memberops.logs import NeutralisingFormatter, neutralise
-from memberops.members.service import find_member_ids, read_profile
+from memberops.members.service import read_profile
 from memberops.privacy import audit
 from memberops.privacy.models import AuditEntry
 from memberops.runtime import Runtime

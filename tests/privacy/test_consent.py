@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from memberops.actor import Actor
 from memberops.db import transaction
 from memberops.errors import ValidationError
-from memberops.identity.service import merge_members
-from memberops.members.service import find_member_ids
+from memberops.identity.merges import merge_members
+from memberops.identity.service import find_member_ids
 from memberops.orders.models import Order
 from memberops.privacy import audit
 from memberops.privacy.consent import (

@@ -232,7 +232,8 @@ def test_masked_forms_are_derived_on_read_and_never_stored(
     database_dump: Callable[[], bytes],
 ) -> None:
     from memberops.actor import Actor
-    from memberops.members.service import find_member_ids, read_profile
+    from memberops.identity.service import find_member_ids
+    from memberops.members.service import read_profile
 
     p = person(4)
     ingest_orders(seeded, [make_order(p)])

@@ -17,12 +17,14 @@ from sqlalchemy import func, select
 from memberops.actor import Actor
 from memberops.db import new_id, transaction
 from memberops.errors import NotFound
+from memberops.identity.merges import merge_members
 from memberops.identity.models import Identifier, MemberIdentifier, MergeRecord
+from memberops.identity.repository import find_members_by_identifier
 from memberops.identity.rules import normalise
-from memberops.identity.service import find_members_by_identifier, merge_members
+from memberops.identity.service import find_member_ids
 from memberops.labels.models import Label
 from memberops.members.models import Member, MemberStatus
-from memberops.members.service import find_member_ids, read_profile
+from memberops.members.service import read_profile
 from memberops.orders.models import Order
 from memberops.privacy import audit
 from memberops.privacy.consent import record_consent

@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 
 from memberops.actor import Actor
 from memberops.db import Base, transaction
+from memberops.identity.merges import merge_members
 from memberops.identity.models import Identifier
-from memberops.identity.service import merge_members
+from memberops.identity.service import find_member_ids
 from memberops.members.models import Member
-from memberops.members.service import decrypt_basic, find_member_ids, read_profile
+from memberops.members.service import decrypt_basic, read_profile
 from memberops.privacy import audit
 from memberops.privacy.crypto import KeyRing, load_keyring
 from memberops.privacy.keys import add_new_keys, rotate

@@ -19,9 +19,11 @@ from memberops.cli.common import (
     print_rows,
 )
 from memberops.demo.load import truth_path
+from memberops.identity.merges import merge_by_decision, unmerge
 from memberops.identity.report import identity_report
 from memberops.identity.repository import list_merges, list_open_reviews
-from memberops.identity.service import merge_by_decision, resolve_review, unmerge
+from memberops.identity.reviews import resolve_review
+from memberops.orders.repository import order_attributions, order_counts
 from memberops.runtime import Runtime
 
 __all__ = ["app"]
@@ -42,7 +44,10 @@ def identity_report_cmd(as_json: JsonOpt = False) -> None:
     """Members, merges, pending conflicts; precision/recall on demo data."""
     report = in_transaction(
         lambda runtime, session: identity_report(
-            session, truth_file=truth_path(runtime.settings.home)
+            session,
+            order_counts=order_counts(session),
+            attributions=order_attributions(session),
+            truth_file=truth_path(runtime.settings.home),
         )
     )
     emit(report, as_json=as_json, text=_print_report)

@@ -10,9 +10,10 @@ from memberops.actor import Actor
 from memberops.api.auth import require_roles
 from memberops.api.deps import OpaqueId, RuntimeDep, SessionDep
 from memberops.api.errors import error_responses
+from memberops.identity.merges import unmerge
 from memberops.identity.report import identity_report
 from memberops.identity.schemas import UnmergeRead
-from memberops.identity.service import unmerge
+from memberops.orders.repository import order_counts
 
 __all__ = ["router"]
 
@@ -24,7 +25,7 @@ def get_identity_report(
     session: SessionDep, _actor: Annotated[Actor, Depends(require_roles("admin", "analyst"))]
 ) -> dict[str, Any]:
     """Members, merges and the review queue, counted."""
-    return identity_report(session)
+    return identity_report(session, order_counts=order_counts(session))
 
 
 @router.post(

@@ -6,6 +6,11 @@ lots, vouchers, a tier) belongs to the capability that owns it, which registers 
 `MergeHandler`; identity calls every registered handler inside the merge's transaction
 and names no other capability's columns.
 
+Orders that arrived after a merge through the absorbed member's identifiers belong to the
+absorbed member again after an unmerge. Identity does not read orders: the orders
+capability registers an `OrderReturner` that finds and moves them, and identity puts what
+it returned in `UnmergeEvent.returned_order_ids` for the handlers.
+
 Handlers are registered once by the assembly module (`memberops.capabilities`), never at
 import time of the capability itself, so the order is explicit.
 """
@@ -24,10 +29,14 @@ from memberops.actor import Actor
 __all__ = [
     "MergeEvent",
     "MergeHandler",
+    "OrderReturner",
+    "ReturnRequest",
     "UnmergeEvent",
     "clear_merge_handlers",
     "merge_handlers",
+    "order_returners",
     "register_merge_handler",
+    "register_order_returner",
 ]
 
 
@@ -74,7 +83,33 @@ class MergeHandler(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ReturnRequest:
+    """An unmerge asks: which orders placed since `merged_at` are the absorbed member's?
+
+    An order goes back when it carries one of `absorbed_identifier_ids` and none of
+    `survivor_identifier_ids` (identifiers the survivor holds in its own right).
+    """
+
+    survivor_id: str
+    absorbed_id: str
+    merged_at: datetime
+    absorbed_identifier_ids: frozenset[str]
+    survivor_identifier_ids: frozenset[str]
+
+
+class OrderReturner(Protocol):
+    """Moves orders that arrived after a merge back to the absorbed member on unmerge."""
+
+    name: str
+
+    def return_orders(self, session: Session, request: ReturnRequest) -> Sequence[str]:
+        """Move the orders back (same transaction); return their ids."""
+        ...
+
+
 _handlers: list[MergeHandler] = []
+_returners: list[OrderReturner] = []
 
 
 def register_merge_handler(handler: MergeHandler) -> None:
@@ -88,6 +123,18 @@ def merge_handlers() -> tuple[MergeHandler, ...]:
     return tuple(_handlers)
 
 
+def register_order_returner(returner: OrderReturner) -> None:
+    """Add a returner; registering the same name twice keeps the first (idempotent)."""
+    if all(existing.name != returner.name for existing in _returners):
+        _returners.append(returner)
+
+
+def order_returners() -> tuple[OrderReturner, ...]:
+    """Registered order returners, in registration order."""
+    return tuple(_returners)
+
+
 def clear_merge_handlers() -> None:
-    """Forget every handler (tests that assemble their own set)."""
+    """Forget every handler and returner (tests that assemble their own set)."""
     _handlers.clear()
+    _returners.clear()

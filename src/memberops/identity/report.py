@@ -4,23 +4,29 @@ data, pairwise precision and recall against the ground truth.
 Precision and recall are over pairs of identified orders: a pair is predicted together
 when both orders belong to the same member, and truly together when the same person
 placed them. An order left unattached (ambiguous) is its own cluster.
+
+Identity does not read orders: the caller passes the order counts and, for scoring, the
+orders' attributions (both from `memberops.orders.repository`).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from memberops.identity.models import IdentityReview, MergeRecord
-from memberops.members.models import Member, MemberStatus
-from memberops.orders.models import Order
+from memberops.identity.repository import count_merges_by_status, count_open_reviews_by_kind
+from memberops.members.models import MemberStatus
+from memberops.members.repository import count_members_by_status, merge_redirects
 
-__all__ = ["identity_report", "pairwise_scores"]
+# (order id, source, source order id, member id or None), as orders.repository reads them.
+Attribution = tuple[str, str, str, str | None]
+
+__all__ = ["Attribution", "identity_report", "pairwise_scores"]
 
 
 def _pairs(n: int) -> int:
@@ -49,26 +55,21 @@ def pairwise_scores(assignments: list[tuple[str, str]]) -> dict[str, float | int
     }
 
 
-def identity_report(session: Session, *, truth_file: Path | None = None) -> dict[str, Any]:
-    """Counts, and precision/recall when a demo ground-truth file is given."""
-    statuses = dict(
-        session.execute(select(Member.status, func.count()).group_by(Member.status)).all()
-    )
-    merges = dict(
-        session.execute(select(MergeRecord.status, func.count()).group_by(MergeRecord.status)).all()
-    )
-    reviews = dict(
-        session.execute(
-            select(IdentityReview.kind, func.count())
-            .where(IdentityReview.status == "open")
-            .group_by(IdentityReview.kind)
-        ).all()
-    )
-    orders_total = session.scalar(select(func.count()).select_from(Order)) or 0
-    unattached = (
-        session.scalar(select(func.count()).select_from(Order).where(Order.member_id.is_(None)))
-        or 0
-    )
+def identity_report(
+    session: Session,
+    *,
+    order_counts: Mapping[str, int],
+    attributions: Iterable[Attribution] = (),
+    truth_file: Path | None = None,
+) -> dict[str, Any]:
+    """Counts, and precision/recall when a demo ground-truth file is given.
+
+    `order_counts` holds "orders" and "orders_without_member"; `attributions` is read
+    only when `truth_file` exists.
+    """
+    statuses = count_members_by_status(session)
+    merges = count_merges_by_status(session)
+    reviews = count_open_reviews_by_kind(session)
     report: dict[str, Any] = {
         "members": statuses.get(MemberStatus.ACTIVE, 0),
         "members_merged_away": statuses.get(MemberStatus.MERGED, 0),
@@ -77,15 +78,17 @@ def identity_report(session: Session, *, truth_file: Path | None = None) -> dict
         "merges_undone": merges.get("undone", 0),
         "pending_reviews": sum(reviews.values()),
         "pending_reviews_by_kind": reviews,
-        "orders": orders_total,
-        "orders_without_member": unattached,
+        "orders": order_counts["orders"],
+        "orders_without_member": order_counts["orders_without_member"],
     }
     if truth_file is not None and truth_file.exists():
-        report["ground_truth"] = _score(session, truth_file)
+        report["ground_truth"] = _score(session, truth_file, attributions)
     return report
 
 
-def _score(session: Session, truth_file: Path) -> dict[str, Any]:
+def _score(
+    session: Session, truth_file: Path, attributions: Iterable[Attribution]
+) -> dict[str, Any]:
     con = sqlite3.connect(f"file:{truth_file}?mode=ro", uri=True)
     try:
         truth = {
@@ -97,16 +100,9 @@ def _score(session: Session, truth_file: Path) -> dict[str, Any]:
         }
     finally:
         con.close()
-    redirect = dict(
-        session.execute(
-            select(Member.id, Member.merged_into_id).where(Member.status == MemberStatus.MERGED)
-        ).all()
-    )
+    redirect = merge_redirects(session)
     assignments: list[tuple[str, str]] = []
-    rows = session.execute(
-        select(Order.id, Order.source, Order.source_order_id, Order.member_id)
-    ).yield_per(20_000)
-    for order_id, source, source_order_id, member_id in rows:
+    for order_id, source, source_order_id, member_id in attributions:
         person = truth.get((source, source_order_id))
         if person is None:
             continue

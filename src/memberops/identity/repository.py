@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from memberops.identity.models import IdentityReview, MergeRecord
+from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
+from memberops.identity.rules import EXCLUSIVE_KINDS, mask
+from memberops.privacy.crypto import KeyRing
 
 __all__ = [
     "count_merges_by_status",
@@ -73,3 +75,79 @@ def count_open_reviews_by_kind(session: Session) -> dict[str, int]:
         .group_by(IdentityReview.kind)
     )
     return {kind: count for kind, count in rows.all()}
+
+
+def were_separated(session: Session, a: str, b: str) -> bool:
+    """Whether a merge between the two members was undone (they are known to be apart)."""
+    return (
+        session.scalar(
+            select(MergeRecord.id)
+            .where(
+                MergeRecord.status == "undone",
+                or_(
+                    and_(MergeRecord.survivor_id == a, MergeRecord.absorbed_id == b),
+                    and_(MergeRecord.survivor_id == b, MergeRecord.absorbed_id == a),
+                ),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def find_members_by_identifier(
+    session: Session, keyring: KeyRing, *, kind: str, value: str, include_unverified: bool = False
+) -> list[str]:
+    """Members holding a normalised identifier: one indexed read on the blind index."""
+    stmt = (
+        select(MemberIdentifier.member_id)
+        .join(Identifier, Identifier.id == MemberIdentifier.identifier_id)
+        .where(
+            Identifier.blind_index.in_(keyring.blind_indexes(kind, value)),
+            MemberIdentifier.status == "active",
+        )
+    )
+    if not include_unverified and kind not in EXCLUSIVE_KINDS:
+        stmt = stmt.where(MemberIdentifier.verified.is_(True))
+    return list(dict.fromkeys(session.scalars(stmt)))
+
+
+def identifiers_of(
+    session: Session, keyring: KeyRing, member_id: str, *, masked: bool
+) -> list[dict[str, Any]]:
+    """The member's active identifiers, masked for staff views or in full for exports."""
+    rows = session.execute(
+        select(
+            Identifier.id,
+            Identifier.kind,
+            Identifier.value_enc,
+            MemberIdentifier.verified,
+            MemberIdentifier.first_seen_at,
+        )
+        .join(MemberIdentifier, MemberIdentifier.identifier_id == Identifier.id)
+        .where(MemberIdentifier.member_id == member_id, MemberIdentifier.status == "active")
+        .order_by(Identifier.kind)
+    ).all()
+    out = []
+    for ident_id, kind, token, verified, first_seen in rows:
+        value = keyring.decrypt(token, table="identifiers", column="value_enc", row_id=ident_id)
+        out.append(
+            {
+                "kind": kind,
+                "value": mask(kind, value) if masked else value,
+                "verified": verified,
+                "first_seen_at": first_seen.isoformat(),
+            }
+        )
+    return out
+
+
+def active_identifier_ids(session: Session, member_id: str) -> set[str]:
+    """Ids of the identifiers the member actively holds."""
+    return set(
+        session.scalars(
+            select(MemberIdentifier.identifier_id).where(
+                MemberIdentifier.member_id == member_id, MemberIdentifier.status == "active"
+            )
+        )
+    )

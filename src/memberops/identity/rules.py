@@ -1,6 +1,7 @@
 """Pure identity rules: identifier kinds, normalisation, strength and survivorship.
 
-No I/O here. The resolver in `service.py` applies these rules to what is stored.
+No I/O here. The resolver (`resolver.py`) and merges (`merges.py`) apply these rules to
+what is stored; everything here works on plain values and is tested without a database.
 """
 
 from __future__ import annotations
@@ -8,7 +9,9 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import phonenumbers
 
@@ -17,10 +20,18 @@ __all__ = [
     "IDENTIFIER_KINDS",
     "KIND_PRIORITY",
     "SINGLE_PER_MEMBER_KINDS",
+    "MemberSketch",
     "SeenIdentifier",
+    "compatible",
+    "fold_sketch",
     "is_strong",
     "mask",
     "normalise",
+    "oldest_first",
+    "record_fits",
+    "review_dedupe_key",
+    "review_detail",
+    "survivor_and_absorbed",
 ]
 
 # Every kind a record may carry, with its properties:
@@ -154,3 +165,89 @@ def mask(kind: str, value: str) -> str:
     if len(value) <= 4:
         return "*" * len(value)
     return "*" * (len(value) - 4) + value[-4:]
+
+
+# ------------------------------------------------------------------------ survivorship
+@dataclass(slots=True)
+class MemberSketch:
+    """What the resolver needs to know about a member to judge compatibility."""
+
+    created_at: datetime
+    single: dict[str, str] = field(default_factory=dict)  # kind -> identifier id
+    verified_phones: set[str] = field(default_factory=set)
+    filled: set[str] = field(default_factory=set)  # encrypted personal columns already set
+    gender_set: bool = False
+
+
+def compatible(a: MemberSketch, b: MemberSketch) -> tuple[bool, str]:
+    """Two members may be merged unless they contradict each other.
+
+    Contradictions: different values of a single-per-member kind (two cards, two app
+    accounts, two unionids), or each holding verified phones none of which they share
+    (one card seen with two different verified phones).
+    """
+    for kind in sorted(SINGLE_PER_MEMBER_KINDS):
+        if kind in a.single and kind in b.single and a.single[kind] != b.single[kind]:
+            return False, f"both members hold a different {kind}"
+    if a.verified_phones and b.verified_phones and not (a.verified_phones & b.verified_phones):
+        return False, "the members hold different verified phones"
+    return True, ""
+
+
+def record_fits(
+    sketch: MemberSketch,
+    seen: Sequence[SeenIdentifier],
+    identifier_ids: Mapping[tuple[str, str], str],
+) -> bool:
+    """Could this record be the member's without giving them a second card or account?
+
+    `identifier_ids` maps (kind, value) to the stored identifier id, where one exists.
+    """
+    for s in seen:
+        if (
+            s.kind in SINGLE_PER_MEMBER_KINDS
+            and s.kind in sketch.single
+            and identifier_ids.get((s.kind, s.value)) != sketch.single[s.kind]
+        ):
+            return False
+    return True
+
+
+def survivor_and_absorbed(
+    a: str, a_created: datetime, b: str, b_created: datetime
+) -> tuple[str, str]:
+    """The older member survives; on a tie, the smaller id (stable across reruns)."""
+    return (a, b) if (a_created, a) <= (b_created, b) else (b, a)
+
+
+def oldest_first(members: Iterable[tuple[str, datetime]]) -> list[str]:
+    """Member ids ordered oldest first (the first survives a reviewer's merge)."""
+    return [member_id for member_id, _at in sorted(members, key=lambda m: (m[1], m[0]))]
+
+
+def fold_sketch(survivor: MemberSketch, absorbed: MemberSketch) -> None:
+    """After a merge the survivor holds what either held (its own values first)."""
+    for kind, ident in absorbed.single.items():
+        survivor.single.setdefault(kind, ident)
+    survivor.verified_phones |= absorbed.verified_phones
+    survivor.filled |= absorbed.filled
+    survivor.gender_set = survivor.gender_set or absorbed.gender_set
+
+
+_REVIEW_TEXT = {
+    "shared_identifier": "a verified identifier is held by members who hold different"
+    " cards or accounts",
+    "ambiguous_identifier": "a record's only strong identifier is shared by several"
+    " members; it was not attached",
+}
+
+
+def review_dedupe_key(kind: str, identifier_id: str | None, member_ids: Iterable[str]) -> str:
+    """One open case per kind, identifier and set of members (repeats count occurrences)."""
+    members = sorted(set(member_ids))
+    return f"{kind}:{identifier_id or '-'}:{','.join(members)}"[:128]
+
+
+def review_detail(kind: str, detail: str | None = None) -> str:
+    """What a reviewer reads about a case of `kind` (an explicit detail wins)."""
+    return detail or _REVIEW_TEXT.get(kind, kind)

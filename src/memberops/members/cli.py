@@ -21,7 +21,8 @@ from memberops.cli.common import (
     open_private,
 )
 from memberops.errors import NotFound
-from memberops.members.service import find_member_ids, read_profile
+from memberops.identity.service import find_member_ids
+from memberops.members.service import read_profile
 from memberops.privacy.rights import erase_member, export_member
 from memberops.runtime import Runtime
 

@@ -15,14 +15,11 @@ from memberops.actor import Actor
 from memberops.api.auth import deny_other_member, require_roles
 from memberops.api.deps import OpaqueId, RuntimeDep, SessionDep
 from memberops.api.errors import error_responses
+from memberops.identity.repository import identifiers_of
+from memberops.identity.service import find_member_ids
 from memberops.members.models import MemberStatus
 from memberops.members.schemas import MemberMatch, MemberMatches
-from memberops.members.service import (
-    find_member_ids,
-    get_member_or_raise,
-    identifiers_of,
-    read_profile,
-)
+from memberops.members.service import get_member_or_raise, read_profile
 from memberops.privacy import audit
 
 __all__ = ["router"]

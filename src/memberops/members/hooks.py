@@ -1,18 +1,65 @@
-"""The members capability's merge handler: the stored points balance column.
+"""The members capability's extension points and its own merge handler.
 
-Until the loyalty ledger owns points, the balance on `members.points_balance` moves here
-and nowhere else: a merge adds the absorbed member's balance to the survivor, an unmerge
-takes exactly that back (the absorbed member's own balance is kept untouched).
+Profile sections: a capability that holds something a profile read shows (identity's
+identifiers today; tiers, points and labels later) registers a section, and
+`read_profile` shows it without knowing where it comes from. Registration happens in the
+assembly module (`memberops.capabilities`).
+
+The points balance: until the loyalty ledger owns points, the balance on
+`members.points_balance` moves here and nowhere else: a merge adds the absorbed member's
+balance to the survivor, an unmerge takes exactly that back (the absorbed member's own
+balance is kept untouched).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Protocol
+
 from sqlalchemy.orm import Session
 
-from memberops.identity.hooks import MergeEvent, UnmergeEvent
+from memberops.actor import Actor
 from memberops.members.models import Member
+from memberops.privacy.crypto import KeyRing
 
-__all__ = ["PointsBalanceHandler"]
+__all__ = [
+    "PointsBalanceHandler",
+    "ProfileSection",
+    "clear_profile_sections",
+    "profile_sections",
+    "register_profile_section",
+]
+
+# (session, keyring, member id, reading actor) -> the section's value in the profile.
+ProfileSection = Callable[[Session, KeyRing, str, Actor], Any]
+
+_sections: dict[str, ProfileSection] = {}
+
+
+def register_profile_section(name: str, section: ProfileSection) -> None:
+    """Show `section` under `name` in every profile read (the first registration wins)."""
+    _sections.setdefault(name, section)
+
+
+def profile_sections() -> dict[str, ProfileSection]:
+    """Registered sections, in registration order."""
+    return dict(_sections)
+
+
+def clear_profile_sections() -> None:
+    """Forget every section (tests that assemble their own set)."""
+    _sections.clear()
+
+
+class _MemberPair(Protocol):
+    """What this handler reads from a merge or unmerge event (identity's MergeEvent and
+    UnmergeEvent have it); members does not import identity, identity imports members."""
+
+    @property
+    def survivor_id(self) -> str: ...
+
+    @property
+    def absorbed_id(self) -> str: ...
 
 
 class PointsBalanceHandler:
@@ -20,13 +67,15 @@ class PointsBalanceHandler:
 
     name = "members.points_balance"
 
-    def on_merge(self, session: Session, event: MergeEvent) -> None:
+    def on_merge(self, session: Session, event: _MemberPair) -> None:
+        """Add the absorbed member's balance to the survivor's."""
         survivor = session.get(Member, event.survivor_id)
         absorbed = session.get(Member, event.absorbed_id)
         assert survivor is not None and absorbed is not None
         survivor.points_balance = (survivor.points_balance or 0) + (absorbed.points_balance or 0)
 
-    def on_unmerge(self, session: Session, event: UnmergeEvent) -> None:
+    def on_unmerge(self, session: Session, event: _MemberPair) -> None:
+        """Take back exactly what `on_merge` added."""
         survivor = session.get(Member, event.survivor_id)
         absorbed = session.get(Member, event.absorbed_id)
         assert survivor is not None and absorbed is not None

@@ -1,33 +1,44 @@
-"""Finding members and reading their profile, always with an actor and an audit entry."""
+"""The member row: fetching it, its personal fields, survivorship on merges, and the
+profile read (always with an actor and an audit entry).
+
+Identity resolves records to members and calls the functions here to create, merge and
+restore member rows; only this package names the member's columns.
+"""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
+from memberops.db import utcnow
 from memberops.errors import NotFound
-from memberops.identity.models import Identifier, MemberIdentifier
-from memberops.identity.rules import mask, normalise
-from memberops.identity.service import find_members_by_identifier
+from memberops.members.hooks import profile_sections
 from memberops.members.models import ENCRYPTED_MEMBER_FIELDS, Member, MemberProfile, MemberStatus
 from memberops.privacy import audit
 from memberops.privacy.consent import current_consents
 from memberops.privacy.crypto import KeyRing
 
 __all__ = [
+    "SURVIVORSHIP_COLUMNS",
+    "absorb_member",
     "decrypt_basic",
-    "find_member_ids",
+    "drop_profiles",
     "get_member_or_raise",
-    "identifiers_of",
+    "new_member_row",
     "profile_groups",
     "read_profile",
+    "restore_member",
 ]
 
-_MEMBER_ID = re.compile(r"^[0-9a-f]{26}$")
+# Plain columns a merge fills on the survivor when it has none (personal fields are
+# encrypted and handled with their keys). The points balance is not here: it moves by its
+# merge handler (memberops.members.hooks), later by loyalty postings.
+SURVIVORSHIP_COLUMNS = ("gender", "discount_bp", "home_store_id")
 
 
 def get_member_or_raise(session: Session, member_id: str, *, follow_merges: bool = True) -> Member:
@@ -44,39 +55,6 @@ def get_member_or_raise(session: Session, member_id: str, *, follow_merges: bool
     return member
 
 
-def find_member_ids(session: Session, keyring: KeyRing, query: str) -> list[str]:
-    """Members matching a member id, card number, phone, email, app or WeChat id.
-
-    Lookups by value go through the blind index only (one indexed read per kind tried).
-    """
-    query = query.strip()
-    if _MEMBER_ID.match(query):
-        if session.get(Member, query) is None:
-            return []
-        member = get_member_or_raise(session, query)
-        return [] if member.status == MemberStatus.ERASED else [member.id]
-    kinds = [
-        "card_no",
-        "phone",
-        "email",
-        "app_user_id",
-        "wechat_unionid",
-        "wechat_openid",
-        "pos_customer_code",
-    ]
-    if "@" in query:
-        kinds = ["email"]
-    for kind in kinds:
-        try:
-            value = normalise(kind, query)
-        except ValueError:
-            continue
-        found = find_members_by_identifier(session, keyring, kind=kind, value=value)
-        if found:
-            return list(dict.fromkeys(get_member_or_raise(session, m).id for m in found))
-    return []
-
-
 def decrypt_basic(keyring: KeyRing, member: Member) -> dict[str, str | None]:
     """Name, nickname and birthday in plaintext (for the member's own eyes or staff)."""
     out: dict[str, str | None] = {}
@@ -86,36 +64,6 @@ def decrypt_basic(keyring: KeyRing, member: Member) -> dict[str, str | None]:
             keyring.decrypt(token, table="members", column=column, row_id=member.id)
             if token
             else None
-        )
-    return out
-
-
-def identifiers_of(
-    session: Session, keyring: KeyRing, member_id: str, *, masked: bool
-) -> list[dict[str, Any]]:
-    """The member's active identifiers, masked for staff views or in full for exports."""
-    rows = session.execute(
-        select(
-            Identifier.id,
-            Identifier.kind,
-            Identifier.value_enc,
-            MemberIdentifier.verified,
-            MemberIdentifier.first_seen_at,
-        )
-        .join(MemberIdentifier, MemberIdentifier.identifier_id == Identifier.id)
-        .where(MemberIdentifier.member_id == member_id, MemberIdentifier.status == "active")
-        .order_by(Identifier.kind)
-    ).all()
-    out = []
-    for ident_id, kind, token, verified, first_seen in rows:
-        value = keyring.decrypt(token, table="identifiers", column="value_enc", row_id=ident_id)
-        out.append(
-            {
-                "kind": kind,
-                "value": mask(kind, value) if masked else value,
-                "verified": verified,
-                "first_seen_at": first_seen.isoformat(),
-            }
         )
     return out
 
@@ -145,11 +93,13 @@ def read_profile(
     member = get_member_or_raise(session, member_id)
     if member.status == MemberStatus.ERASED:
         raise NotFound(f"member {member_id} not found")
-    masked = actor.role not in ("admin", "member")
     view = {
         "status": member.status,
         **profile_groups(session, keyring, member),
-        "identifiers": identifiers_of(session, keyring, member.id, masked=masked),
+        **{
+            name: section(session, keyring, member.id, actor)
+            for name, section in profile_sections().items()
+        },
         "consents": current_consents(session, member.id),
     }
     audit.record(
@@ -161,3 +111,66 @@ def read_profile(
         reason=reason,
     )
     return view
+
+
+def new_member_row(member_id: str, *, created_at: datetime, first_channel: str) -> dict[str, Any]:
+    """A fresh member as a row for bulk insert (every column given: COPY applies no defaults)."""
+    now = utcnow()
+    return {
+        "id": member_id,
+        "status": MemberStatus.ACTIVE,
+        "created_at": created_at if created_at < now else now,
+        "updated_at": now,
+        "first_channel": first_channel,
+        "points_balance": 0,
+        # executemany needs every row to carry the same columns
+        **dict.fromkeys((*ENCRYPTED_MEMBER_FIELDS, "gender")),
+    }
+
+
+def absorb_member(keyring: KeyRing, survivor: Member, absorbed: Member) -> dict[str, Any]:
+    """Survivorship: the survivor's values win, gaps are filled from the absorbed member,
+    and the absorbed member is marked merged. Returns the survivor's values before, which
+    `restore_member` needs to undo exactly this."""
+    before = {
+        "name_enc": survivor.name_enc,
+        "nickname_enc": survivor.nickname_enc,
+        "birthday_enc": survivor.birthday_enc,
+        "gender": survivor.gender,
+        "discount_bp": survivor.discount_bp,
+        "home_store_id": survivor.home_store_id,
+        "created_at": survivor.created_at.isoformat(),
+    }
+    for column in ENCRYPTED_MEMBER_FIELDS:
+        if getattr(survivor, column) is None and getattr(absorbed, column) is not None:
+            plain = keyring.decrypt(
+                getattr(absorbed, column), table="members", column=column, row_id=absorbed.id
+            )
+            setattr(
+                survivor,
+                column,
+                keyring.encrypt(plain, table="members", column=column, row_id=survivor.id),
+            )
+    for column in SURVIVORSHIP_COLUMNS:
+        if getattr(survivor, column) is None:
+            setattr(survivor, column, getattr(absorbed, column))
+    survivor.created_at = min(survivor.created_at, absorbed.created_at)
+    absorbed.status = MemberStatus.MERGED
+    absorbed.merged_into_id = survivor.id
+    return before
+
+
+def restore_member(survivor: Member, absorbed: Member, before: dict[str, Any]) -> None:
+    """Take back exactly what a merge gave the survivor (later changes stay); the absorbed
+    member is active again."""
+    for column in (*ENCRYPTED_MEMBER_FIELDS, *SURVIVORSHIP_COLUMNS):
+        if before.get(column) is None:
+            setattr(survivor, column, None)
+    survivor.created_at = datetime.fromisoformat(before["created_at"])
+    absorbed.status = MemberStatus.ACTIVE
+    absorbed.merged_into_id = None
+
+
+def drop_profiles(session: Session, member_ids: Sequence[str]) -> None:
+    """Forget computed profiles (stale once history moves; the pipeline rebuilds them)."""
+    session.execute(delete(MemberProfile).where(MemberProfile.member_id.in_(list(member_ids))))

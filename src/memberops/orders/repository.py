@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from memberops.orders.models import Order
 
-__all__ = ["store_ids_of_orders"]
+__all__ = ["order_attributions", "order_counts", "store_ids_of_orders"]
 
 
 def store_ids_of_orders(
@@ -25,3 +25,21 @@ def store_ids_of_orders(
         )
     ).all()
     return {(source, source_id): store_id for source, source_id, store_id in rows}
+
+
+def order_counts(session: Session) -> dict[str, int]:
+    """How many orders are stored, and how many of them belong to no member."""
+    total = session.scalar(select(func.count()).select_from(Order)) or 0
+    unattached = (
+        session.scalar(select(func.count()).select_from(Order).where(Order.member_id.is_(None)))
+        or 0
+    )
+    return {"orders": total, "orders_without_member": unattached}
+
+
+def order_attributions(session: Session) -> Iterator[tuple[str, str, str, str | None]]:
+    """Every order as (id, source, source order id, member id), streamed."""
+    rows = session.execute(
+        select(Order.id, Order.source, Order.source_order_id, Order.member_id)
+    ).yield_per(20_000)
+    yield from ((order_id, src, src_id, member_id) for order_id, src, src_id, member_id in rows)

@@ -24,7 +24,7 @@ from memberops.actor import Actor
 from memberops.catalog.models import Item, Store
 from memberops.db import bulk_insert, new_id, utcnow
 from memberops.errors import BatchValidationError, RecordConflict, ValidationError
-from memberops.identity.service import IdentityResolver, PersonalFields
+from memberops.identity.resolver import IdentityResolver, PersonalFields
 from memberops.orders.models import (
     EngagementEvent,
     ImportBatch,

@@ -17,9 +17,10 @@ from memberops.actor import Actor
 from memberops.db import PURGE_FREED_PAGES, utcnow
 from memberops.errors import NotFound
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
+from memberops.identity.repository import identifiers_of
 from memberops.labels.models import Label, LabelEvent
 from memberops.members.models import Member, MemberProfile, MemberStatus
-from memberops.members.service import get_member_or_raise, identifiers_of, profile_groups
+from memberops.members.service import get_member_or_raise, profile_groups
 from memberops.orders.models import (
     EngagementEvent,
     Order,
