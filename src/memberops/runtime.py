@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from memberops.config import Settings
 from memberops.db import make_engine, make_session_factory, transaction
 from memberops.privacy.crypto import KeyRing, load_keyring
-from memberops.privacy.keys import check_keys
+from memberops.privacy.key_records import check_keys
 from memberops.privacy.models import KeyRecord
 
 __all__ = ["Runtime", "migrate", "open_runtime"]

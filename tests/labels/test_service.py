@@ -22,7 +22,7 @@ from memberops.errors import (
     NotFound,
     ValidationError,
 )
-from memberops.labels import service
+from memberops.labels import computed, scan, service
 from memberops.labels.models import Label, LabelEvent
 from memberops.labels.rules import parse_rules
 from memberops.members.models import Member
@@ -385,7 +385,7 @@ def test_scan_quarantines_legacy_labels_about_looks(runtime: Runtime, session: S
     sensitive = legacy_import(runtime, session, member_id, "peanut allergy")
     good = legacy_import(runtime, session, member_id, "loves tomato broth")
 
-    report = service.scan_labels(session, runtime.keyring, actor=ADMIN)
+    report = scan.scan_labels(session, runtime.keyring, actor=ADMIN)
 
     assert report.scanned == 3
     assert sorted(report.quarantined) == sorted([bad.id, sensitive.id])
@@ -407,14 +407,14 @@ def test_scan_quarantines_legacy_labels_about_looks(runtime: Runtime, session: S
 def test_scan_dry_run_changes_nothing(runtime: Runtime, session: Session) -> None:
     member_id = add_member(session)
     bad = legacy_import(runtime, session, member_id, "loves to report us on the app")
-    report = service.scan_labels(session, runtime.keyring, actor=ADMIN, quarantine=False)
+    report = scan.scan_labels(session, runtime.keyring, actor=ADMIN, quarantine=False)
     assert report.quarantined == [bad.id]
     assert bad.status == "active"
 
 
 def test_scan_needs_admin(runtime: Runtime, session: Session) -> None:
     with pytest.raises(Forbidden):
-        service.scan_labels(session, runtime.keyring, actor=WAITER)
+        scan.scan_labels(session, runtime.keyring, actor=WAITER)
 
 
 # ---------------------------------------------------------------------------- derived
@@ -462,7 +462,7 @@ def test_service_needs_come_from_order_modifiers(runtime: Runtime, session: Sess
         "13800138000",
         [["No  Onions", "ice in lemon juice"], ["no onions"], ["no onions", "extra sauce"]],
     )
-    needs = service.derive_service_needs(session, member_id)
+    needs = computed.derive_service_needs(session, member_id)
     assert [(m, c) for m, c, _ in needs] == [
         ("no onions", 3),
         ("extra sauce", 1),
@@ -480,7 +480,7 @@ def test_modifier_on_two_orders_becomes_a_computed_service_need(
         "13800138001",
         [["no onions", "fat guy"], ["no onions", "fat guy"], ["extra sauce"]],
     )
-    labels = service.refresh_service_need_labels(session, member_id)
+    labels = computed.refresh_service_need_labels(session, member_id)
     # "fat guy" was typed at the POS twice, but the guard keeps it from becoming a label.
     assert [(lab.category, lab.code, lab.source) for lab in labels] == [
         ("service_need", "modifier:no onions", "computed")
@@ -488,7 +488,7 @@ def test_modifier_on_two_orders_becomes_a_computed_service_need(
     assert labels[0].rule_id == "service_need.modifier"
     assert labels[0].reason is not None and "2 orders" in labels[0].reason
     # Refreshing again changes nothing.
-    again = service.refresh_service_need_labels(session, member_id)
+    again = computed.refresh_service_need_labels(session, member_id)
     assert [lab.id for lab in again] == [labels[0].id]
 
 
@@ -496,11 +496,11 @@ def test_refresh_never_recreates_a_label_the_member_deleted(
     runtime: Runtime, session: Session
 ) -> None:
     member_id = ingest_orders(session, runtime, "13800138002", [["no onions"], ["no onions"]])
-    (label,) = service.refresh_service_need_labels(session, member_id)
+    (label,) = computed.refresh_service_need_labels(session, member_id)
     service.delete_label(
         session, member_id=member_id, label_id=label.id, actor=member_actor(member_id)
     )
-    assert service.refresh_service_need_labels(session, member_id) == []
+    assert computed.refresh_service_need_labels(session, member_id) == []
     statuses = session.scalars(select(Label.status).where(Label.member_id == member_id)).all()
     assert statuses == ["deleted"]
 
@@ -510,7 +510,7 @@ def test_rule_labels_are_written_explained_and_expired(runtime: Runtime, session
     rule_set = parse_rules(
         ["spicy_share >= 0.6 -> loves_spicy", "visits_90d >= 6 -> fan_level:hardcore_fan"]
     )
-    labels = service.refresh_computed_labels(
+    labels = computed.refresh_computed_labels(
         session, member_id, {"spicy_share": 0.72, "visits_90d": 2}, rule_set
     )
     assert [(lab.category, lab.code) for lab in labels] == [("dining_preference", "loves_spicy")]
@@ -518,13 +518,13 @@ def test_rule_labels_are_written_explained_and_expired(runtime: Runtime, session
     assert labels[0].reason == "spicy_share=0.72 >= 0.6"
     assert labels[0].rule_id == rule_set[0].rule_id
 
-    later = service.refresh_computed_labels(
+    later = computed.refresh_computed_labels(
         session, member_id, {"spicy_share": 0.3, "visits_90d": 8}, rule_set
     )
     assert [lab.code for lab in later] == ["hardcore_fan"]
     assert labels[0].status == "expired"
 
-    back = service.refresh_computed_labels(
+    back = computed.refresh_computed_labels(
         session, member_id, {"spicy_share": 0.9, "visits_90d": 8}, rule_set
     )
     assert sorted(lab.code or "" for lab in back) == ["hardcore_fan", "loves_spicy"]
@@ -561,7 +561,7 @@ def test_withdrawn_consent_hides_sensitive_needs_from_staff_but_not_the_member(
     own = service.list_labels(session, runtime.keyring, member_id, actor=member_actor(member_id))
     assert [item["text"] for item in own] == ["peanut allergy"]
     # The next scan takes it out of service for good.
-    report = service.scan_labels(session, runtime.keyring, actor=ADMIN)
+    report = scan.scan_labels(session, runtime.keyring, actor=ADMIN)
     assert report.by_category["sensitive_without_consent"] == 1
 
 
@@ -570,15 +570,15 @@ def test_merged_duplicates_of_a_computed_label_collapse_and_an_objection_wins(
 ) -> None:
     rule_set = parse_rules(["spicy_share >= 0.6 -> loves_spicy"])
     survivor, absorbed = add_member(session), add_member(session)
-    (kept,) = service.refresh_computed_labels(session, survivor, {"spicy_share": 0.9}, rule_set)
-    (moved,) = service.refresh_computed_labels(session, absorbed, {"spicy_share": 0.9}, rule_set)
+    (kept,) = computed.refresh_computed_labels(session, survivor, {"spicy_share": 0.9}, rule_set)
+    (moved,) = computed.refresh_computed_labels(session, absorbed, {"spicy_share": 0.9}, rule_set)
     service.delete_label(
         session, member_id=absorbed, label_id=moved.id, actor=member_actor(absorbed)
     )
     moved.member_id = survivor  # what a merge does to member-owned rows
     session.flush()
 
-    current = service.refresh_computed_labels(session, survivor, {"spicy_share": 0.9}, rule_set)
+    current = computed.refresh_computed_labels(session, survivor, {"spicy_share": 0.9}, rule_set)
 
     assert current == []
     assert (kept.status, moved.status) == ("expired", "deleted")

@@ -18,7 +18,6 @@ from memberops.identity.service import find_member_ids
 from memberops.orders.models import Order
 from memberops.privacy import audit
 from memberops.privacy.consent import (
-    PURPOSES,
     ConsentDecision,
     current_consents,
     has_consent,
@@ -26,6 +25,7 @@ from memberops.privacy.consent import (
     record_consents_bulk,
 )
 from memberops.privacy.models import Consent, ConsentState
+from memberops.privacy.rules import PURPOSES
 from memberops.runtime import Runtime
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

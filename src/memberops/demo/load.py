@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from memberops.errors import Conflict
 from memberops.orders.models import ImportBatch
 from memberops.orders.readers import SourceRecord
 from memberops.orders.service import ImportReport, ingest
+from memberops.privacy.key_records import check_keys
 from memberops.runtime import Runtime, migrate
 
 __all__ = ["DEMO_END", "DemoSummary", "load_demo", "reset_demo_database", "truth_path"]
@@ -73,8 +75,6 @@ def reset_demo_database(runtime: Runtime) -> None:
         connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     migrate(runtime.engine)
     with transaction(runtime.sessions) as session:
-        from memberops.privacy.keys import check_keys
-
         check_keys(session, runtime.keyring)
 
 
@@ -112,8 +112,6 @@ def load_demo(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
     """Simulate the chain and ingest it; `on_progress(people_done, people_total)`."""
-    import time
-
     started = time.perf_counter()
     chain = DemoChain(members=members, seed=seed, months=months, end=DEMO_END)
     with transaction(runtime.sessions) as session:

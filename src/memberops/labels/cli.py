@@ -19,7 +19,7 @@ from memberops.cli.common import cli_actor, console, emit_json, handle_errors, o
 from memberops.db import transaction
 from memberops.labels.guard import Screening, screen
 from memberops.labels.pipeline import refresh_service_needs
-from memberops.labels.service import ScanReport, scan_labels
+from memberops.labels.scan import ScanReport, scan_labels
 
 __all__ = ["app"]
 

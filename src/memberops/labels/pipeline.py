@@ -12,8 +12,11 @@ from sqlalchemy import func, select
 
 from memberops.actor import system_actor
 from memberops.db import transaction
+from memberops.labels.computed import (
+    members_with_recurring_modifiers,
+    refresh_service_need_labels,
+)
 from memberops.labels.models import Label
-from memberops.labels.service import members_with_recurring_modifiers, refresh_service_need_labels
 from memberops.runtime import Runtime
 
 __all__ = ["refresh_service_needs"]

@@ -1,5 +1,7 @@
-"""Label use cases: write (screened), read (filtered and audited), dispute, delete, scan,
-and the computed labels the pipeline refreshes.
+"""Label use cases: write (screened), read (filtered and audited), dispute, delete.
+
+The scan of stored labels is in `scan.py`, the computed labels the pipeline refreshes in
+`computed.py`.
 
 Seed 000: Haidilao staff recorded "1.68 m, glasses, long hair, big round face" and "loves
 to report us on the app" next to "no onions". Here every note a person types passes the
@@ -15,21 +17,17 @@ those carry reasons and categories only.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from memberops.actor import Actor, system_actor
+from memberops.actor import Actor
 from memberops.db import new_id, utcnow
 from memberops.errors import (
     Conflict,
     ConsentRequired,
-    DecryptionError,
     Forbidden,
     LabelRejected,
     NotFound,
@@ -40,33 +38,29 @@ from memberops.labels.guard import Screening, screen
 from memberops.labels.models import Label, LabelEvent
 from memberops.members.models import Member, MemberStatus
 from memberops.members.service import get_member_or_raise
-from memberops.orders.models import Order, OrderAdjustment, OrderLine
 from memberops.privacy import audit
 from memberops.privacy.consent import has_consent
 from memberops.privacy.crypto import KeyRing
 from memberops.privacy.models import ConsentState
 
 __all__ = [
-    "ScanReport",
-    "ServiceNeed",
+    "LABEL_TEXT_ENCRYPTION",
+    "MAX_TEXT_CHARS",
+    "REASON_CHARS",
+    "SENSITIVE_PURPOSE",
     "delete_label",
-    "derive_service_needs",
     "dispute_label",
     "list_labels",
-    "members_with_recurring_modifiers",
-    "refresh_computed_labels",
-    "refresh_service_need_labels",
-    "scan_labels",
+    "record_label_event",
+    "sensitive_consent_id",
     "write_member_label",
     "write_staff_label",
 ]
 
 SENSITIVE_PURPOSE = "sensitive_data"
 MAX_TEXT_CHARS = 500
-_REASON_CHARS = 200
-_ENC = {"table": "labels", "column": "text_enc"}
-
-ServiceNeed = tuple[str, int, datetime]
+REASON_CHARS = 200
+LABEL_TEXT_ENCRYPTION = {"table": "labels", "column": "text_enc"}
 
 
 def _rejected(field: str, screening: Screening) -> LabelRejected:
@@ -99,7 +93,7 @@ def _writable_member(session: Session, member_id: str, actor: Actor) -> Member:
     return member
 
 
-def _sensitive_consent_id(session: Session, member_id: str) -> str | None:
+def sensitive_consent_id(session: Session, member_id: str) -> str | None:
     """The consent a sensitive label rests on, or None when not granted."""
     if not has_consent(session, member_id, SENSITIVE_PURPOSE):
         return None
@@ -127,14 +121,16 @@ def _screen_reason(reason: str | None) -> None:
         raise _rejected("reason", screening)
 
 
-def _event(session: Session, label: Label, action: str, actor: Actor, reason: str | None) -> None:
+def record_label_event(
+    session: Session, label: Label, action: str, actor: Actor, reason: str | None
+) -> None:
     session.add(
         LabelEvent(
             label_id=label.id,
             member_id=label.member_id,
             action=action,
             actor=actor.label[:120],
-            reason=reason[:_REASON_CHARS] if reason else None,
+            reason=reason[:REASON_CHARS] if reason else None,
         )
     )
 
@@ -157,7 +153,7 @@ def _store_screened(
     consent_id: str | None = None
     sensitive_categories: list[str] = []
     if screening.verdict == "sensitive":
-        consent_id = _sensitive_consent_id(session, member.id)
+        consent_id = sensitive_consent_id(session, member.id)
         if consent_id is None:
             raise ConsentRequired(
                 member.id,
@@ -177,7 +173,7 @@ def _store_screened(
         member_id=member.id,
         category=category,
         code=None,
-        text_enc=keyring.encrypt(text, row_id=label_id, **_ENC),
+        text_enc=keyring.encrypt(text, row_id=label_id, **LABEL_TEXT_ENCRYPTION),
         source=source,
         created_by=actor.label[:120],
         staff_id=actor.staff_id,
@@ -193,7 +189,9 @@ def _store_screened(
     )
     session.add(label)
     session.flush()
-    _event(session, label, "created", actor, f"{source} label, verdict {screening.verdict}")
+    record_label_event(
+        session, label, "created", actor, f"{source} label, verdict {screening.verdict}"
+    )
     fields = [category, *(["sensitive"] if sensitive_categories else [])]
     audit.record(
         session,
@@ -231,7 +229,7 @@ def write_staff_label(
             "label", "category", f"staff may write only {', '.join(label_rules.STAFF_CATEGORIES)}"
         )
     note = _clean_text("text", text, required=True, max_chars=MAX_TEXT_CHARS)
-    why = _clean_text("reason", reason, required=True, max_chars=_REASON_CHARS)
+    why = _clean_text("reason", reason, required=True, max_chars=REASON_CHARS)
     assert note is not None
     _screen_reason(why)
     member = _writable_member(session, member_id, actor)
@@ -272,7 +270,7 @@ def write_member_label(
             "label", "category", f"must be one of {', '.join(label_rules.MEMBER_CATEGORIES)}"
         )
     note = _clean_text("text", text, required=True, max_chars=MAX_TEXT_CHARS)
-    why = _clean_text("reason", reason, required=False, max_chars=_REASON_CHARS)
+    why = _clean_text("reason", reason, required=False, max_chars=REASON_CHARS)
     assert note is not None
     _screen_reason(why)
     member = _writable_member(session, member_id, actor)
@@ -357,7 +355,11 @@ def list_labels(
                 continue
             if label.valid_until is not None and label.valid_until <= now:
                 continue
-        text = keyring.decrypt(label.text_enc, row_id=label.id, **_ENC) if label.text_enc else None
+        text = (
+            keyring.decrypt(label.text_enc, row_id=label.id, **LABEL_TEXT_ENCRYPTION)
+            if label.text_enc
+            else None
+        )
         out.append(_label_dict(label, text))
     if not is_self and actor.role != "system":
         audit.record(
@@ -395,7 +397,7 @@ def dispute_label(
     """
     if not (_is_self(actor, member_id) or actor.role == "admin"):
         raise NotFound(f"member {member_id} not found")
-    why = _clean_text("reason", reason, required=True, max_chars=_REASON_CHARS)
+    why = _clean_text("reason", reason, required=True, max_chars=REASON_CHARS)
     assert why is not None
     label = _label_of(session, member_id, label_id, actor)
     if label.status not in ("active", "disputed"):
@@ -403,7 +405,7 @@ def dispute_label(
     screening = screen(why)
     kept = why if screening.verdict == "allow" else "reason withheld: not storable in clear"
     label.status = "disputed"
-    _event(session, label, "disputed", actor, kept)
+    record_label_event(session, label, "disputed", actor, kept)
     session.flush()
     audit.record(
         session,
@@ -438,7 +440,7 @@ def delete_label(
     label.status = "deleted"
     label.valid_until = utcnow()
     who = "member" if _is_self(actor, member_id) else actor.role
-    _event(session, label, "deleted", actor, f"deleted at the {who}'s request")
+    record_label_event(session, label, "deleted", actor, f"deleted at the {who}'s request")
     session.flush()
     audit.record(
         session,
@@ -449,293 +451,3 @@ def delete_label(
         reason=f"label {label.id}" + (" (reason given)" if reason else ""),
     )
     return label
-
-
-# ---------------------------------------------------------------------------- scan
-@dataclass
-class ScanReport:
-    """What a scan of stored labels found. Ids and categories only, never texts."""
-
-    scanned: int = 0
-    by_verdict: Counter[str] = field(default_factory=Counter)
-    by_category: Counter[str] = field(default_factory=Counter)
-    quarantined: list[str] = field(default_factory=list)
-    unreadable: list[str] = field(default_factory=list)
-    dry_run: bool = False
-
-    def to_dict(self) -> dict[str, object]:
-        """A JSON-ready report."""
-        return {
-            "scanned": self.scanned,
-            "by_verdict": dict(sorted(self.by_verdict.items())),
-            "by_category": dict(sorted(self.by_category.items())),
-            "quarantined": list(self.quarantined),
-            "unreadable": list(self.unreadable),
-            "dry_run": self.dry_run,
-        }
-
-
-def _scan_text(keyring: KeyRing, label: Label) -> str | None:
-    if label.text_enc:
-        return keyring.decrypt(label.text_enc, row_id=label.id, **_ENC)
-    if label.code and label.code.startswith(label_rules.MODIFIER_CODE_PREFIX):
-        return label.code[len(label_rules.MODIFIER_CODE_PREFIX) :]
-    if label.code:
-        return label.code.replace("_", " ")
-    return None
-
-
-def scan_labels(
-    session: Session, keyring: KeyRing, *, actor: Actor, quarantine: bool = True
-) -> ScanReport:
-    """Screen every active or disputed label and quarantine the ones that break the rule.
-
-    Catches what was stored before the guard existed or changed (legacy imports, older
-    lexicons). A label is a violation when the guard rejects it, or when it records a
-    sensitive need without the sensitive flag and a consent that is still granted.
-    Quarantined labels are hidden from everyone but the member and admins, with a
-    LabelEvent and an audit entry each.
-    """
-    if actor.role not in ("admin", "system"):
-        raise Forbidden("scanning labels needs the admin role")
-    report = ScanReport(dry_run=not quarantine)
-    stmt = (
-        select(Label)
-        .where(Label.status.in_(("active", "disputed")))
-        .order_by(Label.id)
-        .execution_options(yield_per=1000)
-    )
-    violations: list[tuple[Label, str, list[str]]] = []
-    for label in session.scalars(stmt):
-        report.scanned += 1
-        try:
-            text = _scan_text(keyring, label)
-        except DecryptionError:
-            report.unreadable.append(label.id)
-            continue
-        screening = screen(text or "")
-        report.by_verdict[screening.verdict] += 1
-        categories = sorted({s.category for s in screening.spans})
-        report.by_category.update(categories)
-        if screening.verdict == "reject":
-            violations.append((label, "rejected by the guard", categories))
-        elif screening.verdict == "sensitive" and not (
-            label.sensitive
-            and label.consent_id
-            and has_consent(session, label.member_id, SENSITIVE_PURPOSE)
-        ):
-            report.by_category["sensitive_without_consent"] += 1
-            violations.append(
-                (label, "sensitive need without consent", list(screening.sensitive_categories))
-            )
-    for label, problem, categories in violations:
-        report.quarantined.append(label.id)
-        if not quarantine:
-            continue
-        label.status = "quarantined"
-        why = f"scan: {problem} ({', '.join(categories) or 'unspecified'})"
-        _event(session, label, "quarantined", actor, why)
-        audit.record(
-            session,
-            actor,
-            "labels.quarantine",
-            member_id=label.member_id,
-            fields=[label.category],
-            reason=f"label {label.id}: {why}",
-        )
-    session.flush()
-    return report
-
-
-# ---------------------------------------------------------------------------- derived
-def derive_service_needs(session: Session, member_id: str) -> list[ServiceNeed]:
-    """Service requirements from the member's order-line modifiers, most frequent first.
-
-    Each entry is (modifier, number of distinct orders carrying it, last time seen).
-    Voided orders do not count: the meal did not happen. This is how the top-5 service
-    requirements of the profile come about without anyone typing them (PRODUCT.md §2).
-    """
-    voided = select(OrderAdjustment.order_id).where(
-        OrderAdjustment.kind == "void", OrderAdjustment.order_id.is_not(None)
-    )
-    stmt = (
-        select(Order.id, Order.ordered_at, OrderLine.modifiers)
-        .join(OrderLine, OrderLine.order_id == Order.id)
-        .where(Order.member_id == member_id, Order.id.not_in(voided))
-    )
-    orders: dict[str, set[str]] = {}
-    last_seen: dict[str, datetime] = {}
-    for order_id, ordered_at, modifiers in session.execute(stmt):
-        for modifier in modifiers or []:
-            orders.setdefault(modifier, set()).add(order_id)
-            if modifier not in last_seen or ordered_at > last_seen[modifier]:
-                last_seen[modifier] = ordered_at
-    needs = [(m, len(ids), last_seen[m]) for m, ids in orders.items()]
-    needs.sort(key=lambda need: (-need[1], -need[2].timestamp(), need[0]))
-    return needs
-
-
-_STATUS_RANK = {"expired": 0, "active": 1}
-
-
-def _computed_labels(session: Session, member_id: str, rule_ids: Sequence[str]) -> list[Label]:
-    stmt = select(Label).where(
-        Label.member_id == member_id,
-        Label.source == "computed",
-        Label.rule_id.in_(list(rule_ids)),
-    )
-    return list(session.scalars(stmt))
-
-
-def _sync_computed(
-    session: Session,
-    *,
-    member_id: str,
-    wanted: dict[tuple[str, str], tuple[str, str, str | None, list[str]]],
-    existing: list[Label],
-    actor: Actor,
-) -> list[Label]:
-    """Make the computed labels match `wanted`: (rule_id, code) -> (category, why, consent,
-    sensitive categories). Labels the member deleted or disputed are left alone, so a
-    refresh never overrides the member's objection."""
-    now = utcnow()
-    by_key: dict[tuple[str, str], Label] = {}
-    duplicates: list[Label] = []
-    # After a merge the survivor can hold the same computed label twice; one stays, and
-    # an objection (deleted, disputed, quarantined) outranks an active or expired copy.
-    for found in sorted(existing, key=lambda item: (item.created_at, item.id)):
-        key = (found.rule_id or "", found.code or "")
-        kept = by_key.get(key)
-        if kept is None:
-            by_key[key] = found
-            continue
-        if _STATUS_RANK.get(found.status, 2) > _STATUS_RANK.get(kept.status, 2):
-            by_key[key], found = found, kept
-        duplicates.append(found)
-    for duplicate in duplicates:
-        if duplicate.status == "active":
-            duplicate.status, duplicate.valid_until = "expired", now
-            _event(session, duplicate, "expired", actor, "duplicate of another label (merge)")
-    current: list[Label] = []
-    for key, (category, why, consent_id, sensitive_cats) in wanted.items():
-        label = by_key.get(key)
-        if label is None:
-            label = Label(
-                id=new_id(),
-                member_id=member_id,
-                category=category,
-                code=key[1],
-                text_enc=None,
-                source="computed",
-                created_by=actor.label[:120],
-                reason=why[:_REASON_CHARS],
-                rule_id=key[0],
-                created_at=now,
-                valid_from=now,
-                status="active",
-                sensitive=bool(sensitive_cats),
-                sensitive_categories=sensitive_cats,
-                consent_id=consent_id,
-            )
-            session.add(label)
-            session.flush()
-            _event(session, label, "created", actor, "computed by rule")
-        elif label.status == "expired":
-            label.status, label.valid_from, label.valid_until = "active", now, None
-            label.reason = why[:_REASON_CHARS]
-            _event(session, label, "restored", actor, "rule matches again")
-        elif label.status == "active":
-            label.reason = why[:_REASON_CHARS]  # the latest evidence
-        else:
-            continue
-        current.append(label)
-    for key, label in by_key.items():
-        if key not in wanted and label.status == "active":
-            label.status, label.valid_until = "expired", now
-            _event(session, label, "expired", actor, "rule no longer matches")
-    session.flush()
-    return current
-
-
-def refresh_computed_labels(
-    session: Session,
-    member_id: str,
-    features: dict[str, float],
-    rules: Sequence[label_rules.Rule],
-    *,
-    actor: Actor | None = None,
-) -> list[Label]:
-    """Write or refresh the member's computed labels from profile features and label_rules.
-
-    A matching rule creates its label (or re-activates an expired one); a label whose rule
-    no longer matches expires. Provenance: the rule id and the feature values that
-    matched (`spicy_share=0.72 >= 0.6`). Returns the member's current labels from these
-    label_rules. Raises `memberops.errors.RuleError` when a rule reads a feature that is missing.
-    """
-    who = actor or system_actor("labels.refresh")
-    wanted: dict[tuple[str, str], tuple[str, str, str | None, list[str]]] = {}
-    for rule, why in label_rules.evaluate_rules(rules, features):
-        wanted[(rule.rule_id, rule.code)] = (rule.category, why, None, [])
-    existing = _computed_labels(session, member_id, [r.rule_id for r in rules])
-    return _sync_computed(session, member_id=member_id, wanted=wanted, existing=existing, actor=who)
-
-
-def refresh_service_need_labels(
-    session: Session,
-    member_id: str,
-    *,
-    min_orders: int = label_rules.MODIFIER_MIN_ORDERS,
-    actor: Actor | None = None,
-) -> list[Label]:
-    """Computed service_need labels (`modifier:no onions`) for modifiers on >= `min_orders`
-    distinct orders of the member.
-
-    Modifiers are typed at the POS, so each one passes the guard like any note: a rejected
-    modifier never becomes a label, a sensitive one ("no peanuts, allergy") only with the
-    member's sensitive_data consent. A modifier that drops below the threshold expires.
-    """
-    who = actor or system_actor("labels.refresh")
-    consent_id = _sensitive_consent_id(session, member_id)
-    wanted: dict[tuple[str, str], tuple[str, str, str | None, list[str]]] = {}
-    for modifier, count, seen in derive_service_needs(session, member_id):
-        code = label_rules.modifier_code(modifier)
-        if count < min_orders or code is None:
-            continue
-        screening = screen(modifier)
-        if screening.verdict == "reject":
-            continue
-        sensitive_cats: list[str] = []
-        if screening.verdict == "sensitive":
-            if consent_id is None:
-                continue
-            sensitive_cats = list(screening.sensitive_categories)
-        why = f"on {count} orders, last {seen.date().isoformat()} (>= {min_orders} orders)"
-        wanted[(label_rules.MODIFIER_RULE_ID, code)] = (
-            "service_need",
-            why,
-            consent_id if sensitive_cats else None,
-            sensitive_cats,
-        )
-    existing = _computed_labels(session, member_id, [label_rules.MODIFIER_RULE_ID])
-    return _sync_computed(session, member_id=member_id, wanted=wanted, existing=existing, actor=who)
-
-
-def members_with_recurring_modifiers(
-    session: Session, *, min_orders: int = label_rules.MODIFIER_MIN_ORDERS
-) -> list[str]:
-    """Active members whose orders carry some modifier on at least `min_orders` orders.
-
-    One pass over the order lines that have modifiers, so a refresh touches only the
-    members who can have a service-need label.
-    """
-    stmt = (
-        select(Order.member_id, Order.id, OrderLine.modifiers)
-        .join(OrderLine, OrderLine.order_id == Order.id)
-        .join(Member, Member.id == Order.member_id)
-        .where(Member.status == MemberStatus.ACTIVE)
-    )
-    seen: dict[tuple[str, str], set[str]] = {}
-    for member_id, order_id, modifiers in session.execute(stmt).yield_per(50_000):
-        for modifier in modifiers or []:
-            seen.setdefault((str(member_id), modifier), set()).add(order_id)
-    return sorted({member for (member, _m), orders in seen.items() if len(orders) >= min_orders})

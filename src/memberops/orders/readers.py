@@ -274,6 +274,8 @@ def _csv_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | ValidationErro
 
 
 def _parquet_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | ValidationError]]:
+    # pyarrow takes a second to import; only Parquet files need it. Not a hidden edge:
+    # it is a third-party reader, not a memberops module.
     import pyarrow.parquet as pq
 
     try:

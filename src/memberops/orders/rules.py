@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from memberops.errors import ValidationError
 from memberops.identity.rules import IDENTIFIER_KINDS, SeenIdentifier, normalise
+from memberops.privacy.rules import PURPOSES
 
 __all__ = [
     "CHANNELS",
@@ -493,8 +494,6 @@ def parse_event(
 
 def parse_consent(rec: str, data: Mapping[str, Any]) -> ConsentDraft:
     """A consent decision arriving from a channel (the member is found by identifiers)."""
-    from memberops.privacy.consent import PURPOSES
-
     source = _text(rec, data, "source", max_len=40)
     purpose = _text(rec, data, "purpose", max_len=32)
     notice = _text(rec, data, "notice_version", max_len=32)

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, RootModel, StrictBool, StrictInt
 
-from memberops.privacy.consent import PURPOSES
+from memberops.privacy.rules import PURPOSES
 from memberops.schemas import ErrorDetail, RequestModel, Text
 
 __all__ = [

@@ -19,9 +19,9 @@ from memberops.db import bulk_insert, new_id, utcnow
 from memberops.errors import ValidationError
 from memberops.privacy import audit
 from memberops.privacy.models import Consent, ConsentState
+from memberops.privacy.rules import PURPOSES
 
 __all__ = [
-    "PURPOSES",
     "ConsentDecision",
     "current_consents",
     "has_consent",
@@ -29,14 +29,6 @@ __all__ = [
     "record_consents_bulk",
     "refresh_consent_state",
 ]
-
-PURPOSES = (
-    "marketing",
-    "personalised_marketing",
-    "profiling",
-    "sensitive_data",
-    "partner_sharing",
-)
 
 
 def record_consent(

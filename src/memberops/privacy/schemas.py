@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, StrictBool
 
-from memberops.privacy.consent import PURPOSES
+from memberops.privacy.rules import PURPOSES
 from memberops.schemas import RequestModel
 
 __all__ = ["AuditVerificationRead", "ConsentIn", "ConsentsRead", "ErasureIn", "ErasureRead"]
