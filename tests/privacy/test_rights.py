@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Column, String, Table, func, select
 
 from memberops.actor import Actor
-from memberops.db import new_id, transaction
-from memberops.errors import NotFound
+from memberops.apikeys.service import authenticate, create_api_key
+from memberops.db import Base, new_id, transaction
+from memberops.errors import ConfigurationError, NotFound
 from memberops.identity.merges import merge_members
 from memberops.identity.models import Identifier, MemberIdentifier, MergeRecord
 from memberops.identity.repository import find_members_by_identifier
@@ -24,11 +25,18 @@ from memberops.identity.rules import normalise
 from memberops.identity.service import find_member_ids
 from memberops.labels.models import Label
 from memberops.members.models import Member, MemberStatus
+from memberops.members.ownership import member_owned_tables
 from memberops.members.service import read_profile
 from memberops.orders.models import Order
 from memberops.privacy import audit
 from memberops.privacy.consent import record_consent
-from memberops.privacy.rights import erase_member, export_member
+from memberops.privacy.rights import (
+    ERASED_TABLES,
+    EXPORTED_TABLES,
+    erase_member,
+    export_member,
+    uncovered_member_owned_tables,
+)
 from memberops.runtime import Runtime
 
 NOTE = "喜欢靠窗的位置, 生日在六月"
@@ -414,3 +422,45 @@ def test_erasing_a_member_erases_everyone_merged_into_it_transitively(
     _merge(seeded, admin, a, b)  # ...then B by A
     assert erase(seeded, a, admin) is True
     _assert_fully_erased(seeded, [a, b, c], [person(55), person(56), person(57)])
+
+
+# ---------------------------------------------------------------------- declarations
+def test_every_member_owned_table_is_exported_or_erased() -> None:
+    import memberops.models  # noqa: F401 - every capability's tables on the metadata
+
+    assert uncovered_member_owned_tables() == []
+    declared = {owned.name for owned in member_owned_tables()}
+    assert declared <= EXPORTED_TABLES | set(ERASED_TABLES)
+
+
+def test_a_member_owned_table_nobody_exports_or_erases_stops_export_and_erasure(
+    seeded: Runtime, admin: Actor, subject: Subject
+) -> None:
+    table = Table(
+        "loyalty_lots_unhandled",
+        Base.metadata,
+        Column("id", String(26), primary_key=True),
+        Column("member_id", String(26), info={"member_owned": "move"}),
+    )
+    try:
+        assert uncovered_member_owned_tables() == ["loyalty_lots_unhandled"]
+        with transaction(seeded.sessions) as s:
+            with pytest.raises(ConfigurationError, match="loyalty_lots_unhandled"):
+                export_member(s, seeded.keyring, subject.member_id, actor=admin)
+            with pytest.raises(ConfigurationError, match="loyalty_lots_unhandled"):
+                erase_member(s, subject.member_id, actor=admin, reason="request 7")
+    finally:
+        Base.metadata.remove(table)
+    assert uncovered_member_owned_tables() == []
+
+
+def test_erasure_revokes_the_members_own_api_keys(
+    seeded: Runtime, admin: Actor, subject: Subject
+) -> None:
+    with transaction(seeded.sessions) as s:
+        _key, secret = create_api_key(s, name="app", role="member", member_id=subject.member_id)
+        assert authenticate(s, secret) is not None
+    with transaction(seeded.sessions) as s:
+        erase_member(s, subject.member_id, actor=admin, reason="request 8")
+    with transaction(seeded.sessions) as s:
+        assert authenticate(s, secret) is None

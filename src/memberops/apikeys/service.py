@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from memberops.actor import ROLES, Actor
@@ -19,7 +19,7 @@ from memberops.apikeys.models import ApiKey
 from memberops.db import utcnow
 from memberops.errors import ValidationError
 
-__all__ = ["API_ROLES", "authenticate", "create_api_key"]
+__all__ = ["API_ROLES", "authenticate", "create_api_key", "revoke_member_keys"]
 
 API_ROLES = tuple(r for r in ROLES if r != "system")
 _KEY_PREFIX = "mo_"
@@ -77,3 +77,13 @@ def authenticate(session: Session, secret: str) -> Actor | None:
         store_code=key.store_code,
         member_id=key.member_id,
     )
+
+
+def revoke_member_keys(session: Session, member_id: str) -> int:
+    """Revoke every key bound to the member (on erasure); returns how many were live."""
+    result = session.execute(
+        update(ApiKey)
+        .where(ApiKey.member_id == member_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

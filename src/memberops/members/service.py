@@ -28,6 +28,7 @@ __all__ = [
     "absorb_member",
     "decrypt_basic",
     "drop_profiles",
+    "erase_personal_fields",
     "get_member_or_raise",
     "new_member_row",
     "profile_groups",
@@ -174,3 +175,13 @@ def restore_member(survivor: Member, absorbed: Member, before: dict[str, Any]) -
 def drop_profiles(session: Session, member_ids: Sequence[str]) -> None:
     """Forget computed profiles (stale once history moves; the pipeline rebuilds them)."""
     session.execute(delete(MemberProfile).where(MemberProfile.member_id.in_(list(member_ids))))
+
+
+def erase_personal_fields(member: Member) -> None:
+    """Remove the member's personal fields and mark them erased (the row and its opaque id
+    stay, so orders keep their owner under a pseudonym)."""
+    for column in ENCRYPTED_MEMBER_FIELDS:
+        setattr(member, column, None)
+    member.gender = None
+    member.status = MemberStatus.ERASED
+    member.erased_at = utcnow()

@@ -4,23 +4,36 @@ PIPL Art. 45-47 and GDPR Art. 15-17, 20. Erasure removes personal fields, identi
 their blind-index entries (an index that outlived its ciphertext would still let anyone
 with the key confirm a phone number), and keeps orders under the member's opaque id so
 sales totals stay right.
+
+Both follow the declarations: every table with a member column declared
+`info={"member_owned": ...}` (memberops.members.ownership) must appear in an export
+section or have an erasure step below. A table that has neither stops export and erasure
+with a ConfigurationError naming it, so a new member-owned table cannot be silently left
+out (tests/privacy/test_rights.py checks the whole metadata).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
+from memberops.apikeys.service import revoke_member_keys
 from memberops.db import PURGE_FREED_PAGES, utcnow
-from memberops.errors import NotFound
+from memberops.errors import ConfigurationError, NotFound
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.identity.repository import identifiers_of
 from memberops.labels.models import Label, LabelEvent
 from memberops.members.models import Member, MemberProfile, MemberStatus
-from memberops.members.service import get_member_or_raise, profile_groups
+from memberops.members.ownership import member_owned_tables
+from memberops.members.service import (
+    erase_personal_fields,
+    get_member_or_raise,
+    profile_groups,
+)
 from memberops.orders.models import (
     EngagementEvent,
     Order,
@@ -33,18 +46,21 @@ from memberops.privacy.consent import current_consents
 from memberops.privacy.crypto import KeyRing
 from memberops.privacy.models import AuditEntry, Consent
 
-__all__ = ["erase_member", "export_member"]
+__all__ = [
+    "ERASED_TABLES",
+    "EXPORTED_TABLES",
+    "erase_member",
+    "export_member",
+    "uncovered_member_owned_tables",
+]
 
 READ_ACTIONS = ("member.read", "member.export", "labels.read")
 
 
-def export_member(
-    session: Session, keyring: KeyRing, member_id: str, *, actor: Actor
-) -> dict[str, Any]:
-    """Everything held about the member, as JSON-ready data, audited."""
-    member = get_member_or_raise(session, member_id)
-    if member.status == MemberStatus.ERASED:
-        raise NotFound(f"member {member_id} not found")
+Section = Callable[[Session, KeyRing, Member], Any]
+
+
+def _orders(session: Session, keyring: KeyRing, member: Member) -> list[dict[str, Any]]:
     orders = []
     for order in session.scalars(
         select(Order).where(Order.member_id == member.id).order_by(Order.ordered_at)
@@ -76,7 +92,11 @@ def export_member(
                 ],
             }
         )
-    adjustments = [
+    return orders
+
+
+def _adjustments(session: Session, keyring: KeyRing, member: Member) -> list[dict[str, Any]]:
+    return [
         {
             "kind": a.kind,
             "source_order_id": a.source_order_id,
@@ -88,12 +108,18 @@ def export_member(
             select(OrderAdjustment).where(OrderAdjustment.member_id == member.id)
         )
     ]
-    events = [
+
+
+def _engagement(session: Session, keyring: KeyRing, member: Member) -> list[dict[str, Any]]:
+    return [
         {"type": e.type, "occurred_at": e.occurred_at.isoformat(), "rating": e.rating}
         for e in session.scalars(
             select(EngagementEvent).where(EngagementEvent.member_id == member.id)
         )
     ]
+
+
+def _labels(session: Session, keyring: KeyRing, member: Member) -> list[dict[str, Any]]:
     labels = []
     for label in session.scalars(select(Label).where(Label.member_id == member.id)):
         text = (
@@ -115,7 +141,11 @@ def export_member(
                 "sensitive": label.sensitive,
             }
         )
-    consents = [
+    return labels
+
+
+def _consents(session: Session, keyring: KeyRing, member: Member) -> dict[str, Any]:
+    history = [
         {
             "purpose": c.purpose,
             "granted": c.granted,
@@ -128,7 +158,11 @@ def export_member(
             select(Consent).where(Consent.member_id == member.id).order_by(Consent.decided_at)
         )
     ]
-    reads = [
+    return {"current": current_consents(session, member.id), "history": history}
+
+
+def _reads(session: Session, keyring: KeyRing, member: Member) -> list[dict[str, Any]]:
+    return [
         {
             "at": e.at.isoformat(),
             "actor": f"{e.actor_kind}:{e.actor_id}",
@@ -142,17 +176,54 @@ def export_member(
             .order_by(AuditEntry.seq)
         )
     ]
-    data = {
-        "member": profile_groups(session, keyring, member),
-        "identifiers": identifiers_of(session, keyring, member.id, masked=False),
-        "orders": orders,
-        "refunds_and_voids": adjustments,
-        "engagement": events,
-        "labels": labels,
-        "consents": {"current": current_consents(session, member.id), "history": consents},
-        "profile_reads": reads,
-        "exported_at": utcnow().isoformat(),
-    }
+
+
+# Export sections in output order: (section, member-owned tables it covers, builder).
+# The member row and the profile groups come first; reads of the profile come from the
+# audit log, which is not member-owned (it is kept as proof).
+_SECTIONS: tuple[tuple[str, tuple[str, ...], Section], ...] = (
+    ("member", ("member_profiles",), lambda s, k, m: profile_groups(s, k, m)),
+    (
+        "identifiers",
+        ("member_identifiers",),
+        lambda s, k, m: identifiers_of(s, k, m.id, masked=False),
+    ),
+    ("orders", ("orders",), _orders),
+    ("refunds_and_voids", ("order_adjustments",), _adjustments),
+    ("engagement", ("engagement_events",), _engagement),
+    ("labels", ("labels",), _labels),
+    ("consents", ("consents", "consent_states"), _consents),
+    ("profile_reads", (), _reads),
+)
+EXPORTED_TABLES = frozenset(table for _s, tables, _b in _SECTIONS for table in tables)
+
+
+def uncovered_member_owned_tables() -> list[str]:
+    """Member-owned tables that are neither exported nor erased (should be none)."""
+    declared = {owned.name for owned in member_owned_tables()}
+    return sorted(declared - EXPORTED_TABLES - set(ERASED_TABLES))
+
+
+def _require_coverage() -> None:
+    uncovered = uncovered_member_owned_tables()
+    if uncovered:
+        raise ConfigurationError(
+            "member-owned tables with no export section and no erasure step: "
+            + ", ".join(uncovered)
+            + " (add them in memberops.privacy.rights)"
+        )
+
+
+def export_member(
+    session: Session, keyring: KeyRing, member_id: str, *, actor: Actor
+) -> dict[str, Any]:
+    """Everything held about the member, as JSON-ready data, audited."""
+    _require_coverage()
+    member = get_member_or_raise(session, member_id)
+    if member.status == MemberStatus.ERASED:
+        raise NotFound(f"member {member_id} not found")
+    data = {section: build(session, keyring, member) for section, _tables, build in _SECTIONS}
+    data["exported_at"] = utcnow().isoformat()
     audit.record(
         session,
         actor,
@@ -165,6 +236,7 @@ def export_member(
 
 def erase_member(session: Session, member_id: str, *, actor: Actor, reason: str) -> bool:
     """Erase a member's personal data; returns False if it was already erased (idempotent)."""
+    _require_coverage()
     member = session.get(Member, member_id)
     if member is None:
         raise NotFound(f"member {member_id} not found")
@@ -208,9 +280,8 @@ def erase_member(session: Session, member_id: str, *, actor: Actor, reason: str)
     return True
 
 
-def _erase_one(session: Session, member_id: str) -> None:
-    member = session.get(Member, member_id)
-    assert member is not None
+def _erase_identifiers(session: Session, member_id: str) -> None:
+    """Links go, and identifiers nobody else holds go with their blind indexes."""
     ident_ids = list(
         session.scalars(
             select(MemberIdentifier.identifier_id).where(MemberIdentifier.member_id == member_id)
@@ -236,13 +307,44 @@ def _erase_one(session: Session, member_id: str) -> None:
             .values(identifier_id=None)
         )
         session.execute(delete(Identifier).where(Identifier.id.in_(orphaned)))
+
+
+def _erase_labels(session: Session, member_id: str) -> None:
     session.execute(
         update(Label).where(Label.member_id == member_id).values(text_enc=None, status="deleted")
     )
+
+
+def _erase_label_events(session: Session, member_id: str) -> None:
     session.execute(update(LabelEvent).where(LabelEvent.member_id == member_id).values(reason=None))
+
+
+def _erase_profile(session: Session, member_id: str) -> None:
     session.execute(delete(MemberProfile).where(MemberProfile.member_id == member_id))
-    member.name_enc = member.nickname_enc = member.birthday_enc = None
-    member.gender = None
-    member.status = MemberStatus.ERASED
-    member.erased_at = utcnow()
+
+
+def _erase_api_keys(session: Session, member_id: str) -> None:
+    revoke_member_keys(session, member_id)
+
+
+# What erasure does to each member-owned table it changes, in this order. Tables not here
+# (orders, refunds, events, consents) stay under the member's opaque id: sales totals stay
+# right and consent records remain proof of what was agreed.
+ERASED_TABLES: dict[str, Callable[[Session, str], None]] = {
+    "member_identifiers": _erase_identifiers,
+    "labels": _erase_labels,
+    "label_events": _erase_label_events,
+    "member_profiles": _erase_profile,
+    "api_keys": _erase_api_keys,
+}
+
+
+def _erase_one(session: Session, member_id: str) -> None:
+    member = session.get(Member, member_id)
+    assert member is not None
+    declared = {owned.name for owned in member_owned_tables()}
+    for table, erase in ERASED_TABLES.items():
+        if table in declared:
+            erase(session, member_id)
+    erase_personal_fields(member)
     session.flush()
