@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.conftest import Api
+from builders import Api
 
 
 def test_health_needs_no_key_and_checks_the_database(api: Api) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.conftest import Api
+from builders import Api
 
 
 def test_no_key_is_401(api: Api) -> None:

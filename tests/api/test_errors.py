@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from api.builders import order
-from api.conftest import Api, TestClient
+from builders import Api, TestClient, order
 from memberops.api.app import create_app
 
 

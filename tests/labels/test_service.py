@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from memberops.actor import Actor, system_actor
-from memberops.catalog.service import ItemIn, StoreIn, upsert_items, upsert_stores
+from memberops.actor import Actor
 from memberops.db import new_id
 from memberops.errors import (
     Conflict,
@@ -22,12 +21,9 @@ from memberops.errors import (
     NotFound,
     ValidationError,
 )
-from memberops.labels import computed, scan, service
+from memberops.labels import service
 from memberops.labels.models import Label, LabelEvent
-from memberops.labels.rules import parse_rules
 from memberops.members.models import Member
-from memberops.orders.models import Order
-from memberops.orders.service import ingest
 from memberops.privacy import audit
 from memberops.privacy.consent import record_consent
 from memberops.privacy.models import AuditEntry
@@ -82,6 +78,8 @@ def audit_actions(session: Session, member_id: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- writes
+
+
 def test_staff_note_is_stored_encrypted_with_full_provenance(
     runtime: Runtime, session: Session
 ) -> None:
@@ -235,7 +233,6 @@ def test_member_cannot_declare_labels_on_someone_else(runtime: Runtime, session:
         )
 
 
-# ---------------------------------------------------------------------------- reads
 def test_member_sees_own_labels_with_source_and_provenance(
     runtime: Runtime, session: Session
 ) -> None:
@@ -286,7 +283,6 @@ def test_expired_label_is_not_shown_at_the_table(runtime: Runtime, session: Sess
     assert service.list_labels(session, runtime.keyring, member_id, actor=WAITER) == []
 
 
-# ---------------------------------------------------------------------------- member rights
 def test_dispute_flags_the_label(runtime: Runtime, session: Session) -> None:
     member_id = add_member(session)
     label = staff_note(runtime, session, member_id, "no onions")
@@ -362,176 +358,6 @@ def test_label_of_another_member_cannot_be_deleted_through_own_id(
     assert label.status == "active"
 
 
-# ---------------------------------------------------------------------------- scan
-def legacy_import(runtime: Runtime, session: Session, member_id: str, text: str) -> Label:
-    """A label as an old system stored it: straight into the table, never screened."""
-    label_id = new_id()
-    label = Label(
-        id=label_id,
-        member_id=member_id,
-        category="dining_preference",
-        text_enc=runtime.keyring.encrypt(text, table="labels", column="text_enc", row_id=label_id),
-        source="import",
-        created_by="import:legacy-crm",
-    )
-    session.add(label)
-    session.flush()
-    return label
-
-
-def test_scan_quarantines_legacy_labels_about_looks(runtime: Runtime, session: Session) -> None:
-    member_id = add_member(session)
-    bad = legacy_import(runtime, session, member_id, "1.68米，戴眼镜，长头发，大圆脸")
-    sensitive = legacy_import(runtime, session, member_id, "peanut allergy")
-    good = legacy_import(runtime, session, member_id, "loves tomato broth")
-
-    report = scan.scan_labels(session, runtime.keyring, actor=ADMIN)
-
-    assert report.scanned == 3
-    assert sorted(report.quarantined) == sorted([bad.id, sensitive.id])
-    assert report.by_verdict == {"reject": 1, "sensitive": 1, "allow": 1}
-    assert report.by_category["appearance"] >= 1
-    assert report.by_category["sensitive_without_consent"] == 1
-    assert (bad.status, sensitive.status, good.status) == ("quarantined", "quarantined", "active")
-    events = session.scalars(select(LabelEvent).where(LabelEvent.label_id == bad.id)).all()
-    assert [e.action for e in events] == ["quarantined"]
-    assert "眼镜" not in (events[0].reason or "")
-    assert audit_actions(session, member_id).count("labels.quarantine") == 2
-    # The report carries ids and counts, never texts.
-    assert "眼镜" not in str(report.to_dict())
-    # Quarantined labels leave the table.
-    shown = service.list_labels(session, runtime.keyring, member_id, actor=WAITER)
-    assert [i["id"] for i in shown] == [good.id]
-
-
-def test_scan_dry_run_changes_nothing(runtime: Runtime, session: Session) -> None:
-    member_id = add_member(session)
-    bad = legacy_import(runtime, session, member_id, "loves to report us on the app")
-    report = scan.scan_labels(session, runtime.keyring, actor=ADMIN, quarantine=False)
-    assert report.quarantined == [bad.id]
-    assert bad.status == "active"
-
-
-def test_scan_needs_admin(runtime: Runtime, session: Session) -> None:
-    with pytest.raises(Forbidden):
-        scan.scan_labels(session, runtime.keyring, actor=WAITER)
-
-
-# ---------------------------------------------------------------------------- derived
-def ingest_orders(
-    session: Session, runtime: Runtime, phone: str, modifier_sets: list[list[str]]
-) -> str:
-    upsert_stores(session, [StoreIn("BJ01", "Wangfujing", "Beijing", "North", "Asia/Shanghai")])
-    upsert_items(session, [ItemIn("TOMATO", "Tomato broth", "broth", 3800)])
-    records: list[tuple[str, dict[str, Any] | ValidationError]] = []
-    for n, modifiers in enumerate(modifier_sets, start=1):
-        records.append(
-            (
-                f"order {n}",
-                {
-                    "source": "pos",
-                    "source_order_id": f"{phone}-{n}",
-                    "channel": "pos",
-                    "store_code": "BJ01",
-                    "ordered_at": f"2025-0{n}-10T19:00:00+08:00",
-                    "customer": {"phone": phone, "phone_verified": True},
-                    "lines": [
-                        {
-                            "sku": "TOMATO",
-                            "quantity": 1,
-                            "unit_price_cents": 3800,
-                            "modifiers": modifiers,
-                        }
-                    ],
-                    "total_cents": 3800,
-                },
-            )
-        )
-    ingest(
-        session, runtime.keyring, records, actor=system_actor("test"), source_name="t", fmt="jsonl"
-    )
-    member_id = session.scalars(select(Order.member_id).where(Order.source == "pos")).first()
-    assert member_id is not None
-    return member_id
-
-
-def test_service_needs_come_from_order_modifiers(runtime: Runtime, session: Session) -> None:
-    member_id = ingest_orders(
-        session,
-        runtime,
-        "13800138000",
-        [["No  Onions", "ice in lemon juice"], ["no onions"], ["no onions", "extra sauce"]],
-    )
-    needs = computed.derive_service_needs(session, member_id)
-    assert [(m, c) for m, c, _ in needs] == [
-        ("no onions", 3),
-        ("extra sauce", 1),
-        ("ice in lemon juice", 1),
-    ]
-    assert needs[0][2] == datetime(2025, 3, 10, 11, 0, tzinfo=UTC)
-
-
-def test_modifier_on_two_orders_becomes_a_computed_service_need(
-    runtime: Runtime, session: Session
-) -> None:
-    member_id = ingest_orders(
-        session,
-        runtime,
-        "13800138001",
-        [["no onions", "fat guy"], ["no onions", "fat guy"], ["extra sauce"]],
-    )
-    labels = computed.refresh_service_need_labels(session, member_id)
-    # "fat guy" was typed at the POS twice, but the guard keeps it from becoming a label.
-    assert [(lab.category, lab.code, lab.source) for lab in labels] == [
-        ("service_need", "modifier:no onions", "computed")
-    ]
-    assert labels[0].rule_id == "service_need.modifier"
-    assert labels[0].reason is not None and "2 orders" in labels[0].reason
-    # Refreshing again changes nothing.
-    again = computed.refresh_service_need_labels(session, member_id)
-    assert [lab.id for lab in again] == [labels[0].id]
-
-
-def test_refresh_never_recreates_a_label_the_member_deleted(
-    runtime: Runtime, session: Session
-) -> None:
-    member_id = ingest_orders(session, runtime, "13800138002", [["no onions"], ["no onions"]])
-    (label,) = computed.refresh_service_need_labels(session, member_id)
-    service.delete_label(
-        session, member_id=member_id, label_id=label.id, actor=member_actor(member_id)
-    )
-    assert computed.refresh_service_need_labels(session, member_id) == []
-    statuses = session.scalars(select(Label.status).where(Label.member_id == member_id)).all()
-    assert statuses == ["deleted"]
-
-
-def test_rule_labels_are_written_explained_and_expired(runtime: Runtime, session: Session) -> None:
-    member_id = add_member(session)
-    rule_set = parse_rules(
-        ["spicy_share >= 0.6 -> loves_spicy", "visits_90d >= 6 -> fan_level:hardcore_fan"]
-    )
-    labels = computed.refresh_computed_labels(
-        session, member_id, {"spicy_share": 0.72, "visits_90d": 2}, rule_set
-    )
-    assert [(lab.category, lab.code) for lab in labels] == [("dining_preference", "loves_spicy")]
-    assert labels[0].source == "computed"
-    assert labels[0].reason == "spicy_share=0.72 >= 0.6"
-    assert labels[0].rule_id == rule_set[0].rule_id
-
-    later = computed.refresh_computed_labels(
-        session, member_id, {"spicy_share": 0.3, "visits_90d": 8}, rule_set
-    )
-    assert [lab.code for lab in later] == ["hardcore_fan"]
-    assert labels[0].status == "expired"
-
-    back = computed.refresh_computed_labels(
-        session, member_id, {"spicy_share": 0.9, "visits_90d": 8}, rule_set
-    )
-    assert sorted(lab.code or "" for lab in back) == ["hardcore_fan", "loves_spicy"]
-    assert labels[0].status == "active"
-    assert len(session.scalars(select(Label).where(Label.member_id == member_id)).all()) == 2
-
-
 def test_audit_chain_stays_valid_after_label_work(runtime: Runtime, session: Session) -> None:
     member_id = add_member(session)
     label = staff_note(runtime, session, member_id, "no onions")
@@ -539,46 +365,3 @@ def test_audit_chain_stays_valid_after_label_work(runtime: Runtime, session: Ses
     service.delete_label(session, member_id=member_id, label_id=label.id, actor=ADMIN)
     assert audit.verify_chain(session).ok
     assert session.scalars(select(AuditEntry)).first() is not None
-
-
-def test_withdrawn_consent_hides_sensitive_needs_from_staff_but_not_the_member(
-    runtime: Runtime, session: Session
-) -> None:
-    member_id = add_member(session)
-    grant_sensitive(session, member_id)
-    staff_note(runtime, session, member_id, "peanut allergy")
-    record_consent(
-        session,
-        member_id=member_id,
-        purpose="sensitive_data",
-        granted=False,
-        channel="app",
-        source="settings",
-        notice_version="2025-01",
-        actor=member_actor(member_id),
-    )
-    assert service.list_labels(session, runtime.keyring, member_id, actor=WAITER) == []
-    own = service.list_labels(session, runtime.keyring, member_id, actor=member_actor(member_id))
-    assert [item["text"] for item in own] == ["peanut allergy"]
-    # The next scan takes it out of service for good.
-    report = scan.scan_labels(session, runtime.keyring, actor=ADMIN)
-    assert report.by_category["sensitive_without_consent"] == 1
-
-
-def test_merged_duplicates_of_a_computed_label_collapse_and_an_objection_wins(
-    runtime: Runtime, session: Session
-) -> None:
-    rule_set = parse_rules(["spicy_share >= 0.6 -> loves_spicy"])
-    survivor, absorbed = add_member(session), add_member(session)
-    (kept,) = computed.refresh_computed_labels(session, survivor, {"spicy_share": 0.9}, rule_set)
-    (moved,) = computed.refresh_computed_labels(session, absorbed, {"spicy_share": 0.9}, rule_set)
-    service.delete_label(
-        session, member_id=absorbed, label_id=moved.id, actor=member_actor(absorbed)
-    )
-    moved.member_id = survivor  # what a merge does to member-owned rows
-    session.flush()
-
-    current = computed.refresh_computed_labels(session, survivor, {"spicy_share": 0.9}, rule_set)
-
-    assert current == []
-    assert (kept.status, moved.status) == ("expired", "deleted")

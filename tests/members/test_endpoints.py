@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from api.builders import new_phone, order
-from api.conftest import Api
+from builders import Api, new_phone, order
 
 
 def _member(api: Api) -> tuple[str, str]:

@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from api.builders import OTHER_STORE, STORE, new_order_id, new_phone, order
-from api.conftest import Api
+from builders import OTHER_STORE, STORE, Api, new_order_id, new_phone, order
 
 
 def test_single_order_is_stored(api: Api) -> None:

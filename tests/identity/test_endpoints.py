@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from api.builders import new_card, new_phone, order
-from api.conftest import Api
+from builders import Api, new_card, new_phone, order
 
 
 def test_identity_report_for_analysts(api: Api) -> None:

@@ -1,0 +1,337 @@
+"""The builders every test shares: catalogs, customers, order payloads, the API client.
+
+Plain functions and classes (no fixtures): `tests/conftest.py` turns them into fixtures,
+and tests import them directly where a fixture would only be indirection.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+import subprocess
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import make_url
+
+from memberops.apikeys.service import create_api_key
+from memberops.catalog.service import ItemIn, StoreIn
+from memberops.db import transaction
+from memberops.privacy import audit
+from memberops.runtime import Runtime
+
+with warnings.catch_warnings():
+    # Starlette asks for httpx2 with a UserWarning subclass, which the project's
+    # DeprecationWarning filter does not catch; the httpx client works the same.
+    warnings.simplefilter("ignore", UserWarning)
+    from starlette.testclient import TestClient
+
+__all__ = [
+    "DEFAULT_ITEMS",
+    "DEFAULT_STORES",
+    "OTHER_STORE",
+    "PRICES",
+    "SKUS",
+    "STORE",
+    "Api",
+    "Person",
+    "TestClient",
+    "dump_database",
+    "e164",
+    "make_order",
+    "new_card",
+    "new_order_id",
+    "new_phone",
+    "order",
+    "person_order_builder",
+    "phone_digits",
+]
+
+# ------------------------------------------------------------------ the default catalog
+PRICES = {"BR001": 6800, "BR002": 5800, "MT001": 4800, "VG001": 1200, "DR001": 1500}
+DEFAULT_STORES = (
+    StoreIn("BJ001", "Beijing Wangfujing", "Beijing", "North", "Asia/Shanghai"),
+    StoreIn("SH001", "Shanghai Jing'an", "Shanghai", "East", "Asia/Shanghai"),
+)
+DEFAULT_ITEMS = (
+    ItemIn("BR001", "Spicy broth", "broths", 6800),
+    ItemIn("BR002", "Tomato broth", "broths", 5800),
+    ItemIn("MT001", "Beef slices", "meats", 4800),
+    ItemIn("VG001", "Potato slices", "vegetables", 1200),
+    ItemIn("DR001", "Lemon juice", "drinks", 1500),
+)
+
+
+# ------------------------------------------------------------------ one order, by fields
+def make_order(
+    order_id: str = "1",
+    *,
+    source: str = "pos",
+    store: str = "BJ001",
+    at: str = "2026-03-01T18:30:00+08:00",
+    customer: dict[str, Any] | None = None,
+    lines: list[dict[str, Any]] | None = None,
+    discount: int = 0,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One valid POS order with two lines whose total adds up; any field overridable."""
+    lines = (
+        lines
+        if lines is not None
+        else [
+            {"sku": "BR001", "quantity": 1, "unit_price_cents": 6800, "modifiers": ["No  Onions"]},
+            {"sku": "MT001", "quantity": 2, "unit_price_cents": 4800},
+        ]
+    )
+    total = sum(line["quantity"] * line["unit_price_cents"] for line in lines) - discount
+    order = {
+        "source": source,
+        "source_order_id": order_id,
+        "channel": extra.pop("channel", "pos"),
+        "store_code": store,
+        "ordered_at": at,
+        "party_size": 2,
+        "customer": customer
+        if customer is not None
+        else {"phone": "13812345678", "phone_verified": True},
+        "lines": lines,
+        "discount_cents": discount,
+        "total_cents": total,
+    }
+    order.update(extra)
+    return order
+
+
+# ------------------------------------------------------------------ customers
+PHONE_PREFIX = "139"
+
+
+def phone_digits(n: int) -> str:
+    """The n-th test mobile number: 11 national digits, valid for mainland China."""
+    return f"{PHONE_PREFIX}{n:08d}"
+
+
+def e164(n: int) -> str:
+    return f"+86{phone_digits(n)}"
+
+
+@dataclass(frozen=True)
+class Person:
+    """One customer the tests send orders for; `n` makes every value unique."""
+
+    n: int
+
+    @property
+    def phone(self) -> str:
+        return phone_digits(self.n)
+
+    @property
+    def phone_e164(self) -> str:
+        return e164(self.n)
+
+    @property
+    def card(self) -> str:
+        return f"HDT{self.n:09d}"
+
+    @property
+    def email(self) -> str:
+        return f"guest.{self.n}@example.com"
+
+    @property
+    def name(self) -> str:
+        return f"测试顾客{self.n}"
+
+
+def person_order_builder() -> Callable[..., dict[str, Any]]:
+    """`build(person=None, *, phone=..., card=..., email=..., name=..., quantity=...)`.
+
+    A valid POS order whose total adds up; identifiers default to the person's. Each
+    builder numbers its orders from 1.
+    """
+    counter = itertools.count(1)
+
+    def build(
+        person: Person | None = None,
+        *,
+        phone: str | None = None,
+        card: str | None = None,
+        email: str | None = None,
+        name: str | None = None,
+        with_card: bool = True,
+        with_email: bool = False,
+        quantity: int = 2,
+        sku: str = "BR001",
+        store_code: str = "BJ001",
+        source_order_id: str | None = None,
+    ) -> dict[str, Any]:
+        customer: dict[str, Any] = {}
+        if person is not None:
+            phone = phone or person.phone
+            card = card or (person.card if with_card else None)
+            email = email or (person.email if with_email else None)
+            name = name or person.name
+        if phone is not None:
+            customer.update(phone=phone, phone_verified=True)
+        if card is not None:
+            customer["card_no"] = card
+        if email is not None:
+            customer.update(email=email, email_verified=True)
+        if name is not None:
+            customer["name"] = name
+        price = PRICES[sku]
+        return {
+            "source": "pos",
+            "source_order_id": source_order_id or f"priv-{next(counter):06d}",
+            "channel": "pos",
+            "store_code": store_code,
+            "ordered_at": "2025-06-14T19:05:00+08:00",
+            "customer": customer,
+            "lines": [
+                {"sku": sku, "quantity": quantity, "unit_price_cents": price, "modifiers": []}
+            ],
+            "discount_cents": 0,
+            "total_cents": quantity * price,
+        }
+
+    return build
+
+
+# ------------------------------------------------------------------ API payloads and client
+STORE = "S001"
+OTHER_STORE = "S002"
+SKUS = {"HOTPOT-BEEF": 6800, "TEA-JASMINE": 1200}
+
+_counter = itertools.count(1)
+# One random prefix per test run, so runs against a kept database never collide.
+_RUN = secrets.token_hex(3)
+
+
+def new_order_id() -> str:
+    """A source order id no other test uses."""
+    return f"ord-{_RUN}-{next(_counter)}"
+
+
+def new_phone() -> str:
+    """A valid mainland mobile number no other test uses, in a till's spelling."""
+    digits = f"{secrets.randbelow(10**8):08d}"
+    return f"+86 139 {digits[:4]} {digits[4:]}"
+
+
+def new_card() -> str:
+    """A membership card number no other test uses."""
+    return f"CARD{_RUN}{next(_counter):06d}".upper()
+
+
+def order(
+    *,
+    source_order_id: str | None = None,
+    store_code: str = STORE,
+    phone: str | None = None,
+    card: str | None = None,
+    quantity: int = 2,
+    sku: str = "HOTPOT-BEEF",
+    **overrides: Any,
+) -> dict[str, Any]:
+    """One valid POS order (two of one dish), with its total adding up."""
+    price = SKUS.get(sku, 1000)
+    customer: dict[str, Any] = {}
+    if phone is not None:
+        customer.update(phone=phone, phone_verified=True)
+    if card is not None:
+        customer["card_no"] = card
+    payload: dict[str, Any] = {
+        "source": "pos",
+        "source_order_id": source_order_id or new_order_id(),
+        "channel": "pos",
+        "store_code": store_code,
+        "ordered_at": "2025-03-14T19:05:00+08:00",
+        "customer": customer,
+        "lines": [{"sku": sku, "quantity": quantity, "unit_price_cents": price}],
+        "total_cents": quantity * price,
+    }
+    payload.update(overrides)
+    return payload
+
+
+@dataclass
+class Api:
+    """A client with one key per role and the calls the tests repeat."""
+
+    runtime: Runtime
+    client: TestClient
+    secrets_by_role: dict[str, str] = field(default_factory=dict)
+    key_ids: dict[str, str] = field(default_factory=dict)
+
+    def key(self, role: str, **scope: Any) -> str:
+        """A new key for `role` (optionally bound to a store or a member)."""
+        with transaction(self.runtime.sessions) as session:
+            row, secret = create_api_key(session, name=f"test {role}", role=role, **scope)
+            self.key_ids[secret] = row.id
+        return secret
+
+    def auth(self, role_or_secret: str) -> dict[str, str]:
+        """Headers for a role's shared key, or for a given secret."""
+        if role_or_secret.startswith("mo_"):
+            secret = role_or_secret
+        else:
+            if role_or_secret not in self.secrets_by_role:
+                self.secrets_by_role[role_or_secret] = self.key(role_or_secret)
+            secret = self.secrets_by_role[role_or_secret]
+        return {"Authorization": f"Bearer {secret}"}
+
+    def post_orders(self, body: Any, *, as_: str = "admin") -> Any:
+        return self.client.post("/v1/orders", json=body, headers=self.auth(as_))
+
+    def member_id_for(self, query: str) -> str:
+        """The one member a front-desk lookup finds (as admin)."""
+        response = self.client.get(
+            "/v1/members", params={"query": query}, headers=self.auth("admin")
+        )
+        assert response.status_code == 200, response.text
+        members = response.json()["members"]
+        assert len(members) == 1, members
+        return str(members[0]["id"])
+
+    def audit_entries(self, *, action: str, secret: str | None = None) -> list[Any]:
+        actor_id = self.key_ids[secret] if secret else None
+        with transaction(self.runtime.sessions) as session:
+            return audit.list_entries(session, actions=[action], actor_id=actor_id)
+
+
+# ------------------------------------------------------------------ raw database bytes
+PG_DUMP = "/usr/bin/pg_dump"
+
+
+def dump_database(database_url: str) -> bytes:
+    """Every byte the database holds: the SQLite file and its WAL, or a pg_dump of the schema."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        assert url.database
+        path = Path(url.database)
+        parts = [path, path.with_name(path.name + "-wal")]
+        return b"".join(p.read_bytes() for p in parts if p.exists())
+    options = str(url.query.get("options", ""))
+    match = re.search(r"search_path(?:=|%3D)(\w+)", options)
+    assert match, f"no schema in {options!r}"
+    completed = subprocess.run(
+        [
+            PG_DUMP,
+            "-h",
+            url.host or "127.0.0.1",
+            "-p",
+            str(url.port or 5432),
+            "-U",
+            url.username or "postgres",
+            f"--schema={match.group(1)}",
+            "--no-owner",
+            url.database or "test",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return completed.stdout

@@ -1,0 +1,108 @@
+"""The public surface is explicit and pinned: each package's `__all__` is written down here,
+so adding, renaming or dropping a public module or name is a visible change; every module
+declares `__all__`, and every name it lists exists."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+
+import pytest
+
+import memberops
+
+PACKAGES: dict[str, list[str]] = {
+    "memberops": ["__version__"],
+    "memberops.api": ["app", "auth", "deps", "errors", "health", "server"],
+    "memberops.apikeys": ["cli", "models", "service"],
+    "memberops.catalog": ["models", "service"],
+    "memberops.cli": ["common", "main"],
+    "memberops.demo": ["cli", "load", "menu", "simulate"],
+    "memberops.identity": [
+        "cli",
+        "endpoints",
+        "hooks",
+        "merges",
+        "models",
+        "report",
+        "repository",
+        "resolver",
+        "reviews",
+        "rules",
+        "schemas",
+        "service",
+    ],
+    "memberops.labels": ["Screening", "Span", "Verdict", "screen"],
+    "memberops.members": [
+        "cli",
+        "endpoints",
+        "hooks",
+        "models",
+        "ownership",
+        "repository",
+        "schemas",
+        "service",
+    ],
+    "memberops.orders": [
+        "cli",
+        "counted",
+        "endpoints",
+        "hooks",
+        "models",
+        "readers",
+        "repository",
+        "rules",
+        "schemas",
+        "service",
+    ],
+    "memberops.privacy": [
+        "audit",
+        "cli",
+        "consent",
+        "crypto",
+        "endpoints",
+        "key_records",
+        "keys",
+        "models",
+        "rights",
+        "rules",
+        "schemas",
+    ],
+}
+
+
+def _modules() -> list[str]:
+    """Every module of the package (migrations are Alembic scripts, not an API)."""
+    return sorted(
+        info.name
+        for info in pkgutil.walk_packages(memberops.__path__, "memberops.")
+        if ".migrations" not in info.name
+    )
+
+
+def _packages() -> list[str]:
+    return ["memberops"] + [
+        f"memberops.{info.name}"
+        for info in pkgutil.iter_modules(memberops.__path__)
+        if info.ispkg and info.name != "migrations"
+    ]
+
+
+def test_every_package_is_pinned() -> None:
+    assert sorted(_packages()) == sorted(PACKAGES)
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_package_all_is_pinned(package: str) -> None:
+    assert sorted(importlib.import_module(package).__all__) == PACKAGES[package]
+
+
+@pytest.mark.parametrize("name", _modules())
+def test_every_module_declares_all_and_every_listed_name_exists(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = getattr(module, "__all__", None)
+    assert exported is not None, f"{name} has no __all__"
+    for item in exported:
+        found = hasattr(module, item) or importlib.util.find_spec(f"{name}.{item}") is not None
+        assert found, f"{name}.__all__ lists {item!r}, which does not exist"
