@@ -1,4 +1,4 @@
-""""Now" comes from the process clock everywhere it matters, so a test can set it."""
+""" "Now" comes from the process clock everywhere it matters, so a test can set it."""
 
 from __future__ import annotations
 
