@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 from memberops.catalog.models import Item, Store
 from memberops.errors import ValidationError
 
-__all__ = ["ItemIn", "StoreIn", "store_codes", "upsert_items", "upsert_stores"]
+__all__ = [
+    "ItemIn",
+    "StoreIn",
+    "item_ids_by_sku",
+    "store_codes",
+    "stores_by_code",
+    "upsert_items",
+    "upsert_stores",
+]
 
 
 @dataclass(frozen=True)
@@ -87,3 +95,14 @@ def store_codes(session: Session, store_ids: Iterable[str]) -> dict[str, str]:
         return {}
     rows = session.execute(select(Store.id, Store.code).where(Store.id.in_(ids))).all()
     return {store_id: code for store_id, code in rows}
+
+
+def stores_by_code(session: Session) -> dict[str, tuple[str, str]]:
+    """Every store: code -> (store id, IANA time zone)."""
+    rows = session.execute(select(Store.code, Store.id, Store.timezone)).all()
+    return {code: (store_id, zone) for code, store_id, zone in rows}
+
+
+def item_ids_by_sku(session: Session) -> dict[str, str]:
+    """Every menu item: SKU -> item id."""
+    return {sku: item_id for sku, item_id in session.execute(select(Item.sku, Item.id)).all()}

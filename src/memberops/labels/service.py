@@ -39,9 +39,8 @@ from memberops.labels.models import Label, LabelEvent
 from memberops.members.models import Member, MemberStatus
 from memberops.members.service import get_member_or_raise
 from memberops.privacy import audit
-from memberops.privacy.consent import has_consent
+from memberops.privacy.consent import granted_consent_id, has_consent
 from memberops.privacy.crypto import KeyRing
-from memberops.privacy.models import ConsentState
 
 __all__ = [
     "LABEL_TEXT_ENCRYPTION",
@@ -97,8 +96,7 @@ def sensitive_consent_id(session: Session, member_id: str) -> str | None:
     """The consent a sensitive label rests on, or None when not granted."""
     if not has_consent(session, member_id, SENSITIVE_PURPOSE):
         return None
-    state = session.get(ConsentState, (member_id, SENSITIVE_PURPOSE))
-    return state.consent_id if state is not None else None
+    return granted_consent_id(session, member_id, SENSITIVE_PURPOSE)
 
 
 def _clean_text(field: str, text: str | None, *, required: bool, max_chars: int) -> str | None:

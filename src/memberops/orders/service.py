@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
-from memberops.catalog.models import Item, Store
+from memberops.catalog.service import item_ids_by_sku, stores_by_code
 from memberops.db import bulk_insert, new_id, utcnow
 from memberops.errors import BatchValidationError, RecordConflict, ValidationError
 from memberops.identity.resolver import IdentityResolver, PersonalFields
@@ -96,12 +96,11 @@ class Catalog:
 
     @classmethod
     def load(cls, session: Session) -> Catalog:
-        stores = session.execute(select(Store.code, Store.id, Store.timezone)).all()
-        items = session.execute(select(Item.sku, Item.id)).all()
+        stores = stores_by_code(session)
         return cls(
-            store_ids={code: sid for code, sid, _tz in stores},
-            store_zones={code: ZoneInfo(tz) for code, _sid, tz in stores},
-            item_ids=dict(items),
+            store_ids={code: sid for code, (sid, _tz) in stores.items()},
+            store_zones={code: ZoneInfo(tz) for code, (_sid, tz) in stores.items()},
+            item_ids=item_ids_by_sku(session),
         )
 
 

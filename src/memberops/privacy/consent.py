@@ -24,6 +24,7 @@ from memberops.privacy.rules import PURPOSES
 __all__ = [
     "ConsentDecision",
     "current_consents",
+    "granted_consent_id",
     "has_consent",
     "record_consent",
     "record_consents_bulk",
@@ -98,6 +99,12 @@ def has_consent(session: Session, member_id: str, purpose: str) -> bool:
     """One read of the current state."""
     state = session.get(ConsentState, (member_id, purpose))
     return bool(state and state.granted)
+
+
+def granted_consent_id(session: Session, member_id: str, purpose: str) -> str | None:
+    """The consent record a granted purpose rests on, or None when it is not granted."""
+    state = session.get(ConsentState, (member_id, purpose))
+    return state.consent_id if state is not None and state.granted else None
 
 
 def refresh_consent_state(session: Session, member_id: str) -> None:
