@@ -35,6 +35,7 @@ from memberops.members.service import absorb_member, drop_profiles, restore_memb
 from memberops.privacy import audit
 from memberops.privacy.consent import refresh_consent_state
 from memberops.privacy.crypto import KeyRing
+from memberops.repository import get_one
 
 __all__ = ["merge_by_decision", "merge_members", "unmerge"]
 
@@ -175,9 +176,7 @@ def _refresh_derived(
 
 def unmerge(session: Session, keyring: KeyRing, *, merge_id: str, actor: Actor) -> MergeRecord:
     """Undo a merge: both members, their identifiers and their history come back."""
-    record = session.get(MergeRecord, merge_id)
-    if record is None:
-        raise NotFound(f"merge {merge_id} not found")
+    record = get_one(session, MergeRecord, merge_id, what="merge")
     if record.status != "active":
         raise Conflict(f"merge {merge_id} was already undone")
     survivor = get_member_or_none(session, record.survivor_id)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.db import utcnow
-from memberops.errors import Conflict, NotFound, ValidationError
+from memberops.errors import Conflict, ValidationError
 from memberops.identity.merges import merge_by_decision
 from memberops.identity.models import IdentityReview
 from memberops.identity.rules import review_dedupe_key, review_detail
@@ -17,6 +17,7 @@ from memberops.members.models import MemberStatus
 from memberops.members.repository import get_member_or_none
 from memberops.privacy import audit
 from memberops.privacy.crypto import KeyRing
+from memberops.repository import get_one
 
 __all__ = ["open_review", "resolve_review"]
 
@@ -59,9 +60,7 @@ def resolve_review(
     note: str,
 ) -> IdentityReview:
     """Close a review case: `merge` its members, or `keep_apart` (nothing changes)."""
-    review = session.get(IdentityReview, review_id)
-    if review is None:
-        raise NotFound(f"review case {review_id} not found")
+    review = get_one(session, IdentityReview, review_id, what="review case")
     if review.status != "open":
         raise Conflict(f"review case {review_id} is already {review.status}")
     if decision not in ("merge", "keep_apart"):

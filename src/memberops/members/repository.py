@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from memberops.members.models import Member, MemberStatus
+from memberops.repository import get_one_or_none
 
 __all__ = [
     "active_member_ids",
@@ -19,7 +20,7 @@ __all__ = [
 
 def get_member_or_none(session: Session, member_id: str) -> Member | None:
     """The member row itself (merges not followed), or None."""
-    return session.get(Member, member_id)
+    return get_one_or_none(session, Member, member_id)
 
 
 def count_members_by_status(session: Session) -> dict[str, int]:
