@@ -65,9 +65,9 @@ def test_request_validation_names_the_field_but_never_the_value(api: Api) -> Non
     )
     _assert_error_shape(response, 422)
     assert secret_value not in response.text
-    assert response.json()["details"] == [
-        {"record": "body", "field": "channel", "reason": response.json()["details"][0]["reason"]}
-    ]
+    (detail,) = response.json()["details"]
+    assert (detail["record"], detail["field"]) == ("body", "channel")
+    assert "[a-z_]+" in detail["reason"]  # what a channel name may hold, not what was sent
 
 
 def test_unexpected_failure_is_a_bare_500(api: Api, caplog: pytest.LogCaptureFixture) -> None:

@@ -134,19 +134,61 @@ def test_phone_alone_shared_by_two_cardholders_is_not_guessed(seeded: Runtime, a
         assert open_reviews(session, "ambiguous_identifier") == 1
 
 
-def test_weak_identifiers_never_merge_or_create_members(seeded: Runtime, admin: Actor, order):
+WEAK_IDENTIFIERS = {
+    "unverified email": {"email": "Family@Example.com"},
+    "unverified phone": {"phone": "13811112222", "phone_verified": False},
+    "device id": {"device_id": "dev-1"},
+}
+
+
+@pytest.mark.parametrize("weak", list(WEAK_IDENTIFIERS.values()), ids=list(WEAK_IDENTIFIERS))
+def test_a_weak_identifier_never_merges_two_members(
+    seeded: Runtime, admin: Actor, order, weak: dict[str, Any]
+):
+    # WeChat openids are exclusive but not one-per-member: nothing but the weak
+    # identifier could keep these two records apart or bring them together.
     load(
         seeded,
         admin,
-        order("1", customer={"card_no": "HD1", "email": "Family@Example.com"}),
-        order("2", customer={"card_no": "HD2", "email": "family@example.com"}),
-        order("3", customer={"email": "family@example.com", "device_id": "dev-1"}),
-        order("4", customer={"phone": "13811112222", "phone_verified": False}),
+        order("1", customer={"wechat_openid": "openid-1", **weak}),
+        order("2", customer={"wechat_openid": "openid-2", **weak}),
     )
     with seeded.sessions() as session:
         assert active_members(session) == 2
-        assert member_of(session, "3") is None
-        assert member_of(session, "4") is None
+        assert member_of(session, "1") != member_of(session, "2")
+
+
+@pytest.mark.parametrize("weak", list(WEAK_IDENTIFIERS.values()), ids=list(WEAK_IDENTIFIERS))
+def test_a_weak_identifier_alone_never_creates_or_attaches_a_member(
+    seeded: Runtime, admin: Actor, order, weak: dict[str, Any]
+):
+    load(
+        seeded,
+        admin,
+        order("1", customer={"wechat_openid": "openid-1", **weak}),
+        order("2", customer=dict(weak)),
+    )
+    with seeded.sessions() as session:
+        assert active_members(session) == 1
+        assert member_of(session, "2") is None
+
+
+def test_two_cards_never_collapse_into_one_member_even_through_a_verified_email(
+    seeded: Runtime, admin: Actor, order
+):
+    # The verified email is strong and would attach the second record; the one-card rule
+    # keeps the second card holder apart and queues the shared email for review.
+    email = {"email": "family@example.com", "email_verified": True}
+    load(
+        seeded,
+        admin,
+        order("1", customer={"card_no": "HD1", **email}),
+        order("2", customer={"card_no": "HD2", **email}),
+    )
+    with seeded.sessions() as session:
+        assert active_members(session) == 2
+        assert member_of(session, "1") != member_of(session, "2")
+        assert open_reviews(session, "shared_identifier") == 1
 
 
 def test_one_card_seen_with_two_verified_phones_goes_to_review(

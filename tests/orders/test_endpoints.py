@@ -50,13 +50,35 @@ def test_same_order_id_with_other_content_is_409(api: Api) -> None:
     assert body["details"][0]["reason"].startswith("conflict")
 
 
+def changed_copy(original: dict[str, Any]) -> dict[str, Any]:
+    """The same order id with other content that is valid on its own (the total adds up)."""
+    line = original["lines"][0]
+    changed_line = {**line, "quantity": line["quantity"] + 1}
+    total = changed_line["quantity"] * changed_line["unit_price_cents"]
+    return {**original, "lines": [changed_line], "total_cents": total}
+
+
+def test_changed_replay_beside_a_fresh_order_is_409_and_stores_neither(api: Api) -> None:
+    original = order()
+    assert api.post_orders(original).status_code == 200
+    fresh = order()
+    response = api.post_orders({"orders": [fresh, changed_copy(original)]})
+    assert response.status_code == 409, response.text
+    (detail,) = response.json()["details"]
+    assert (detail["record"], detail["field"]) == ("request index 1", "source_order_id")
+    replay = api.post_orders(fresh)
+    assert replay.json()["orders_created"] == 1  # the fresh order was not stored before
+
+
 def test_conflict_among_invalid_records_is_422_and_stores_nothing(api: Api) -> None:
     original = order()
     api.post_orders(original)
     fresh = order()
-    changed = {**original, "total_cents": original["total_cents"] + 1}
-    response = api.post_orders({"orders": [fresh, changed]})
-    assert response.status_code == 422
+    invalid = order(store_code="S999")
+    response = api.post_orders({"orders": [fresh, changed_copy(original), invalid]})
+    assert response.status_code == 422, response.text
+    fields = {(d["record"], d["field"]) for d in response.json()["details"]}
+    assert ("request index 2", "store_code") in fields
     replay = api.post_orders(fresh)
     assert replay.json()["orders_created"] == 1  # the valid record was not stored before
 
@@ -90,10 +112,9 @@ def test_bad_record_is_422_naming_request_index_and_field(
     assert response.status_code == 422, response.text
     error = response.json()
     assert error["error"] == "invalid"
-    assert error["details"] == [
-        {"record": "request index 3", "field": field, "reason": error["details"][0]["reason"]}
-    ]
-    assert error["details"][0]["reason"].startswith(reason)
+    (detail,) = error["details"]
+    assert (detail["record"], detail["field"]) == ("request index 3", field)
+    assert detail["reason"].startswith(reason)
     assert error["message"].startswith(f"request index 3, field {field}: {reason}")
     assert error["message"].endswith("nothing was stored")
     # All or nothing: the three good orders of the request were not stored either.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -314,29 +313,72 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+# Runs the real `memberops import orders` in its own process, reporting how many orders
+# its open transaction holds after the first chunk, then holding that transaction open
+# until it is killed: the kill lands after rows were written, never before or after commit.
+KILL_SPY = """
+import sys, time
+from pathlib import Path
+from sqlalchemy import func, select
+import memberops.orders.service as orders_service
+from memberops.orders.models import Order
+
+marker = Path(sys.argv[1])
+real_ingest = orders_service.ingest
+
+def ingest(session, *args, on_progress=None, **kwargs):
+    def after_chunk(n):
+        if on_progress is not None:
+            on_progress(n)
+        written = session.scalar(select(func.count()).select_from(Order))
+        marker.with_suffix(".tmp").write_text(str(written))
+        marker.with_suffix(".tmp").rename(marker)
+        time.sleep(600)
+    return real_ingest(session, *args, on_progress=after_chunk, **kwargs)
+
+orders_service.ingest = ingest
+from memberops.cli.main import app
+app(sys.argv[2:], prog_name="memberops")
+"""
+
+
 def test_killed_import_leaves_nothing_and_the_rerun_completes(
     seeded: Runtime, admin: Actor, order, tmp_path: Path, settings: Any
 ):
     path = tmp_path / "kill.jsonl"
-    n = 12_000
+    n = 3000  # the CLI writes 2,500 per chunk: the kill comes with the second unread
     write_jsonl(path, [order(str(i), customer={"card_no": f"HD{i}"}) for i in range(n)])
     env = {
         **os.environ,
         "MEMBEROPS_HOME": str(settings.home),
         "MEMBEROPS_DATABASE_URL": settings.database_url,
     }
-    exe = Path(sys.executable).with_name("memberops")
+    spy = tmp_path / "kill_spy.py"
+    spy.write_text(KILL_SPY, "utf-8")
+    marker = tmp_path / "written"
     process = subprocess.Popen(
-        [str(exe), "import", "orders", str(path)],
+        [sys.executable, str(spy), str(marker), "import", "orders", str(path)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
-    time.sleep(2.5)
-    assert process.poll() is None, "the import finished before it could be killed"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert counts(seeded)["orders"] == 0
+    try:
+        deadline = time.monotonic() + 240
+        while not marker.exists():
+            if process.poll() is not None:
+                assert process.stderr is not None
+                raise AssertionError(f"the import ended first: {process.stderr.read()!r}")
+            assert time.monotonic() < deadline, "the import wrote nothing in time"
+            time.sleep(0.05)
+        # Proof that the killed transaction had written rows: the first chunk, in full.
+        assert int(marker.read_text()) == 2500
+        assert process.poll() is None
+    finally:
+        process.kill()
+        process.wait()
+        assert process.stderr is not None
+        process.stderr.close()
+    assert counts(seeded) == {"orders": 0, "lines": 0, "adjustments": 0}
     done = _cli("import", "orders", str(path), "--json", env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["orders_created"] == n

@@ -7,9 +7,11 @@ import itertools
 import json
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from memberops.actor import Actor
 from memberops.db import transaction
@@ -17,7 +19,7 @@ from memberops.identity.service import find_member_ids
 from memberops.logs import NeutralisingFormatter, neutralise
 from memberops.members.service import read_profile
 from memberops.privacy import audit
-from memberops.privacy.models import AuditEntry
+from memberops.privacy.models import AuditEntry, AuditHead
 from memberops.runtime import Runtime
 
 ENTRIES = 6
@@ -284,3 +286,104 @@ def test_neutralising_formatter_keeps_one_record_on_one_line() -> None:
     assert output.count("\n") == 1  # only the handler's terminator
     assert "\x1b" not in output
     assert output == "WARNING lookup for x\\x0aINFO forged entry\\x1b[31m failed\n"
+
+
+# --------------------------------------------------------------------------- every hashed field
+AT_TAMPER = "at"
+TAMPERED_VALUES: dict[str, Any] = {
+    "seq": 1000,
+    AT_TAMPER: None,  # the stored time plus one second, set in the test
+    "actor_kind": "api_key",
+    "actor_id": "someone-else",
+    "role": "staff",
+    "staff_id": "w-99",
+    "store_code": "SH001",
+    "action": "member.read",
+    "member_id": "m" + "9" * 25,
+    "fields": ["phone"],
+    "reason": "nothing to see here",
+    "outcome": "denied",
+    "prev_hash": "e" * 64,
+}
+
+
+def tamper(runtime: Runtime, at_seq: int, **values: Any) -> None:
+    """Change a stored entry behind the audit module's back (as a database user could)."""
+    with transaction(runtime.sessions) as s:
+        s.execute(update(AuditEntry).where(AuditEntry.seq == at_seq).values(**values))
+
+
+def stored_entry(runtime: Runtime, seq: int) -> AuditEntry:
+    with runtime.sessions() as s:
+        entry = s.get(AuditEntry, seq)
+        assert entry is not None
+        return entry
+
+
+def test_the_tamper_list_covers_every_column_of_an_entry() -> None:
+    """A new column must be hashed and tampered with here, or changing it goes unnoticed."""
+    columns = {c.name for c in AuditEntry.__table__.columns}
+    assert set(TAMPERED_VALUES) == columns - {"entry_hash"}
+
+
+@pytest.mark.parametrize("column", sorted(TAMPERED_VALUES))
+def test_changing_any_hashed_field_of_an_entry_is_detected_as_changed_content(
+    chain: Runtime, column: str
+) -> None:
+    value = TAMPERED_VALUES[column]
+    if column == AT_TAMPER:
+        value = stored_entry(chain, 3).at + timedelta(seconds=1)
+    tamper(chain, 3, **{column: value})
+    seq = value if column == "seq" else 3
+    assert f"entry {seq}: content was changed" in verify(chain).problems
+
+
+def test_rewriting_an_entry_and_repointing_its_successor_is_detected(chain: Runtime) -> None:
+    """A forger who recomputes the entry's hash and fixes the next entry's link must also
+    recompute that entry's hash, because it covers prev_hash, and so on to the head."""
+    forged = stored_entry(chain, 3)
+    forged.reason = "forged"
+    forged_hash = audit._entry_hash(forged)
+    tamper(chain, 3, reason="forged", entry_hash=forged_hash)
+    tamper(chain, 4, prev_hash=forged_hash)
+    assert verify(chain).problems == ["entry 4: content was changed"]
+
+
+def forge_after(runtime: Runtime, prev: AuditEntry, seq: int) -> AuditEntry:
+    entry = AuditEntry(
+        seq=seq,
+        at=prev.at,
+        actor_kind="cli",
+        actor_id="tester",
+        role="admin",
+        staff_id=None,
+        store_code=None,
+        action="member.erase",
+        member_id="m" + "8" * 25,
+        fields=[],
+        reason="forged",
+        outcome="ok",
+        prev_hash=prev.entry_hash,
+    )
+    entry.entry_hash = audit._entry_hash(entry)
+    with transaction(runtime.sessions) as s:
+        s.add(entry)
+    return entry
+
+
+def test_an_entry_inserted_in_the_middle_is_detected(chain: Runtime) -> None:
+    for seq in range(ENTRIES, 3, -1):  # make room at 4, newest first (seq is the key)
+        tamper(chain, seq, seq=seq + 1)
+    forge_after(chain, stored_entry(chain, 3), 4)
+    newest = stored_entry(chain, ENTRIES + 1)
+    with transaction(chain.sessions) as s:  # even with the head moved to the new end
+        s.execute(update(AuditHead).values(seq=newest.seq, entry_hash=newest.entry_hash))
+    problems = verify(chain).problems
+    assert "entry 5: does not follow its predecessor" in problems
+
+
+def test_an_entry_appended_without_the_head_is_detected(chain: Runtime) -> None:
+    forge_after(chain, stored_entry(chain, ENTRIES), ENTRIES + 1)
+    assert verify(chain).problems == [
+        f"the newest entry should be {ENTRIES}, found {ENTRIES + 1} (entries removed at the end)"
+    ]
