@@ -16,6 +16,7 @@ import pytest
 from memberops.db import transaction
 from memberops.demo.load import load_demo, truth_path
 from memberops.identity.report import identity_report, pairwise_scores
+from memberops.orders.repository import order_attributions, order_counts
 from memberops.runtime import Runtime
 
 MEMBERS, SEED, MONTHS = 500, 42, 12
@@ -37,7 +38,12 @@ def test_resolution_on_the_demo_chain_keeps_people_apart_and_links_their_channel
     summary = load_demo(runtime, members=MEMBERS, seed=SEED, months=MONTHS)
     assert summary.rejected == 0
     with transaction(runtime.sessions) as session:
-        report = identity_report(session, truth_file=truth_path(runtime.settings.home))
+        report = identity_report(
+            session,
+            order_counts=order_counts(session),
+            attributions=order_attributions(session),
+            truth_file=truth_path(runtime.settings.home),
+        )
     scores = report["ground_truth"]
     assert scores["true_clusters"] == MEMBERS
     assert scores["records"] > 0.8 * summary.orders  # walk-ins have no person behind them

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.db import new_id, utcnow
-from memberops.labels import service
+from memberops.labels import computed, service
 from memberops.labels.models import Label
-from memberops.labels.service import ConsentRequired
+from memberops.errors import ConsentRequired
 from memberops.members.models import Member
 from memberops.orders.models import Order
 from memberops.orders.service import ingest
@@ -140,7 +140,7 @@ def member_with_recurring_modifiers(
 
 
 def derived(session: Session, member_id: str) -> dict[str, tuple[bool, str | None]]:
-    labels = service.refresh_service_need_labels(session, member_id)
+    labels = computed.refresh_service_need_labels(session, member_id)
     return {str(label.code): (label.sensitive, label.consent_id) for label in labels}
 
 
