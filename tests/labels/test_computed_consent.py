@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.db import new_id, utcnow
+from memberops.errors import ConsentRequired
 from memberops.labels import computed, service
 from memberops.labels.models import Label
-from memberops.errors import ConsentRequired
 from memberops.members.models import Member
 from memberops.orders.models import Order
 from memberops.orders.service import ingest
