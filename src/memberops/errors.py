@@ -6,7 +6,9 @@ MemberOpsError
 ├── NotFound
 ├── Conflict                                 same key, different content; state forbids it
 ├── Forbidden                                role or scope does not allow the action
-└── ConfigurationError                       keys or settings missing or wrong
+├── ConfigurationError                       keys or settings missing or wrong
+├── RateLimited(retry_after_s)               too many requests; try again later
+└── Unavailable(retry_after_s)               the database is down or saturated; retry
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ __all__ = [
     "Forbidden",
     "MemberOpsError",
     "NotFound",
+    "RateLimited",
+    "Unavailable",
     "ValidationError",
 ]
 
@@ -99,3 +103,23 @@ class ConfigurationError(MemberOpsError):
     """Settings or keys are missing or do not match the data."""
 
     code = "configuration"
+
+
+class RateLimited(MemberOpsError):
+    """The caller made more requests than its limit allows (HTTP 429 with Retry-After)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        self.retry_after_s = max(1, retry_after_s)
+        super().__init__(message)
+
+
+class Unavailable(MemberOpsError):
+    """The database is out of reach or saturated; the same request may succeed later."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        self.retry_after_s = max(1, retry_after_s)
+        super().__init__(message)

@@ -14,18 +14,20 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.api.auth import authenticate
-from memberops.db import transaction
+from memberops.db import read_transaction, transaction
 from memberops.errors import Forbidden, MemberOpsError
 from memberops.privacy import audit
 from memberops.runtime import Runtime
 
 __all__ = [
     "ActorDep",
+    "ReadSessionDep",
     "RuntimeDep",
     "SessionDep",
     "Unauthenticated",
     "current_actor",
     "deny",
+    "get_read_session",
     "get_runtime",
     "get_session",
     "require_roles",
@@ -39,7 +41,10 @@ class Unauthenticated(MemberOpsError):
 
 
 def get_runtime(request: Request) -> Runtime:
+    """The app's runtime, its key ring brought up to date with the database first."""
     runtime: Runtime = request.app.state.runtime
+    with read_transaction(runtime.read_sessions) as session:
+        runtime.refresh_keyring(session)
     return runtime
 
 
@@ -49,6 +54,15 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:
     with transaction(runtime.sessions) as session:
         yield session
+
+
+def get_read_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """A read-only session: on SQLite it reads beside a running writer, never waiting."""
+    with read_transaction(runtime.read_sessions) as session:
+        yield session
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
 # scope="function": commit before the response is sent. With the default scope the
@@ -70,7 +84,7 @@ def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
     secret = _presented_secret(request)
     if not secret:
         raise Unauthenticated("an API key is required (Authorization: Bearer <key>)")
-    with transaction(runtime.sessions) as session:
+    with read_transaction(runtime.read_sessions) as session:
         actor = authenticate(session, secret)
     if actor is None:
         raise Unauthenticated("the API key is not valid")

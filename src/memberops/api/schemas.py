@@ -17,6 +17,7 @@ from memberops.api.errors import ErrorDetail
 from memberops.privacy.consent import PURPOSES
 
 __all__ = [
+    "MAX_LINES_PER_REQUEST",
     "MAX_RECORDS_PER_REQUEST",
     "RECORD_MODELS",
     "AuditVerificationRead",
@@ -40,6 +41,9 @@ __all__ = [
 ]
 
 MAX_RECORDS_PER_REQUEST = 1000
+# About 200 ms of SQLite write lock on the reference machine (BENCHMARKS.md): the longest
+# one till's batch may keep front-desk lookups and other tills waiting.
+MAX_LINES_PER_REQUEST = 5000
 
 Text = Annotated[str, Field(max_length=400)]
 

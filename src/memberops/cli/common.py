@@ -7,14 +7,17 @@ import functools
 import getpass
 import json
 import sys
+import traceback
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+import click
 import typer
 from rich.console import Console
 
 from memberops.actor import Actor
 from memberops.config import Settings
+from memberops.db import is_unavailable
 from memberops.errors import (
     BatchValidationError,
     ConfigurationError,
@@ -22,6 +25,7 @@ from memberops.errors import (
     Forbidden,
     MemberOpsError,
     NotFound,
+    Unavailable,
     ValidationError,
 )
 from memberops.logs import neutralise
@@ -35,6 +39,7 @@ __all__ = [
     "exit_code_for",
     "handle_errors",
     "open_cli_runtime",
+    "set_debug",
 ]
 
 P = ParamSpec("P")
@@ -49,9 +54,30 @@ _EXIT_CODES: list[tuple[type[MemberOpsError], int]] = [
     (ValidationError, 65),
     (NotFound, 66),
     (Conflict, 75),
+    (Unavailable, 75),
     (Forbidden, 77),
     (ConfigurationError, 78),
 ]
+# EX_SOFTWARE: a bug, not the user's input.
+_INTERNAL_ERROR_EXIT = 70
+
+# Set by the root command's `--debug`: unexpected errors then print their traceback.
+_DEBUG: list[bool] = [False]
+
+
+def set_debug(enabled: bool) -> None:
+    """Print tracebacks of unexpected errors (`memberops --debug ...`)."""
+    _DEBUG[0] = enabled
+
+
+def _report(exc: MemberOpsError, *, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(exc.to_dict(), ensure_ascii=False) + "\n")
+        return
+    err_console.print(f"[red]error:[/red] {neutralise(str(exc))}", markup=True, highlight=False)
+    if isinstance(exc, BatchValidationError):
+        for error in exc.errors[1:20]:
+            err_console.print(f"  {neutralise(str(error))}", highlight=False, markup=False)
 
 
 def exit_code_for(error: MemberOpsError) -> int:
@@ -62,25 +88,37 @@ def exit_code_for(error: MemberOpsError) -> int:
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn MemberOpsError into a clear message (JSON with --json) and an exit code."""
+    """Turn every error into a clear message (JSON with --json) and an exit code.
+
+    MemberOpsError says what was wrong; a database out of reach or busy says so (exit
+    75, try again); anything else is reported as an internal error by type only, because
+    its text can carry SQL parameters such as blind-index values. `--debug` prints the
+    traceback as well.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        as_json = bool(kwargs.get("as_json"))
         try:
             return func(*args, **kwargs)
         except MemberOpsError as exc:
-            if kwargs.get("as_json"):
-                sys.stdout.write(json.dumps(exc.to_dict(), ensure_ascii=False) + "\n")
-            else:
-                err_console.print(
-                    f"[red]error:[/red] {neutralise(str(exc))}", markup=True, highlight=False
-                )
-                if isinstance(exc, BatchValidationError):
-                    for error in exc.errors[1:20]:
-                        err_console.print(
-                            f"  {neutralise(str(error))}", highlight=False, markup=False
-                        )
+            _report(exc, as_json=as_json)
             raise typer.Exit(exit_code_for(exc)) from None
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:
+            if _DEBUG[0]:
+                traceback.print_exc(file=sys.stderr)
+            if is_unavailable(exc):
+                unavailable = Unavailable("the database is busy or not reachable; try again")
+                _report(unavailable, as_json=as_json)
+                raise typer.Exit(exit_code_for(unavailable)) from None
+            internal = MemberOpsError(
+                f"internal error ({type(exc).__name__}); run with --debug for details"
+            )
+            internal.code = "internal"
+            _report(internal, as_json=as_json)
+            raise typer.Exit(_INTERNAL_ERROR_EXIT) from None
         finally:
             while _OPEN_RUNTIMES:
                 _OPEN_RUNTIMES.pop().close()

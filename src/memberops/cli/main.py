@@ -23,8 +23,9 @@ from memberops.cli.common import (
     err_console,
     handle_errors,
     open_cli_runtime,
+    set_debug,
 )
-from memberops.db import transaction
+from memberops.db import run_in_transaction, transaction
 from memberops.errors import NotFound, ValidationError
 from memberops.labels.cli import app as labels_app
 from memberops.labels.pipeline import refresh_service_needs
@@ -43,6 +44,18 @@ keys_app = typer.Typer(help="Encryption and blind-index keys.", no_args_is_help=
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 consent_app = typer.Typer(help="Consent per purpose.", no_args_is_help=True)
 apikeys_app = typer.Typer(help="API keys for POS, apps, staff and members.", no_args_is_help=True)
+
+
+@app.callback()
+def root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Print the traceback of unexpected errors.")
+    ] = False,
+) -> None:
+    """memberops: one profile per member across every channel, privacy from the first row."""
+    set_debug(debug)
+
+
 app.add_typer(import_app, name="import")
 app.add_typer(members_app, name="members")
 app.add_typer(identity_app, name="identity")
@@ -171,6 +184,9 @@ def import_orders(
     reject_file: Annotated[
         Path | None, typer.Option(help="Where rejected records go (with --skip-invalid).")
     ] = None,
+    encoding: Annotated[
+        str, typer.Option(help="Text encoding of CSV/JSONL files, e.g. gb18030 or gbk.")
+    ] = "utf-8",
     as_json: JsonOpt = False,
 ) -> None:
     """Import a file whole, or not at all (unless --skip-invalid). Re-importing is a no-op."""
@@ -189,20 +205,30 @@ def import_orders(
         rejects[0].write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
     size = file.stat().st_size if file.exists() else 0
-    with _progress() as progress, transaction(runtime.sessions) as session:
+    digest = _sha256(file) if 0 < size < 2**31 else None
+    with _progress() as progress:
         task = progress.add_task(f"importing {file.name}", total=None)
-        report = ingest(
-            session,
-            runtime.keyring,
-            read_records(file, fmt),
-            actor=cli_actor(),
-            source_name=str(file.name),
-            fmt=fmt,
-            file_sha256=_sha256(file) if size < 2**31 else None,
-            skip_invalid=skip_invalid,
-            reject=on_reject,
-            on_progress=lambda n: progress.advance(task, n),
-        )
+
+        def load(session: Any) -> Any:
+            # A concurrent import of the same records makes this run again from the start
+            # (memberops.db.run_in_transaction): rejects and progress start over too.
+            while rejects:
+                rejects.pop().close()
+            progress.reset(task)
+            return ingest(
+                session,
+                runtime.keyring,
+                read_records(file, fmt, encoding=encoding),
+                actor=cli_actor(),
+                source_name=str(file.name),
+                fmt=fmt,
+                file_sha256=digest,
+                skip_invalid=skip_invalid,
+                reject=on_reject,
+                on_progress=lambda n: progress.advance(task, n),
+            )
+
+        report = run_in_transaction(runtime.sessions, load)
     for handle in rejects:
         handle.close()
     result = report.to_dict()
