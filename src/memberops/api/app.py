@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from typing import Any
 
@@ -112,5 +113,9 @@ def create_app(runtime: Runtime) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    """An app over the runtime described by the environment (for `uvicorn --factory`)."""
-    return create_app(open_runtime(Settings.from_env()))
+    """An app over the runtime described by the environment (for `uvicorn --factory`).
+
+    Database waits are bounded at 5 s: past that a request answers 503, never hangs.
+    """
+    settings = dataclasses.replace(Settings.from_env(), lock_timeout_s=5.0)
+    return create_app(open_runtime(settings))

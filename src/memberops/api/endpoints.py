@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from memberops.actor import Actor
-from memberops.api.deps import RuntimeDep, SessionDep, require_roles
+from memberops.api.deps import ReadSessionDep, RuntimeDep, SessionDep, require_roles
 from memberops.api.errors import error_body, error_responses
 from memberops.api.schemas import AuditVerificationRead, HealthRead, UnmergeRead
 from memberops.identity.report import identity_report
@@ -49,7 +49,7 @@ def health(runtime: RuntimeDep) -> HealthRead | JSONResponse:
 
 @identity_router.get("/report", response_model=dict[str, Any], responses=error_responses(401, 403))
 def get_identity_report(
-    session: DbSession, _actor: Annotated[Actor, Depends(require_roles("admin", "analyst"))]
+    session: ReadSessionDep, _actor: Annotated[Actor, Depends(require_roles("admin", "analyst"))]
 ) -> dict[str, Any]:
     """Members, merges and the review queue, counted."""
     return identity_report(session)
@@ -81,7 +81,7 @@ def undo_merge(
     "/verify", response_model=AuditVerificationRead, responses=error_responses(401, 403)
 )
 def verify_audit_chain(
-    session: DbSession, _actor: Annotated[Actor, Depends(require_roles("admin"))]
+    session: ReadSessionDep, _actor: Annotated[Actor, Depends(require_roles("admin"))]
 ) -> AuditVerificationRead:
     """Recompute every audit hash; `ok` is false if any entry was changed or removed."""
     result = verify_chain(session)

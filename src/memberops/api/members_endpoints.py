@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
-from memberops.api.deps import RuntimeDep, deny, require_roles
+from memberops.api.deps import ReadSessionDep, RuntimeDep, deny, require_roles
 from memberops.api.endpoints import DbSession, OpaqueId
 from memberops.api.errors import error_responses
 from memberops.api.schemas import (
@@ -24,6 +24,7 @@ from memberops.api.schemas import (
     MemberMatch,
     MemberMatches,
 )
+from memberops.db import transaction
 from memberops.errors import NotFound
 from memberops.members.models import MemberStatus
 from memberops.members.service import (
@@ -41,7 +42,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/members", tags=["members"])
 
-_READ = error_responses(401, 403, 404, 422)
+_READ = error_responses(401, 403, 404, 422, 503)
 
 
 def _self_only(runtime: Runtime, actor: Actor, member_id: str, action: str) -> None:
@@ -62,7 +63,7 @@ def _visible_member_id(session: Session, member_id: str) -> str:
 
 @router.get("", response_model=MemberMatches, responses=_READ)
 def lookup_members(
-    session: DbSession,
+    session: ReadSessionDep,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require_roles("admin", "staff", "pos"))],
     query: Annotated[
@@ -86,15 +87,17 @@ def lookup_members(
         )
     # One entry per lookup, naming the match when there is exactly one; the query itself
     # is personal data and is not written down (phone enumeration shows up as volume).
-    audit.record(
-        session,
-        actor,
-        "member.lookup",
-        member_id=matches[0].id if len(matches) == 1 else None,
-        fields=["id", "tier", "phone"] if matches else [],
-        reason=f"front-desk lookup, {len(matches)} match(es)",
-        outcome="ok" if matches else "not_found",
-    )
+    # The read above took no write lock; only this short write does.
+    with transaction(runtime.sessions) as writer:
+        audit.record(
+            writer,
+            actor,
+            "member.lookup",
+            member_id=matches[0].id if len(matches) == 1 else None,
+            fields=["id", "tier", "phone"] if matches else [],
+            reason=f"front-desk lookup, {len(matches)} match(es)",
+            outcome="ok" if matches else "not_found",
+        )
     return MemberMatches(members=matches)
 
 
@@ -140,7 +143,7 @@ def erase(
 @router.get("/{member_id}/consents", response_model=ConsentsRead, responses=_READ)
 def get_consents(
     member_id: OpaqueId,
-    session: DbSession,
+    session: ReadSessionDep,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require_roles("admin", "staff", "member"))],
 ) -> ConsentsRead:

@@ -3,6 +3,7 @@ mapping to exit codes, and JSON output."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import getpass
 import json
@@ -130,9 +131,16 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 _OPEN_RUNTIMES: list[Runtime] = []
 
 
-def open_cli_runtime() -> Runtime:
-    """The runtime for one command, from the environment; closed when the command ends."""
-    runtime = open_runtime(Settings.from_env())
+def open_cli_runtime(*, lock_timeout_s: float | None = None) -> Runtime:
+    """The runtime for one command, from the environment; closed when the command ends.
+
+    `lock_timeout_s` shortens the longest database wait (the server answers 503 rather
+    than keep a client waiting behind a long import).
+    """
+    settings = Settings.from_env()
+    if lock_timeout_s is not None:
+        settings = dataclasses.replace(settings, lock_timeout_s=lock_timeout_s)
+    runtime = open_runtime(settings)
     _OPEN_RUNTIMES.append(runtime)
     return runtime
 

@@ -66,6 +66,9 @@ app.add_typer(apikeys_app, name="apikeys")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
+# The server waits at most this long for a lock or connection, then answers 503.
+SERVER_LOCK_TIMEOUT_S = 5.0
+
 
 def _cell(value: Any) -> str:
     if value is None:
@@ -152,7 +155,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
 ) -> None:
     """Serve the API on the given address (127.0.0.1 by default)."""
-    _serve(open_cli_runtime(), host, port, seed_keys=False)
+    _serve(open_cli_runtime(lock_timeout_s=SERVER_LOCK_TIMEOUT_S), host, port, seed_keys=False)
 
 
 def _serve(runtime: Any, host: str, port: int, *, seed_keys: bool) -> None:
@@ -169,7 +172,14 @@ def _serve(runtime: Any, host: str, port: int, *, seed_keys: bool) -> None:
         f"memberops is serving on [bold]http://{host}:{port}/v1[/bold]"
         f" (health: http://{host}:{port}/v1/health)"
     )
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
+    # A bounded graceful shutdown: SIGTERM ends the server even with requests in flight.
+    uvicorn.run(
+        create_app(runtime),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=10,
+    )
 
 
 # --------------------------------------------------------------------------- import
