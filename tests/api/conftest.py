@@ -126,5 +126,7 @@ class Api:
 
 @pytest.fixture(scope="module")
 def api(runtime: Runtime) -> Iterator[Api]:
-    with TestClient(create_app(runtime)) as client:
+    # Rate limits have tests of their own (test_ratelimit.py); here they would only
+    # throttle tests that post as fast as they can.
+    with TestClient(create_app(runtime, rate_limits=None)) as client:
         yield Api(runtime=runtime, client=client)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter
 from memberops import __version__
 from memberops.api import endpoints, members_endpoints, orders_endpoints
 from memberops.api.errors import install_error_handlers
+from memberops.api.ratelimit import DEFAULT_LIMITS, RateLimits, RequestLimiter
 from memberops.config import Settings
 from memberops.labels.endpoints import router as labels_router
 from memberops.runtime import Runtime, open_runtime
@@ -89,8 +90,12 @@ def _docs_page(app: FastAPI) -> str:
     )
 
 
-def create_app(runtime: Runtime) -> FastAPI:
-    """The API over an open runtime (the caller owns and closes the runtime)."""
+def create_app(runtime: Runtime, *, rate_limits: RateLimits | None = DEFAULT_LIMITS) -> FastAPI:
+    """The API over an open runtime (the caller owns and closes the runtime).
+
+    Rate limits are counted in Redis when the settings name one (MEMBEROPS_REDIS_URL),
+    else in this process; `rate_limits=None` switches them off.
+    """
     app = MemberOpsAPI(
         title="memberops",
         version=__version__,
@@ -100,6 +105,11 @@ def create_app(runtime: Runtime) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.limiter = (
+        None
+        if rate_limits is None
+        else RequestLimiter(rate_limits, storage_url=runtime.settings.redis_url)
+    )
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.api.auth import authenticate
+from memberops.api.ratelimit import RequestLimiter
 from memberops.db import read_transaction, transaction
 from memberops.errors import Forbidden, MemberOpsError
 from memberops.privacy import audit
@@ -27,10 +28,12 @@ __all__ = [
     "Unauthenticated",
     "current_actor",
     "deny",
+    "get_limiter",
     "get_read_session",
     "get_runtime",
     "get_session",
     "require_roles",
+    "route_name",
 ]
 
 
@@ -79,15 +82,39 @@ def _presented_secret(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
+def get_limiter(request: Request) -> RequestLimiter | None:
+    """The app's rate limiter (None when limits are switched off)."""
+    limiter: RequestLimiter | None = getattr(request.app.state, "limiter", None)
+    return limiter
+
+
+def route_name(request: Request) -> str:
+    """`METHOD /path/template` of the matched route: the unit rate limits count by."""
+    route = request.scope.get("route")
+    path = str(getattr(route, "path", request.url.path))
+    # Routes included under the /v1 prefix may report their path without it.
+    if not path.startswith("/v1/"):
+        path = "/v1" + path
+    return f"{request.method} {path}"
+
+
 def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
-    """The authenticated actor; 401 without a valid key."""
+    """The authenticated actor; 401 without a valid key, 429 past the key's limit."""
+    limiter = get_limiter(request)
     secret = _presented_secret(request)
-    if not secret:
-        raise Unauthenticated("an API key is required (Authorization: Bearer <key>)")
-    with read_transaction(runtime.read_sessions) as session:
-        actor = authenticate(session, secret)
+    actor = None
+    if secret:
+        with read_transaction(runtime.read_sessions) as session:
+            actor = authenticate(session, secret)
     if actor is None:
+        if limiter is not None:
+            # Guessing keys is counted per address, so it cannot go on for long.
+            limiter.check_unauthenticated(request.client.host if request.client else "-")
+        if not secret:
+            raise Unauthenticated("an API key is required (Authorization: Bearer <key>)")
         raise Unauthenticated("the API key is not valid")
+    if limiter is not None:
+        limiter.check(actor.id, route_name(request))
     request.state.actor = actor
     return actor
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
-from memberops.api.deps import ReadSessionDep, RuntimeDep, deny, require_roles
+from memberops.api.deps import ReadSessionDep, RuntimeDep, deny, get_limiter, require_roles
 from memberops.api.endpoints import DbSession, OpaqueId
 from memberops.api.errors import error_responses
 from memberops.api.schemas import (
@@ -42,7 +42,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/members", tags=["members"])
 
-_READ = error_responses(401, 403, 404, 422, 503)
+_READ = error_responses(401, 403, 404, 422, 429, 503)
 
 
 def _self_only(runtime: Runtime, actor: Actor, member_id: str, action: str) -> None:
@@ -63,6 +63,7 @@ def _visible_member_id(session: Session, member_id: str) -> str:
 
 @router.get("", response_model=MemberMatches, responses=_READ)
 def lookup_members(
+    request: Request,
     session: ReadSessionDep,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require_roles("admin", "staff", "pos"))],
@@ -98,6 +99,9 @@ def lookup_members(
             reason=f"front-desk lookup, {len(matches)} match(es)",
             outcome="ok" if matches else "not_found",
         )
+    limiter = get_limiter(request)
+    if not matches and limiter is not None:
+        limiter.record_miss(actor.id)  # misses have a small budget of their own
     return MemberMatches(members=matches)
 
 
