@@ -47,3 +47,20 @@ def test_ten_clients_posting_one_batch_store_it_once_and_all_get_200(api: Api) -
             select(func.count()).select_from(Order).where(Order.source_order_id.in_(ids))
         )
     assert stored == len(ids)
+
+
+def test_a_batch_beyond_the_line_limit_is_413_and_stores_nothing(api: Api) -> None:
+    # 11 orders of 500 lines: within the record limit, beyond the 5,000 lines one
+    # request may hold SQLite's write lock for.
+    lines = [{"sku": "TEA-JASMINE", "quantity": 1, "unit_price_cents": 1200}] * 500
+    batch = [order(lines=lines, total_cents=500 * 1200) for _ in range(11)]
+    response = api.post_orders({"orders": batch})
+    assert response.status_code == 413, response.text
+    assert "5000 order lines" in response.json()["message"]
+    with transaction(api.runtime.sessions) as session:
+        stored = session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(Order.source_order_id.in_([o["source_order_id"] for o in batch]))
+        )
+    assert stored == 0

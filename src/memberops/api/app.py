@@ -18,6 +18,7 @@ from memberops import __version__
 from memberops.api import endpoints, members_endpoints, orders_endpoints
 from memberops.api.errors import install_error_handlers
 from memberops.api.ratelimit import DEFAULT_LIMITS, RateLimits, RequestLimiter
+from memberops.catalog import endpoints as catalog_endpoints
 from memberops.config import Settings
 from memberops.labels.endpoints import router as labels_router
 from memberops.runtime import Runtime, open_runtime
@@ -33,6 +34,7 @@ ROUTERS: list[APIRouter] = [
     members_endpoints.router,
     endpoints.identity_router,
     endpoints.audit_router,
+    catalog_endpoints.router,
 ]
 
 # Bodies read by hand (see orders_endpoints) still get their schema in the OpenAPI file.

@@ -211,7 +211,11 @@ class ImportReportRead(BaseModel):
     merges: int
     reviews: int
     unattached_orders: int
+    warnings: int = Field(
+        default=0, description="records stored without an unusable phone or email"
+    )
     errors: list[ErrorDetail]
+    warning_details: list[ErrorDetail] = Field(default_factory=list)
 
 
 class MemberMatch(BaseModel):

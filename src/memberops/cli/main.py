@@ -16,6 +16,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from memberops.catalog import cli as catalog_cli
+from memberops.cli import init as init_cmd
 from memberops.cli.common import (
     cli_actor,
     console,
@@ -208,10 +210,14 @@ def import_orders(
     reject_path = reject_file or file.with_name(file.name + ".rejects.jsonl")
     rejects: list[TextIO] = []  # opened on the first rejected record, streamed to disk
 
-    def on_reject(locator: str, data: dict[str, Any] | None, error: ValidationError) -> None:
+    def on_reject(
+        locator: str, data: dict[str, Any] | None, error: ValidationError, kind: str = "rejected"
+    ) -> None:
         if not rejects:
             rejects.append(_open_private(reject_path))
         row = {"record": locator, "field": error.field, "reason": error.reason, "data": data}
+        if kind != "rejected":
+            row["kind"] = kind  # stored, with the named field left out
         rejects[0].write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
     size = file.stat().st_size if file.exists() else 0
@@ -235,6 +241,7 @@ def import_orders(
                 file_sha256=digest,
                 skip_invalid=skip_invalid,
                 reject=on_reject,
+                warn=lambda locator, data, error: on_reject(locator, data, error, "warning"),
                 on_progress=lambda n: progress.advance(task, n),
             )
 
@@ -252,8 +259,10 @@ def import_orders(
             f"refunds/voids, {report.events_created:,} events, {report.consents_recorded:,} "
             f"consents stored; {report.duplicates:,} already present; {report.rejected:,} rejected."
         )
+        if report.warnings:
+            console.print(f"{report.warnings:,} records stored without an unusable phone or email.")
         if rejects:
-            console.print(f"Rejected records and reasons: {reject_path}")
+            console.print(f"Rejected records, warnings and reasons: {reject_path}")
 
 
 def _open_private(path: Path) -> TextIO:
@@ -728,3 +737,6 @@ def apikeys_create(
 
 
 app.add_typer(labels_app, name="labels")
+app.command("init")(init_cmd.init)
+import_app.command("stores")(catalog_cli.import_stores_file)
+import_app.command("catalog")(catalog_cli.import_catalog)
