@@ -40,9 +40,12 @@ def test_admin_posts_stores_and_a_replay_changes_nothing(api: Api) -> None:
 
 def test_admin_posts_catalog_items_and_updates_a_price(api: Api) -> None:
     sku = f"VG{secrets.token_hex(3)}"
-    assert api.client.post(
-        "/v1/catalog/items", json={"items": [_item(sku)]}, headers=api.auth("admin")
-    ).json()["created"] == 1
+    assert (
+        api.client.post(
+            "/v1/catalog/items", json={"items": [_item(sku)]}, headers=api.auth("admin")
+        ).json()["created"]
+        == 1
+    )
     changed = api.client.post(
         "/v1/catalog/items",
         json={"items": [_item(sku, price_cents=1800)]},

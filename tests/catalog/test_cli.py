@@ -42,10 +42,13 @@ def test_a_fresh_chain_starts_from_its_own_stores_and_catalog(
         runtime.close()
 
 
-@pytest.mark.parametrize("kind,csv_name,jsonl_name", [
-    ("stores", "stores.csv", "stores.jsonl"),
-    ("catalog", "catalog.csv", "catalog.jsonl"),
-])
+@pytest.mark.parametrize(
+    "kind,csv_name,jsonl_name",
+    [
+        ("stores", "stores.csv", "stores.jsonl"),
+        ("catalog", "catalog.csv", "catalog.jsonl"),
+    ],
+)
 def test_importing_again_changes_nothing(
     cli: Cli, kind: str, csv_name: str, jsonl_name: str
 ) -> None:
@@ -112,8 +115,11 @@ def test_bad_store_files_are_refused_naming_record_field_and_reason(
         ({"sku": "X1", "name": "A", "category": "c"}, "price_cents", "required"),
         ({"sku": "X1", "name": "A", "category": "c", "price_cents": 1, "x": 1}, "x", "known"),
         ({"sku": "X1", "name": "A", "category": "c", "price_cents": 1, "tags": 3}, "tags", "list"),
-        ({"sku": "X1", "name": "A", "category": "c", "price_cents": 1, "active": "maybe"},
-         "active", "true or false"),
+        (
+            {"sku": "X1", "name": "A", "category": "c", "price_cents": 1, "active": "maybe"},
+            "active",
+            "true or false",
+        ),
     ],
 )
 def test_bad_catalog_records_are_refused(
@@ -139,8 +145,9 @@ def test_bad_catalog_records_are_refused(
 def test_a_gbk_file_is_named_and_read_with_encoding(cli: Cli, tmp_path: Path) -> None:
     file = tmp_path / "catalog.csv"
     file.write_bytes(
-        "sku,name,name_local,category,price_cents\nBR001,Spicy broth,麻辣牛油锅底,broths,5800\n"
-        .encode("gbk")
+        "sku,name,name_local,category,price_cents\nBR001,Spicy broth,麻辣牛油锅底,broths,5800\n".encode(
+            "gbk"
+        )
     )
     refused = cli("import", "catalog", str(file), "--json")
     assert refused.exit_code == 65

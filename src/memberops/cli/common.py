@@ -105,8 +105,14 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except MemberOpsError as exc:
             _report(exc, as_json=as_json)
             raise typer.Exit(exit_code_for(exc)) from None
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
+        except (
+            typer.Exit,
+            typer.Abort,
+            click.exceptions.Exit,
+            click.exceptions.Abort,
+            click.ClickException,
+        ):
+            raise  # deliberate exits and usage errors keep their own codes
         except Exception as exc:
             if _DEBUG[0]:
                 traceback.print_exc(file=sys.stderr)
