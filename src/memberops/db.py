@@ -175,6 +175,9 @@ def make_engine(url: str, *, echo: bool = False, lock_timeout_s: float = 30.0) -
     connection. Commands that import large files keep the default; the server uses less.
     """
     pool_timeout = max(1.0, lock_timeout_s)
+    # As many connections as the server runs request threads (40, Starlette's default),
+    # so requests never queue for a connection while a thread is free.
+    pool = {"pool_size": 10, "max_overflow": 30, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -184,7 +187,7 @@ def make_engine(url: str, *, echo: bool = False, lock_timeout_s: float = 30.0) -
             url,
             echo=echo,
             connect_args={"timeout": lock_timeout_s},
-            pool_timeout=pool_timeout,
+            **pool,
         )
 
         @event.listens_for(engine, "connect")
@@ -218,8 +221,8 @@ def make_engine(url: str, *, echo: bool = False, lock_timeout_s: float = 30.0) -
         url,
         echo=echo,
         pool_pre_ping=True,
-        pool_timeout=pool_timeout,
         connect_args={"connect_timeout": 5},
+        **pool,
     )
 
 

@@ -73,34 +73,37 @@ class Runtime:
 
         `memberops keys rotate` adds keys while servers run; a server that went on
         with its old ring would compute stale blind indexes and answer "no such member"
-        for members who exist. One small query per request finds out; the reload reads
-        the key file (or fails clearly when keys come from MEMBEROPS_KEYS, which only a
-        restart can change).
+        for members who exist. One small query in the caller's session finds out; the
+        reload reads the key file (or fails clearly when keys come from MEMBEROPS_KEYS,
+        which only a restart can change) and checks every fingerprint before use. It
+        writes nothing, so it is safe inside a read-only or an open writing transaction.
         """
         stored = {
-            (kind, key_id)
-            for kind, key_id in session.execute(
-                select(KeyRecord.kind, KeyRecord.key_id).where(KeyRecord.status != "retired")
+            (kind, key_id): fingerprint
+            for kind, key_id, fingerprint in session.execute(
+                select(KeyRecord.kind, KeyRecord.key_id, KeyRecord.fingerprint).where(
+                    KeyRecord.status != "retired"
+                )
             )
         }
-        if stored <= _key_ids(self.keyring):
+        if set(stored) <= _key_ids(self.keyring):
             return self.keyring
         with self._reload_lock:
-            if stored <= _key_ids(self.keyring):
+            if set(stored) <= _key_ids(self.keyring):
                 return self.keyring
             keyring = load_keyring(
                 keys_json=self.settings.keys_json, key_file=self.settings.key_file, create=False
             )
-            missing = stored - _key_ids(keyring)
-            if missing:
-                kind, key_id = sorted(missing)[0]
-                raise ConfigurationError(
-                    f"the database needs {kind} key {key_id!r}, which is not configured"
-                    " (restart with the new keys)"
-                )
-            # Fingerprints are compared against the database's records before any use.
-            with transaction(self.sessions) as check:
-                check_keys(check, keyring)
+            for (kind, key_id), fingerprint in sorted(stored.items()):
+                if (kind, key_id) not in _key_ids(keyring):
+                    raise ConfigurationError(
+                        f"the database needs {kind} key {key_id!r}, which is not configured"
+                        " (restart with the new keys)"
+                    )
+                if keyring.fingerprint(kind, key_id) != fingerprint:
+                    raise ConfigurationError(
+                        f"{kind} key {key_id!r} does not match the key the database names"
+                    )
             self.keyring = keyring
             return keyring
 

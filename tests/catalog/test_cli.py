@@ -144,11 +144,8 @@ def test_bad_catalog_records_are_refused(
 
 def test_a_gbk_file_is_named_and_read_with_encoding(cli: Cli, tmp_path: Path) -> None:
     file = tmp_path / "catalog.csv"
-    file.write_bytes(
-        "sku,name,name_local,category,price_cents\nBR001,Spicy broth,麻辣牛油锅底,broths,5800\n".encode(
-            "gbk"
-        )
-    )
+    text = "sku,name,name_local,category,price_cents\nBR001,Spicy broth,麻辣牛油锅底,broths,5800\n"
+    file.write_bytes(text.encode("gbk"))
     refused = cli("import", "catalog", str(file), "--json")
     assert refused.exit_code == 65
     assert "gb18030" in json.loads(refused.stdout)["message"]

@@ -44,10 +44,9 @@ class Unauthenticated(MemberOpsError):
 
 
 def get_runtime(request: Request) -> Runtime:
-    """The app's runtime, its key ring brought up to date with the database first."""
+    """The app's runtime. Its key ring is brought up to date with the database by each
+    request's session (`Runtime.refresh_keyring`) before anything reads `keyring`."""
     runtime: Runtime = request.app.state.runtime
-    with read_transaction(runtime.read_sessions) as session:
-        runtime.refresh_keyring(session)
     return runtime
 
 
@@ -55,6 +54,14 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """The request's writing transaction, the key ring checked first.
+
+    The check reads in a read-only transaction of its own: the writing one must not touch
+    the database yet (on SQLite that takes the write lock, and a denial audited by a
+    later dependency in its own transaction would then wait behind it).
+    """
+    with read_transaction(runtime.read_sessions) as check:
+        runtime.refresh_keyring(check)
     with transaction(runtime.sessions) as session:
         yield session
 
@@ -62,6 +69,7 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 def get_read_session(runtime: RuntimeDep) -> Iterator[Session]:
     """A read-only session: on SQLite it reads beside a running writer, never waiting."""
     with read_transaction(runtime.read_sessions) as session:
+        runtime.refresh_keyring(session)
         yield session
 
 

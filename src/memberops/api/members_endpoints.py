@@ -88,7 +88,10 @@ def lookup_members(
         )
     # One entry per lookup, naming the match when there is exactly one; the query itself
     # is personal data and is not written down (phone enumeration shows up as volume).
-    # The read above took no write lock; only this short write does.
+    # The read above took no write lock; only this short write does. The read's
+    # connection goes back to the pool first: a request never holds two at once (under
+    # load, requests each holding one and waiting for a second would starve the pool).
+    session.rollback()
     with transaction(runtime.sessions) as writer:
         audit.record(
             writer,

@@ -190,9 +190,8 @@ def post_orders(
     _enforce_store_scope(runtime, actor, records)
 
     def store(session: Session) -> ImportReportRead:
-        report = ingest(
-            session, runtime.keyring, records, actor=actor, source_name="api", fmt="api"
-        )
+        keyring = runtime.refresh_keyring(session)
+        report = ingest(session, keyring, records, actor=actor, source_name="api", fmt="api")
         return ImportReportRead.model_validate(report.to_dict())
 
     # Concurrent posts of the same records race on the unique keys (on PostgreSQL); the
