@@ -325,5 +325,7 @@ def api_runtime(
 
 @pytest.fixture(scope="module")
 def api(api_runtime: Runtime) -> Iterator[Api]:
-    with TestClient(create_app(api_runtime)) as client:
+    # Rate limits have tests of their own (tests/api/test_ratelimit.py); here they would
+    # only throttle tests that post as fast as they can.
+    with TestClient(create_app(api_runtime, rate_limits=None)) as client:
         yield Api(runtime=api_runtime, client=client)

@@ -25,6 +25,9 @@ class Settings:
     home: Path
     database_url: str
     keys_json: str | None = None  # MEMBEROPS_KEYS, when keys come from the environment
+    # Longest wait for a database lock or pooled connection; the server uses less.
+    lock_timeout_s: float = 30.0
+    redis_url: str | None = None  # MEMBEROPS_REDIS_URL: rate limits shared across workers
 
     @property
     def key_file(self) -> Path:
@@ -37,8 +40,13 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read MEMBEROPS_HOME, MEMBEROPS_DATABASE_URL and MEMBEROPS_KEYS."""
+        """Read MEMBEROPS_HOME, MEMBEROPS_DATABASE_URL, MEMBEROPS_KEYS and MEMBEROPS_REDIS_URL."""
         env = os.environ if environ is None else environ
         home = Path(env.get("MEMBEROPS_HOME") or default_home()).expanduser()
         url = env.get("MEMBEROPS_DATABASE_URL") or f"sqlite:///{home / 'memberops.db'}"
-        return cls(home=home, database_url=url, keys_json=env.get("MEMBEROPS_KEYS") or None)
+        return cls(
+            home=home,
+            database_url=url,
+            keys_json=env.get("MEMBEROPS_KEYS") or None,
+            redis_url=env.get("MEMBEROPS_REDIS_URL") or None,
+        )

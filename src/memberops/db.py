@@ -2,23 +2,32 @@
 
 SQLite is the embedded default and PostgreSQL the production database. SQLite ignores
 `SELECT ... FOR UPDATE`, and a deferred `BEGIN` that reads and then writes fails with
-SQLITE_BUSY under concurrency, so every SQLite transaction starts with `BEGIN IMMEDIATE`
-(writers queue; readers are unaffected in WAL mode).
+SQLITE_BUSY under concurrency, so every SQLite writing transaction starts with
+`BEGIN IMMEDIATE` (writers queue). Read-only work goes through `read_transaction`, which
+starts a deferred transaction that never takes the write lock: in WAL mode it reads its
+snapshot beside a running writer.
+
+Waits are bounded: a SQLite writer waits `lock_timeout_s` for the lock, a request waits
+at most that long for a pooled connection, and PostgreSQL connects within 5 seconds. A
+wait that runs out is an `OperationalError`/`TimeoutError`, which the edges report as
+"unavailable, retry" (HTTP 503) instead of hanging.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, String, Table, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -27,17 +36,28 @@ from memberops import clock
 
 __all__ = [
     "PURGE_FREED_PAGES",
+    "READ_ONLY",
     "Base",
     "IdString",
     "UtcDateTime",
     "bulk_insert",
+    "is_retryable",
+    "is_unavailable",
     "make_engine",
+    "make_read_session_factory",
     "make_session_factory",
     "new_id",
+    "read_transaction",
+    "run_in_transaction",
     "table_of",
     "transaction",
     "utcnow",
 ]
+
+T = TypeVar("T")
+
+# Execution option carried by read-only connections (see `make_read_session_factory`).
+READ_ONLY = "memberops_read_only"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -148,13 +168,27 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine with the right transaction behaviour for each database."""
+def make_engine(url: str, *, echo: bool = False, lock_timeout_s: float = 30.0) -> Engine:
+    """Create an engine with the right transaction behaviour for each database.
+
+    `lock_timeout_s` bounds every wait: for SQLite's write lock and for a pooled
+    connection. Commands that import large files keep the default; the server uses less.
+    """
+    pool_timeout = max(1.0, lock_timeout_s)
+    # As many connections as the server runs request threads (40, Starlette's default),
+    # so requests never queue for a connection while a thread is free.
+    pool = {"pool_size": 10, "max_overflow": 30, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        busy_ms = int(lock_timeout_s * 1000)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"timeout": lock_timeout_s},
+            **pool,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -162,7 +196,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             # Deleted rows are overwritten, so erased personal data and blind indexes do
@@ -175,10 +209,21 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Readers begin deferred: a WAL snapshot, no write lock (issue: one writer
+            # used to stall every front-desk lookup behind a large batch).
+            if connection.get_execution_options().get(READ_ONLY):
+                connection.exec_driver_sql("BEGIN")
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 5},
+        **pool,
+    )
 
 
 PURGE_FREED_PAGES = "memberops.purge_freed_pages"
@@ -219,3 +264,90 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for read-only work: never the SQLite write lock; read-only on PostgreSQL."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False)
+
+
+@contextmanager
+def read_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A read-only unit of work: always rolled back, so nothing it does is ever stored."""
+    session = factory()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+# SQLSTATEs after which running the whole transaction again is correct: serialisation
+# failure, deadlock, and a unique violation (another transaction stored the same key
+# between our check and our insert; the rerun sees it and reports a duplicate).
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "23505"})
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    # Wrapped by SQLAlchemy (`orig`), or raw from the driver (bulk COPY on PostgreSQL).
+    state = getattr(getattr(error, "orig", error), "sqlstate", None)
+    return state if isinstance(state, str) else None
+
+
+# Connection exceptions, server shutting down, out of resources, serialisation, deadlock.
+_UNAVAILABLE_STATE_PREFIXES = ("08", "53", "57P", "40001", "40P01")
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether rerunning the failed transaction from the start may succeed."""
+    if _sqlstate(error) in _RETRYABLE_SQLSTATES:
+        return True
+    if not isinstance(error, sa_exc.OperationalError):
+        return False
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether the database is out of reach or saturated (the caller should retry later).
+
+    Not a bug in the request: the database is down, a lock or a pooled connection was not
+    had in time, or a transaction kept losing to concurrent ones.
+    """
+    if isinstance(error, sa_exc.TimeoutError):  # the connection pool
+        return True
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return True
+    state = _sqlstate(error)
+    return state is not None and state.startswith(_UNAVAILABLE_STATE_PREFIXES)
+
+
+def run_in_transaction(
+    factory: sessionmaker[Session],
+    work: Callable[[Session], T],
+    *,
+    attempts: int = 5,
+    base_delay_s: float = 0.02,
+) -> T:
+    """Run `work` in a transaction, rerunning it from the start on a retryable failure.
+
+    Concurrent writers of the same keys on PostgreSQL meet as a unique violation, a
+    serialisation failure or a deadlock; the rerun sees what the winner stored, so
+    duplicate detection and insert together behave as one atomic step. `work` must
+    have no effect outside the session (it may run more than once).
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction(factory) as session:
+                return work(session)
+        except Exception as error:
+            if attempt >= attempts or not is_retryable(error):
+                raise
+            # Jittered exponential backoff, so the losers do not collide again in step.
+            time.sleep(base_delay_s * (2 ** (attempt - 1)) * (0.5 + random.random()))  # noqa: S311
+    raise AssertionError("unreachable")  # pragma: no cover

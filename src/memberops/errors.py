@@ -14,6 +14,8 @@ MemberOpsError
 │   └── ConsentRequired                      a sensitive need without the member's consent
 ├── Forbidden                                role or scope does not allow the action
 ├── Unauthenticated                          no valid API key was presented
+├── RateLimited(retry_after_s)               too many requests; try again later
+├── Unavailable(retry_after_s)               the database is down or saturated; retry
 └── ConfigurationError                       keys or settings missing or wrong
     └── DecryptionError                      a ciphertext could not be opened
 
@@ -37,10 +39,12 @@ __all__ = [
     "MalformedBody",
     "MemberOpsError",
     "NotFound",
+    "RateLimited",
     "RecordConflict",
     "RequestTooLarge",
     "RuleError",
     "Unauthenticated",
+    "Unavailable",
     "ValidationError",
 ]
 
@@ -230,3 +234,23 @@ class ConsentRequired(Conflict):
             verdict="sensitive", categories=list(self.categories), consent_purpose=self.purpose
         )
         return body
+
+
+class RateLimited(MemberOpsError):
+    """The caller made more requests than its limit allows (HTTP 429 with Retry-After)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        self.retry_after_s = max(1, retry_after_s)
+        super().__init__(message)
+
+
+class Unavailable(MemberOpsError):
+    """The database is out of reach or saturated; the same request may succeed later."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        self.retry_after_s = max(1, retry_after_s)
+        super().__init__(message)

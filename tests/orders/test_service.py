@@ -149,8 +149,9 @@ def test_skip_invalid_loads_the_good_and_reports_the_bad(seeded: Runtime, admin:
         ({"ordered_at": "yesterday"}, "ordered_at", "ISO 8601"),
         ({"channel": "fax"}, "channel", "must be one of"),
         ({"lines": []}, "lines", "non-empty"),
-        ({"customer": {"phone": "12345"}}, "customer.phone", "phone"),
-        ({"customer": {"email": "not-an-email"}}, "customer.email", "email"),
+        # An unusable phone or email is a warning, not an error (see below).
+        ({"customer": {"birthday": "last spring"}}, "customer.birthday", "ISO date"),
+        ({"customer": {"gender": "x"}}, "customer.gender", "male, female"),
         ({"customer": {"birthday": "1990-13-45"}}, "customer.birthday", "ISO date"),
         ({"customer": {"shoe_size": 42}}, "customer.shoe_size", "not a known field"),
     ],
@@ -172,13 +173,45 @@ def test_bad_input_names_record_field_and_reason(
     assert reason in error.reason
 
 
-def test_malformed_phone_error_never_repeats_the_number(seeded: Runtime, admin: Actor, order):
-    bad = order("1", customer={"phone": "138-1234-56789-0"})
-    with pytest.raises(BatchValidationError) as info:
-        run_import(seeded, admin, [("row 17", bad)])
-    message = json.dumps(info.value.to_dict())
-    assert "row 17, field customer.phone" in message
+def test_order_with_a_malformed_phone_is_stored_with_its_card_and_a_warning(
+    seeded: Runtime, admin: Actor, order
+):
+    bad = order("1", customer={"phone": "138-1234-56789-0", "card_no": "HD77001"})
+    warned: list[tuple[str, str]] = []
+    report = run_import(
+        seeded, admin, [("row 17", bad)], warn=lambda rec, _d, e: warned.append((rec, e.field))
+    )
+    assert (report.orders_created, report.rejected, report.warnings) == (1, 0, 1)
+    assert warned == [("row 17", "customer.phone")]
+    message = json.dumps(report.to_dict())
+    assert "customer.phone" in message and "ignored" in message
     assert "1234" not in message and "56789" not in message
+    # The card beside the bad phone still found its member.
+    assert report.members_created == 1 and report.unattached_orders == 0
+
+
+def test_order_with_only_an_unusable_email_is_stored_unattached(
+    seeded: Runtime, admin: Actor, order
+):
+    report = run_import(seeded, admin, [("r1", order("1", customer={"email": "x@@y"}))])
+    assert (report.orders_created, report.unattached_orders, report.warnings) == (1, 1, 1)
+    assert report.warning_details[0].field == "customer.email"
+
+
+def test_a_consent_with_a_malformed_phone_is_still_rejected(seeded: Runtime, admin: Actor):
+    consent = {
+        "record_type": "consent",
+        "source": "app",
+        "channel": "app",
+        "customer": {"phone": "12"},
+        "purpose": "marketing",
+        "granted": True,
+        "at": "2026-03-01T18:30:00+08:00",
+        "notice_version": "v1",
+    }
+    with pytest.raises(BatchValidationError) as info:
+        run_import(seeded, admin, [("r1", consent)])
+    assert info.value.errors[0].field == "customer.phone"
 
 
 def test_time_without_offset_is_read_in_the_store_timezone(seeded: Runtime, admin: Actor, order):

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from typing import Any
 
@@ -16,6 +17,8 @@ from pydantic import BaseModel, TypeAdapter
 from memberops import __version__
 from memberops.api import health
 from memberops.api.errors import install_error_handlers
+from memberops.api.ratelimit import DEFAULT_LIMITS, RateLimits, RequestLimiter
+from memberops.catalog import endpoints as catalog_endpoints
 from memberops.config import Settings
 from memberops.identity import endpoints as identity_endpoints
 from memberops.labels import endpoints as labels_endpoints
@@ -38,6 +41,7 @@ ROUTERS: list[APIRouter] = [
     identity_endpoints.router,
     privacy_endpoints.audit_router,
     labels_endpoints.router,
+    catalog_endpoints.router,
 ]
 
 # Bodies read by hand (see memberops.orders.endpoints) still get their schema in the OpenAPI file.
@@ -95,8 +99,12 @@ def _docs_page(app: FastAPI) -> str:
     )
 
 
-def create_app(runtime: Runtime) -> FastAPI:
-    """The API over an open runtime (the caller owns and closes the runtime)."""
+def create_app(runtime: Runtime, *, rate_limits: RateLimits | None = DEFAULT_LIMITS) -> FastAPI:
+    """The API over an open runtime (the caller owns and closes the runtime).
+
+    Rate limits are counted in Redis when the settings name one (MEMBEROPS_REDIS_URL),
+    else in this process; `rate_limits=None` switches them off.
+    """
     app = MemberOpsAPI(
         title="memberops",
         version=__version__,
@@ -106,6 +114,11 @@ def create_app(runtime: Runtime) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.limiter = (
+        None
+        if rate_limits is None
+        else RequestLimiter(rate_limits, storage_url=runtime.settings.redis_url)
+    )
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
@@ -118,5 +131,9 @@ def create_app(runtime: Runtime) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    """An app over the runtime described by the environment (for `uvicorn --factory`)."""
-    return create_app(open_runtime(Settings.from_env()))
+    """An app over the runtime described by the environment (for `uvicorn --factory`).
+
+    Database waits are bounded at 5 s: past that a request answers 503, never hangs.
+    """
+    settings = dataclasses.replace(Settings.from_env(), lock_timeout_s=5.0)
+    return create_app(open_runtime(settings))

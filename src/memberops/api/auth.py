@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from memberops.actor import Actor
-from memberops.api.deps import RuntimeDep
+from memberops.api.deps import RuntimeDep, get_limiter, route_name
 from memberops.apikeys.service import authenticate
-from memberops.db import transaction
+from memberops.db import read_transaction, transaction
 from memberops.errors import Forbidden, NotFound, Unauthenticated
 from memberops.privacy import audit
 from memberops.runtime import Runtime
@@ -30,14 +30,22 @@ def _presented_secret(request: Request) -> str | None:
 
 
 def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
-    """The authenticated actor; 401 without a valid key."""
+    """The authenticated actor; 401 without a valid key, 429 past the key's limit."""
+    limiter = get_limiter(request)
     secret = _presented_secret(request)
-    if not secret:
-        raise Unauthenticated("an API key is required (Authorization: Bearer <key>)")
-    with transaction(runtime.sessions) as session:
-        actor = authenticate(session, secret)
+    actor = None
+    if secret:
+        with read_transaction(runtime.read_sessions) as session:
+            actor = authenticate(session, secret)
     if actor is None:
+        if limiter is not None:
+            # Guessing keys is counted per address, so it cannot go on for long.
+            limiter.check_unauthenticated(request.client.host if request.client else "-")
+        if not secret:
+            raise Unauthenticated("an API key is required (Authorization: Bearer <key>)")
         raise Unauthenticated("the API key is not valid")
+    if limiter is not None:
+        limiter.check(actor.id, route_name(request))
     request.state.actor = actor
     return actor
 

@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from memberops.db import is_unavailable
 from memberops.errors import (
     BatchValidationError,
     ConfigurationError,
@@ -31,18 +32,22 @@ from memberops.errors import (
     MalformedBody,
     MemberOpsError,
     NotFound,
+    RateLimited,
     RequestTooLarge,
     Unauthenticated,
+    Unavailable,
     ValidationError,
 )
 from memberops.schemas import ErrorBody, ErrorDetail
 
 __all__ = [
+    "UNAVAILABLE_MESSAGE",
     "error_body",
     "error_responses",
     "field_path",
     "install_error_handlers",
     "reason_of",
+    "unavailable_response",
 ]
 
 logger = logging.getLogger("memberops.api")
@@ -60,6 +65,8 @@ _STATUS: tuple[tuple[type[MemberOpsError], int], ...] = (
     (ConfigurationError, 500),
     (MalformedBody, 400),
     (RequestTooLarge, 413),
+    (RateLimited, 429),
+    (Unavailable, 503),
 )
 
 _HTTP_CODES = {
@@ -82,6 +89,8 @@ _DESCRIPTIONS = {
     409: "Conflicts with what is stored",
     413: "Too many records or bytes in one request",
     422: "Invalid input; details name each field and reason, never the value",
+    429: "Too many requests from this key; Retry-After says when to try again",
+    503: "The database is busy or not reachable; Retry-After says when to try again",
 }
 
 
@@ -156,6 +165,8 @@ async def _memberops_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MemberOpsError)
     status = _status_of(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, RateLimited | Unavailable):
+        headers = {"Retry-After": str(exc.retry_after_s)}
     if isinstance(exc, ConfigurationError):
         # The reason names keys and settings: for the operator's log, not for the caller.
         logger.error("configuration error: %s", exc)
@@ -201,6 +212,18 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
 
+UNAVAILABLE_MESSAGE = "the database is busy or not reachable; retry shortly"
+
+
+def unavailable_response() -> JSONResponse:
+    """The 503 every route answers while the database is down or saturated."""
+    return JSONResponse(
+        error_body(Unavailable.code, UNAVAILABLE_MESSAGE),
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
 class CatchAllErrors:
     """Turns any exception no handler took into a bare 500, logged without its message.
 
@@ -226,6 +249,13 @@ class CatchAllErrors:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
+            if is_unavailable(exc) and not started:
+                # Database down, lock or pool wait ran out: the same answer on every route.
+                logger.warning(
+                    "database unavailable (%s) in %s", type(exc).__name__, scope.get("path")
+                )
+                await unavailable_response()(scope, receive, send)
+                return
             route = scope.get("route")
             where = getattr(route, "path", "-")
             frames = "".join(traceback.format_tb(exc.__traceback__))

@@ -12,4 +12,11 @@ __all__ = ["run_server"]
 
 def run_server(runtime: Runtime, host: str, port: int) -> None:
     """Serve the API on host:port until interrupted (the caller closes the runtime)."""
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
+    # A bounded graceful shutdown: SIGTERM ends the server even with requests in flight.
+    uvicorn.run(
+        create_app(runtime),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=10,
+    )

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from memberops.catalog.models import Item, Store
-from memberops.errors import ValidationError
+from memberops.catalog.rules import ItemIn, StoreIn, parse_item, parse_store
+from memberops.errors import BatchValidationError, ValidationError
 
 __all__ = [
+    "MAX_MASTER_RECORDS",
     "ItemIn",
+    "MasterImportReport",
     "StoreIn",
+    "import_items",
+    "import_stores",
     "item_ids_by_sku",
     "store_codes",
     "stores_by_code",
@@ -23,69 +28,168 @@ __all__ = [
     "upsert_stores",
 ]
 
+# Far above any chain's stores or menu; a bigger file is a mistake, refused before work.
+MAX_MASTER_RECORDS = 100_000
+_MAX_REPORTED = 200
 
-@dataclass(frozen=True)
-class StoreIn:
-    code: str
-    name: str
-    city: str
-    region: str
-    timezone: str
-    opened_on: date | None = None
+T = TypeVar("T", StoreIn, ItemIn)
+SourceRecord = tuple[str, "Mapping[str, Any] | ValidationError"]
 
 
-@dataclass(frozen=True)
-class ItemIn:
-    sku: str
-    name: str
-    category: str
-    price_cents: int
-    name_local: str | None = None
-    tags: tuple[str, ...] = ()
+@dataclass
+class MasterImportReport:
+    """What a stores or catalog import did."""
+
+    records: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        """The counts, for JSON output."""
+        return dict(self.__dict__)
 
 
 def upsert_stores(session: Session, stores: Iterable[StoreIn]) -> int:
     """Insert new stores and update known ones by code; returns how many were written."""
-    known = {s.code: s for s in session.scalars(select(Store))}
-    count = 0
-    for store_in in stores:
-        try:
-            ZoneInfo(store_in.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(
-                f"store {store_in.code}", "timezone", "is not an IANA zone"
-            ) from None
-        store = known.get(store_in.code)
-        if store is None:
-            store = Store(code=store_in.code)
-            session.add(store)
-        store.name, store.city, store.region = store_in.name, store_in.city, store_in.region
-        store.timezone, store.opened_on = store_in.timezone, store_in.opened_on
-        count += 1
-    session.flush()
-    return count
+    report = _write_stores(session, [(f"store {s.code}", s) for s in stores])
+    return report.created + report.updated + report.unchanged
 
 
 def upsert_items(session: Session, items: Iterable[ItemIn]) -> int:
     """Insert new items and update known ones by SKU; returns how many were written."""
-    known = {i.sku: i for i in session.scalars(select(Item))}
+    report = _write_items(session, [(f"item {i.sku}", i) for i in items])
+    return report.created + report.updated + report.unchanged
+
+
+def _validated(
+    records: Iterable[SourceRecord],
+    parse: Callable[[str, Mapping[str, Any]], T],
+    key: Callable[[T], str],
+    key_field: str,
+) -> list[tuple[str, T]]:
+    """Every record parsed; all problems at once, nothing written if there is one."""
+    errors: list[ValidationError] = []
+    total_errors = 0
+    seen: dict[str, tuple[str, T]] = {}
+    out: list[tuple[str, T]] = []
     count = 0
-    for item_in in items:
-        if item_in.price_cents < 0:
-            raise ValidationError(f"item {item_in.sku}", "price_cents", "must not be negative")
+    for locator, data in records:
+        count += 1
+        if count > MAX_MASTER_RECORDS:
+            raise ValidationError(locator, "-", f"more than {MAX_MASTER_RECORDS} records")
+        try:
+            if isinstance(data, ValidationError):
+                raise data
+            parsed = parse(locator, data)
+            earlier = seen.get(key(parsed))
+            if earlier is not None and earlier[1] != parsed:
+                raise ValidationError(
+                    locator, key_field, f"appears twice with different content (also {earlier[0]})"
+                )
+        except ValidationError as exc:
+            total_errors += 1
+            if len(errors) < _MAX_REPORTED:
+                errors.append(exc)
+            continue
+        if earlier is None:  # an identical repeat is harmless and counted once
+            seen[key(parsed)] = (locator, parsed)
+            out.append((locator, parsed))
+    if total_errors:
+        raise BatchValidationError(errors, total_errors=total_errors)
+    if count == 0:
+        raise ValidationError("file", "-", "holds no records")
+    return out
+
+
+def _write_stores(session: Session, stores: list[tuple[str, StoreIn]]) -> MasterImportReport:
+    report = MasterImportReport(records=len(stores))
+    known = {s.code: s for s in session.scalars(select(Store))}
+    for locator, store_in in stores:
+        # Callers that build StoreIn themselves still get the zone checked.
+        try:
+            ZoneInfo(store_in.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(locator, "timezone", "is not an IANA zone") from None
+        store = known.get(store_in.code)
+        values = (
+            store_in.name,
+            store_in.city,
+            store_in.region,
+            store_in.timezone,
+            store_in.opened_on,
+        )
+        if store is None:
+            store = Store(code=store_in.code)
+            session.add(store)
+            known[store_in.code] = store
+            report.created += 1
+        elif (store.name, store.city, store.region, store.timezone, store.opened_on) == values:
+            report.unchanged += 1
+            continue
+        else:
+            report.updated += 1
+        store.name, store.city, store.region, store.timezone, store.opened_on = values
+    session.flush()
+    return report
+
+
+def _write_items(session: Session, items: list[tuple[str, ItemIn]]) -> MasterImportReport:
+    report = MasterImportReport(records=len(items))
+    known = {i.sku: i for i in session.scalars(select(Item))}
+    for locator, item_in in items:
+        if not item_in.price_cents >= 0:
+            raise ValidationError(locator, "price_cents", "must not be negative")
         item = known.get(item_in.sku)
-        if item is None:
-            item = Item(sku=item_in.sku)
-            session.add(item)
-        item.name, item.name_local, item.category = (
+        values = (
             item_in.name,
             item_in.name_local,
             item_in.category,
+            item_in.price_cents,
+            sorted(item_in.tags),
+            item_in.active,
         )
-        item.price_cents, item.tags = item_in.price_cents, sorted(item_in.tags)
-        count += 1
+        if item is None:
+            item = Item(sku=item_in.sku)
+            session.add(item)
+            known[item_in.sku] = item
+            report.created += 1
+        elif (
+            item.name,
+            item.name_local,
+            item.category,
+            item.price_cents,
+            list(item.tags or []),
+            item.active,
+        ) == values:
+            report.unchanged += 1
+            continue
+        else:
+            report.updated += 1
+        (item.name, item.name_local, item.category, item.price_cents, item.tags, item.active) = (
+            values
+        )
     session.flush()
-    return count
+    return report
+
+
+def import_stores(session: Session, records: Iterable[SourceRecord]) -> MasterImportReport:
+    """Validate every store record, then create or update by code (idempotent).
+
+    Raises BatchValidationError naming each bad record and field; nothing is written
+    then. Stores missing from the file are left as they are.
+    """
+    return _write_stores(session, _validated(records, parse_store, lambda s: s.code, "code"))
+
+
+def import_items(session: Session, records: Iterable[SourceRecord]) -> MasterImportReport:
+    """Validate every catalog record, then create or update by SKU (idempotent).
+
+    Raises BatchValidationError naming each bad record and field; nothing is written
+    then. Items missing from the file are left as they are (deactivate with active=false:
+    orders keep pointing at them).
+    """
+    return _write_items(session, _validated(records, parse_item, lambda i: i.sku, "sku"))
 
 
 def store_codes(session: Session, store_ids: Iterable[str]) -> dict[str, str]:

@@ -8,15 +8,18 @@ runtime, one transaction committed once, rolled back on error) and hands the res
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import getpass
 import json
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TextIO, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -25,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.config import Settings
-from memberops.db import transaction
+from memberops.db import is_unavailable, transaction
 from memberops.errors import (
     BatchValidationError,
     ConfigurationError,
@@ -33,6 +36,7 @@ from memberops.errors import (
     Forbidden,
     MemberOpsError,
     NotFound,
+    Unavailable,
     ValidationError,
 )
 from memberops.logs import neutralise
@@ -52,6 +56,7 @@ __all__ = [
     "open_private",
     "print_rows",
     "progress",
+    "set_debug",
 ]
 
 P = ParamSpec("P")
@@ -68,9 +73,30 @@ _EXIT_CODES: list[tuple[type[MemberOpsError], int]] = [
     (ValidationError, 65),
     (NotFound, 66),
     (Conflict, 75),
+    (Unavailable, 75),
     (Forbidden, 77),
     (ConfigurationError, 78),
 ]
+# EX_SOFTWARE: a bug, not the user's input.
+_INTERNAL_ERROR_EXIT = 70
+
+# Set by the root command's `--debug`: unexpected errors then print their traceback.
+_DEBUG: list[bool] = [False]
+
+
+def set_debug(enabled: bool) -> None:
+    """Print tracebacks of unexpected errors (`memberops --debug ...`)."""
+    _DEBUG[0] = enabled
+
+
+def _report(exc: MemberOpsError, *, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(exc.to_dict(), ensure_ascii=False) + "\n")
+        return
+    err_console.print(f"[red]error:[/red] {neutralise(str(exc))}", markup=True, highlight=False)
+    if isinstance(exc, BatchValidationError):
+        for error in exc.errors[1:20]:
+            err_console.print(f"  {neutralise(str(error))}", highlight=False, markup=False)
 
 
 def exit_code_for(error: MemberOpsError) -> int:
@@ -82,25 +108,43 @@ def exit_code_for(error: MemberOpsError) -> int:
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn MemberOpsError into a clear message (JSON with --json) and an exit code."""
+    """Turn every error into a clear message (JSON with --json) and an exit code.
+
+    MemberOpsError says what was wrong; a database out of reach or busy says so (exit
+    75, try again); anything else is reported as an internal error by type only, because
+    its text can carry SQL parameters such as blind-index values. `--debug` prints the
+    traceback as well.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        as_json = bool(kwargs.get("as_json"))
         try:
             return func(*args, **kwargs)
         except MemberOpsError as exc:
-            if kwargs.get("as_json"):
-                sys.stdout.write(json.dumps(exc.to_dict(), ensure_ascii=False) + "\n")
-            else:
-                err_console.print(
-                    f"[red]error:[/red] {neutralise(str(exc))}", markup=True, highlight=False
-                )
-                if isinstance(exc, BatchValidationError):
-                    for error in exc.errors[1:20]:
-                        err_console.print(
-                            f"  {neutralise(str(error))}", highlight=False, markup=False
-                        )
+            _report(exc, as_json=as_json)
             raise typer.Exit(exit_code_for(exc)) from None
+        except (
+            typer.Exit,
+            typer.Abort,
+            click.exceptions.Exit,
+            click.exceptions.Abort,
+            click.ClickException,
+        ):
+            raise  # deliberate exits and usage errors keep their own codes
+        except Exception as exc:
+            if _DEBUG[0]:
+                traceback.print_exc(file=sys.stderr)
+            if is_unavailable(exc):
+                unavailable = Unavailable("the database is busy or not reachable; try again")
+                _report(unavailable, as_json=as_json)
+                raise typer.Exit(exit_code_for(unavailable)) from None
+            internal = MemberOpsError(
+                f"internal error ({type(exc).__name__}); run with --debug for details"
+            )
+            internal.code = "internal"
+            _report(internal, as_json=as_json)
+            raise typer.Exit(_INTERNAL_ERROR_EXIT) from None
         finally:
             while _OPEN_RUNTIMES:
                 _OPEN_RUNTIMES.pop().close()
@@ -112,9 +156,16 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 _OPEN_RUNTIMES: list[Runtime] = []
 
 
-def open_cli_runtime() -> Runtime:
-    """The runtime for one command, from the environment; closed when the command ends."""
-    runtime = open_runtime(Settings.from_env())
+def open_cli_runtime(*, lock_timeout_s: float | None = None) -> Runtime:
+    """The runtime for one command, from the environment; closed when the command ends.
+
+    `lock_timeout_s` shortens the longest database wait (the server answers 503 rather
+    than keep a client waiting behind a long import).
+    """
+    settings = Settings.from_env()
+    if lock_timeout_s is not None:
+        settings = dataclasses.replace(settings, lock_timeout_s=lock_timeout_s)
+    runtime = open_runtime(settings)
     _OPEN_RUNTIMES.append(runtime)
     return runtime
 

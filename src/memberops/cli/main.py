@@ -11,7 +11,9 @@ from typing import Annotated
 import typer
 
 from memberops.apikeys import cli as apikeys_cli
-from memberops.cli.common import handle_errors, open_cli_runtime
+from memberops.catalog import cli as catalog_cli
+from memberops.cli import init as init_cmd
+from memberops.cli.common import handle_errors, open_cli_runtime, set_debug
 from memberops.demo import cli as demo_cli
 from memberops.identity import cli as identity_cli
 from memberops.labels import cli as labels_cli
@@ -30,7 +32,21 @@ app = typer.Typer(
 # `memberops import <kind> FILE`: each capability that loads files adds its command here.
 import_app = typer.Typer(help="Import orders, refunds, events and consents.", no_args_is_help=True)
 import_app.command("orders")(orders_cli.import_orders)
+import_app.command("stores")(catalog_cli.import_stores_file)
+import_app.command("catalog")(catalog_cli.import_catalog)
 
+
+@app.callback()
+def root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Print the traceback of unexpected errors.")
+    ] = False,
+) -> None:
+    """memberops: one profile per member across every channel, privacy from the first row."""
+    set_debug(debug)
+
+
+app.command("init")(init_cmd.init)
 app.command("demo")(demo_cli.demo)
 app.add_typer(import_app, name="import")
 app.add_typer(members_cli.app, name="members")
@@ -41,6 +57,9 @@ app.add_typer(privacy_cli.consent_app, name="consent")
 app.add_typer(apikeys_cli.app, name="apikeys")
 app.add_typer(labels_cli.app, name="labels")
 
+# The server waits at most this long for a lock or connection, then answers 503.
+SERVER_LOCK_TIMEOUT_S = 5.0
+
 
 @app.command()
 @handle_errors
@@ -49,4 +68,6 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
 ) -> None:
     """Serve the API on the given address (127.0.0.1 by default)."""
-    demo_cli.serve_with_banner(open_cli_runtime(), host, port, seed_keys=False)
+    demo_cli.serve_with_banner(
+        open_cli_runtime(lock_timeout_s=SERVER_LOCK_TIMEOUT_S), host, port, seed_keys=False
+    )

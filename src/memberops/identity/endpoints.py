@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from memberops.actor import Actor
 from memberops.api.auth import require_roles
-from memberops.api.deps import OpaqueId, RuntimeDep, SessionDep
+from memberops.api.deps import OpaqueId, ReadSessionDep, RuntimeDep, SessionDep
 from memberops.api.errors import error_responses
 from memberops.identity.merges import unmerge
 from memberops.identity.report import identity_report
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/identity", tags=["identity"])
 
 @router.get("/report", response_model=dict[str, Any], responses=error_responses(401, 403))
 def get_identity_report(
-    session: SessionDep, _actor: Annotated[Actor, Depends(require_roles("admin", "analyst"))]
+    session: ReadSessionDep, _actor: Annotated[Actor, Depends(require_roles("admin", "analyst"))]
 ) -> dict[str, Any]:
     """Members, merges and the review queue, counted."""
     return identity_report(session, order_counts=order_counts(session))

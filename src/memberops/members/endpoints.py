@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from memberops.actor import Actor
 from memberops.api.auth import deny_other_member, require_roles
-from memberops.api.deps import OpaqueId, RuntimeDep, SessionDep
+from memberops.api.deps import OpaqueId, ReadSessionDep, RuntimeDep, SessionDep, get_limiter
 from memberops.api.errors import error_responses
+from memberops.db import transaction
 from memberops.identity.repository import identifiers_of
 from memberops.identity.service import find_member_ids
 from memberops.members.models import MemberStatus
@@ -26,12 +27,13 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/members", tags=["members"])
 
-_READ = error_responses(401, 403, 404, 422)
+_READ = error_responses(401, 403, 404, 422, 429, 503)
 
 
 @router.get("", response_model=MemberMatches, responses=_READ)
 def lookup_members(
-    session: SessionDep,
+    request: Request,
+    session: ReadSessionDep,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require_roles("admin", "staff", "pos"))],
     query: Annotated[
@@ -55,15 +57,23 @@ def lookup_members(
         )
     # One entry per lookup, naming the match when there is exactly one; the query itself
     # is personal data and is not written down (phone enumeration shows up as volume).
-    audit.record(
-        session,
-        actor,
-        "member.lookup",
-        member_id=matches[0].id if len(matches) == 1 else None,
-        fields=["id", "tier", "phone"] if matches else [],
-        reason=f"front-desk lookup, {len(matches)} match(es)",
-        outcome="ok" if matches else "not_found",
-    )
+    # The read above took no write lock; only this short write does. The read's
+    # connection goes back to the pool first: a request never holds two at once (under
+    # load, requests each holding one and waiting for a second would starve the pool).
+    session.rollback()
+    with transaction(runtime.sessions) as writer:
+        audit.record(
+            writer,
+            actor,
+            "member.lookup",
+            member_id=matches[0].id if len(matches) == 1 else None,
+            fields=["id", "tier", "phone"] if matches else [],
+            reason=f"front-desk lookup, {len(matches)} match(es)",
+            outcome="ok" if matches else "not_found",
+        )
+    limiter = get_limiter(request)
+    if not matches and limiter is not None:
+        limiter.record_miss(actor.id)  # misses have a small budget of their own
     return MemberMatches(members=matches)
 
 

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.api.auth import deny, require_roles
-from memberops.api.deps import RuntimeDep, SessionDep
+from memberops.api.deps import RuntimeDep
 from memberops.api.errors import error_responses, field_path, reason_of
 from memberops.catalog.service import store_codes
-from memberops.db import transaction
+from memberops.db import read_transaction, run_in_transaction
 from memberops.errors import (
     Forbidden,
     MalformedBody,
@@ -28,6 +28,7 @@ from memberops.errors import (
 from memberops.orders.readers import SourceRecord, records_from_json
 from memberops.orders.repository import store_ids_of_orders
 from memberops.orders.schemas import (
+    MAX_LINES_PER_REQUEST,
     MAX_RECORDS_PER_REQUEST,
     RECORD_MODELS,
     ImportReportRead,
@@ -98,6 +99,15 @@ def _records(body: Any) -> list[SourceRecord]:
         raise ValidationError("request", "orders", "must not be empty")
     if len(records) > MAX_RECORDS_PER_REQUEST:
         raise RequestTooLarge(f"at most {MAX_RECORDS_PER_REQUEST} records per request")
+    lines = sum(
+        len(data["lines"])
+        for _locator, data in records
+        if isinstance(data, dict) and isinstance(data.get("lines"), list)
+    )
+    if lines > MAX_LINES_PER_REQUEST:
+        # One request is one transaction; on SQLite it holds the write lock while it runs,
+        # so its size bounds how long every other writer (and audited read) waits.
+        raise RequestTooLarge(f"at most {MAX_LINES_PER_REQUEST} order lines per request")
     return _check_shape(records)
 
 
@@ -134,7 +144,7 @@ def _enforce_store_scope(runtime: Runtime, actor: Actor, records: list[SourceRec
             in_request[key] = str(store)
         elif kind in ("refund", "void"):
             adjustments.add(key)
-    with transaction(runtime.sessions) as lookup:
+    with read_transaction(runtime.read_sessions) as lookup:
         # Stored first: an order id already held elsewhere stays elsewhere's.
         stores = {**in_request, **_store_of_orders(lookup, adjustments)}
     for key in adjustments:
@@ -150,7 +160,7 @@ def _deny(runtime: Runtime, actor: Actor, what: str) -> None:
 @router.post(
     "/orders",
     response_model=ImportReportRead,
-    responses=error_responses(400, 401, 403, 409, 413, 422),
+    responses=error_responses(400, 401, 403, 409, 413, 422, 503),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -161,7 +171,6 @@ def _deny(runtime: Runtime, actor: Actor, what: str) -> None:
     },
 )
 def post_orders(
-    session: SessionDep,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require_roles("admin", "pos"))],
     body: Annotated[Any, Depends(read_json_body)],
@@ -173,8 +182,15 @@ def post_orders(
     """
     records = _records(body)
     _enforce_store_scope(runtime, actor, records)
-    report = ingest(session, runtime.keyring, records, actor=actor, source_name="api", fmt="api")
-    return ImportReportRead.model_validate(report.to_dict())
+
+    def store(session: Session) -> ImportReportRead:
+        keyring = runtime.refresh_keyring(session)
+        report = ingest(session, keyring, records, actor=actor, source_name="api", fmt="api")
+        return ImportReportRead.model_validate(report.to_dict())
+
+    # Concurrent posts of the same records race on the unique keys (on PostgreSQL); the
+    # loser runs again from the start and finds them stored: "duplicate", never a 500.
+    return run_in_transaction(runtime.sessions, store)
 
 
 # Added to the OpenAPI components by memberops.api.app (the body is read by hand so

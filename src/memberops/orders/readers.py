@@ -20,7 +20,14 @@ from typing import Any
 from memberops.errors import ValidationError
 from memberops.identity.rules import IDENTIFIER_KINDS
 
-__all__ = ["FLAT_COLUMNS", "SourceRecord", "detect_format", "read_records", "records_from_json"]
+__all__ = [
+    "FLAT_COLUMNS",
+    "SourceRecord",
+    "detect_format",
+    "read_records",
+    "records_from_json",
+    "text_lines",
+]
 
 SourceRecord = tuple[str, "dict[str, Any] | ValidationError"]
 
@@ -72,9 +79,32 @@ def detect_format(path: Path) -> str:
     raise ValidationError(path.name, "-", "unknown file type (use .jsonl, .csv or .parquet)")
 
 
-def _utf8_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Lines of a UTF-8 file (BOM tolerated); a bad byte is an error naming the line."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
+# Encodings Chinese POS and spreadsheet exports use besides UTF-8, most likely first.
+_LIKELY_ENCODINGS = ("gb18030", "big5", "utf-16")
+
+
+def _likely_encoding(sample: bytes) -> str | None:
+    """The first common non-UTF-8 encoding the sample decodes in, if any."""
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    for name in _LIKELY_ENCODINGS:
+        try:
+            sample.decode(name)
+        except UnicodeDecodeError:
+            continue
+        return name
+    return None
+
+
+def text_lines(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
+    """Lines of a text file in `encoding` (a UTF-8 BOM tolerated); a bad byte is an error
+    naming the line and, when it is not UTF-8, the encoding the file most likely is in."""
+    try:
+        codec = codecs.lookup(encoding)
+    except LookupError:
+        raise ValidationError(path.name, "--encoding", "is not a known text encoding") from None
+    name = "utf-8-sig" if codec.name == "utf-8" else codec.name
+    decoder = codecs.getincrementaldecoder(name)(errors="strict")
     line_no = 0
     pending = ""
     with path.open("rb") as handle:
@@ -84,11 +114,13 @@ def _utf8_lines(path: Path) -> Iterator[tuple[int, str]]:
             try:
                 text = pending + decoder.decode(chunk, final=final)
             except UnicodeDecodeError as exc:
-                good = chunk[: max(exc.start, 0)].decode("utf-8", errors="replace")
+                good = chunk[: max(exc.start, 0)].decode(name, errors="replace")
                 bad_line = line_no + (pending + good).count("\n") + 1
-                raise ValidationError(
-                    f"{path.name} line {bad_line}", "-", "is not valid UTF-8 text"
-                ) from None
+                reason = f"is not valid {codec.name.upper()} text"
+                likely = _likely_encoding(chunk[: 1 << 16]) if codec.name == "utf-8" else None
+                if likely is not None:
+                    reason += f"; the file looks like {likely} (use --encoding {likely})"
+                raise ValidationError(f"{path.name} line {bad_line}", "-", reason) from None
             parts = text.split("\n")
             pending = parts.pop()
             for part in parts:
@@ -100,9 +132,9 @@ def _utf8_lines(path: Path) -> Iterator[tuple[int, str]]:
                 return
 
 
-def _read_jsonl(path: Path) -> Iterator[SourceRecord]:
+def _read_jsonl(path: Path, encoding: str = "utf-8") -> Iterator[SourceRecord]:
     any_line = False
-    for line_no, line in _utf8_lines(path):
+    for line_no, line in text_lines(path, encoding):
         if not line.strip():
             continue
         any_line = True
@@ -221,9 +253,10 @@ def _group_flat(
         raise ValidationError(name, "-", "the file has a header but no rows")
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | ValidationError]]:
-    text_lines = (line for _n, line in _utf8_lines(path))
-    reader = csv.reader(text_lines, strict=True)
+def _csv_rows(
+    path: Path, encoding: str = "utf-8"
+) -> Iterator[tuple[str, dict[str, Any] | ValidationError]]:
+    reader = csv.reader((line for _n, line in text_lines(path, encoding)), strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -303,17 +336,22 @@ def _parquet_rows(path: Path) -> Iterator[tuple[str, dict[str, Any] | Validation
             yield locator, coerced
 
 
-def read_records(path: Path, fmt: str | None = None) -> Iterator[SourceRecord]:
-    """Stream the records of an order file; raises ValidationError if it is unreadable."""
+def read_records(
+    path: Path, fmt: str | None = None, *, encoding: str = "utf-8"
+) -> Iterator[SourceRecord]:
+    """Stream the records of an order file; raises ValidationError if it is unreadable.
+
+    `encoding` applies to the text formats (GB18030 and GBK exports are common).
+    """
     if not path.exists():
         raise ValidationError(path.name, "-", "file not found")
     fmt = fmt or detect_format(path)
     if path.stat().st_size == 0:
         raise ValidationError(path.name, "-", "the file is empty")
     if fmt == "jsonl":
-        return _read_jsonl(path)
+        return _read_jsonl(path, encoding)
     if fmt == "csv":
-        return _group_flat(_csv_rows(path), path.name)
+        return _group_flat(_csv_rows(path, encoding), path.name)
     if fmt == "parquet":
         return _group_flat(_parquet_rows(path), path.name)
     raise ValidationError(path.name, "-", f"unknown format {fmt!r}")

@@ -59,6 +59,8 @@ class CustomerDraft:
     nickname: str | None = None
     birthday: str | None = None
     gender: str | None = None
+    # Contact details that could not be used and were left out (see parse_customer).
+    warnings: tuple[ValidationError, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +245,19 @@ def content_hash(payload: Mapping[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------------------- customer
-def parse_customer(rec: str, value: Any, *, prefix: str = "customer") -> CustomerDraft:
+# A till's typo in these must not cost the sale: the order is stored without them.
+_DROPPABLE_KINDS = frozenset({"phone", "email"})
+
+
+def parse_customer(
+    rec: str, value: Any, *, prefix: str = "customer", lenient: bool = False
+) -> CustomerDraft:
+    """The customer block of a record.
+
+    With `lenient` (orders), a phone or email that cannot be used (malformed, not a
+    mobile number) is left out and reported in `warnings` instead of failing the record:
+    the sale and the card, app account or unionid beside it are still stored.
+    """
     if value is None:
         return CustomerDraft()
     if not isinstance(value, Mapping):
@@ -257,6 +271,7 @@ def parse_customer(rec: str, value: Any, *, prefix: str = "customer") -> Custome
     if unknown:
         raise ValidationError(rec, f"{prefix}.{sorted(unknown)[0]}", "is not a known field")
     seen: list[SeenIdentifier] = []
+    warnings: list[ValidationError] = []
     for kind in IDENTIFIER_KINDS:
         raw = value.get(kind)
         if raw is None or raw == "":
@@ -264,6 +279,13 @@ def parse_customer(rec: str, value: Any, *, prefix: str = "customer") -> Custome
         try:
             normalised = normalise(kind, raw)
         except ValueError as exc:
+            if lenient and kind in _DROPPABLE_KINDS:
+                warnings.append(
+                    ValidationError(
+                        rec, f"{prefix}.{kind}", f"{exc}; ignored, the rest of the record stored"
+                    )
+                )
+                continue
             raise ValidationError(rec, f"{prefix}.{kind}", str(exc)) from None
         flag = _VERIFIED_FLAG.get(kind)
         verified = _bool(rec, value, flag) if flag else True
@@ -289,7 +311,7 @@ def parse_customer(rec: str, value: Any, *, prefix: str = "customer") -> Custome
         gender = gender.casefold()
     else:
         gender = None
-    return CustomerDraft(tuple(seen), name, nickname, birthday, gender)
+    return CustomerDraft(tuple(seen), name, nickname, birthday, gender, tuple(warnings))
 
 
 # ---------------------------------------------------------------------------- records
@@ -324,7 +346,7 @@ def parse_order(
     elif meal_type not in MEAL_TYPES:
         raise ValidationError(rec, "meal_type", f"must be one of {', '.join(MEAL_TYPES)}")
     party_size = _int(rec, data, "party_size", minimum=1, maximum=200, required=False)
-    customer = parse_customer(rec, data.get("customer"))
+    customer = parse_customer(rec, data.get("customer"), lenient=True)
 
     raw_lines = data.get("lines")
     if not isinstance(raw_lines, list) or not raw_lines:

@@ -72,13 +72,18 @@ class ImportReport:
     merges: int = 0
     reviews: int = 0
     unattached_orders: int = 0
+    # Records stored without an unusable phone or email (nothing of the sale is lost).
+    warnings: int = 0
     errors: list[ValidationError] = field(default_factory=list)
+    warning_details: list[ValidationError] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "errors"}
-        data["errors"] = [
-            {"record": e.record, "field": e.field, "reason": e.reason} for e in self.errors
-        ]
+        data = {k: v for k, v in self.__dict__.items() if k not in ("errors", "warning_details")}
+        for name in ("errors", "warning_details"):
+            data[name] = [
+                {"record": e.record, "field": e.field, "reason": e.reason}
+                for e in getattr(self, name)
+            ]
         return data
 
 
@@ -146,7 +151,9 @@ class _Batch:
         report: ImportReport,
         skip_invalid: bool,
         reject: Callable[[str, dict[str, Any] | None, ValidationError], None] | None,
+        warn: Callable[[str, dict[str, Any] | None, ValidationError], None] | None = None,
     ) -> None:
+        self.warn_sink = warn
         self.session = session
         self.keyring = keyring
         self.actor = actor
@@ -167,6 +174,13 @@ class _Batch:
         else:
             self.failed = True
 
+    def warn(self, warning: ValidationError, data: dict[str, Any]) -> None:
+        self.report.warnings += 1
+        if len(self.report.warning_details) < MAX_REPORTED_ERRORS:
+            self.report.warning_details.append(warning)
+        if self.warn_sink is not None:
+            self.warn_sink(warning.record, data, warning)
+
     # ------------------------------------------------------------------ chunk
     def process(self, chunk: list[SourceRecord]) -> None:
         drafts: list[tuple[Draft, dict[str, Any]]] = []
@@ -176,9 +190,14 @@ class _Batch:
                 self.reject(data, None)
                 continue
             try:
-                drafts.append((_parse(locator, data, self.catalog), data))
+                draft = _parse(locator, data, self.catalog)
             except ValidationError as exc:
                 self.reject(exc, data)
+                continue
+            drafts.append((draft, data))
+            if isinstance(draft, OrderDraft):
+                for warning in draft.customer.warnings:
+                    self.warn(warning, data)
         if self.failed:
             return  # keep validating the rest for the report; nothing will be written
         orders = [(d, raw) for d, raw in drafts if isinstance(d, OrderDraft)]
@@ -502,17 +521,25 @@ def ingest(
     file_sha256: str | None = None,
     skip_invalid: bool = False,
     reject: Callable[[str, dict[str, Any] | None, ValidationError], None] | None = None,
+    warn: Callable[[str, dict[str, Any] | None, ValidationError], None] | None = None,
     chunk_size: int = 2500,
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Ingest a batch in the caller's transaction; raises BatchValidationError on bad input.
 
     The caller commits on success and rolls back on error, so a batch is stored whole or
-    not at all (with `skip_invalid`, whole minus the rejected records).
+    not at all (with `skip_invalid`, whole minus the rejected records). An order with an
+    unusable phone or email is stored without it; `warn` receives each such warning.
     """
     report = ImportReport(batch_id=new_id())
     batch = _Batch(
-        session, keyring, actor=actor, report=report, skip_invalid=skip_invalid, reject=reject
+        session,
+        keyring,
+        actor=actor,
+        report=report,
+        skip_invalid=skip_invalid,
+        reject=reject,
+        warn=warn,
     )
     for chunk in _chunks(records, chunk_size):
         batch.process(chunk)

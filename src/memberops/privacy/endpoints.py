@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.api.auth import deny_other_member, require_roles
-from memberops.api.deps import OpaqueId, RuntimeDep, SessionDep
+from memberops.api.deps import OpaqueId, ReadSessionDep, RuntimeDep, SessionDep
 from memberops.api.errors import error_responses
 from memberops.errors import NotFound
 from memberops.members.models import MemberStatus
@@ -74,7 +74,7 @@ def erase(
 @router.get("/{member_id}/consents", response_model=ConsentsRead, responses=_READ)
 def get_consents(
     member_id: OpaqueId,
-    session: SessionDep,
+    session: ReadSessionDep,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require_roles("admin", "staff", "member"))],
 ) -> ConsentsRead:
@@ -112,7 +112,7 @@ def post_consent(
     "/verify", response_model=AuditVerificationRead, responses=error_responses(401, 403)
 )
 def verify_audit_chain(
-    session: SessionDep, _actor: Annotated[Actor, Depends(require_roles("admin"))]
+    session: ReadSessionDep, _actor: Annotated[Actor, Depends(require_roles("admin"))]
 ) -> AuditVerificationRead:
     """Recompute every audit hash; `ok` is false if any entry was changed or removed."""
     result = verify_chain(session)
