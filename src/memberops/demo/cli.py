@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from memberops.api.server import run_server
 from memberops.apikeys.service import create_api_key
 from memberops.cli.common import (
     JsonOpt,
@@ -77,4 +76,9 @@ def serve_with_banner(runtime: Runtime, host: str, port: int, *, seed_keys: bool
         f"memberops is serving on [bold]http://{host}:{port}/v1[/bold]"
         f" (health: http://{host}:{port}/v1/health)"
     )
+    # Imported here, not at the top: FastAPI and uvicorn cost every other command about a
+    # second of start-up (the kill-and-resume test of key rotation races that start-up).
+    # import-linter still sees this edge (demo.cli -> api.server, both assembly).
+    from memberops.api.server import run_server
+
     run_server(runtime, host, port)
