@@ -132,7 +132,23 @@ _STATED = re.compile(
 _INCIDENT = re.compile(
     r"已|道歉|致歉|免单|赔|补送|退款|处理|换菜|送了|药膏|冰袋|急救|洗衣"
     r"|\b(?:comped|comp|apologi[sz]ed|refunded|replaced|first aid|ice pack|paid the"
-    r"|gave|offered|compensated|last (?:time|visit))\b"
+    r"|gave|offered|compensated|last (?:time|visit)|birthday|cake|candles?|anniversary)\b"
+    r"|生日|蛋糕|纪念日|表演"
+)
+# Sensitive needs named outright (not a condition that needs a stated need beside it).
+_DIRECT_NEED = re.compile(
+    r"过敏|不耐受|清真|轮椅|无障碍|导盲|助听器|听力|孕"
+    r"|\b(?:allerg\w*|intoleran\w*|halal|kosher|wheel ?chairs?|step-free|guide dog"
+    r"|hearing|pregnan\w*|epi-?pen)\b"
+    r"|allerg|wheelchair|halal|pregnan"
+)
+_EN_SENSITIVE = (
+    (re.compile(r"allerg|intoleran|epi-?pen"), "allergy"),
+    (re.compile(r"halal|kosher"), "religious-dietary"),
+    (re.compile(r"pregnan"), "pregnancy"),
+    (re.compile(r"wheel ?chair|step-free|guide dog|crutch"), "access"),
+    (re.compile(r"hard of hearing|hearing aid"), "hearing"),
+    (re.compile(r"diabet|gout|blood pressure|low sodium"), "health-need"),
 )
 _REASONS = {
     UNRECOGNISED: "a clause is not a recognised service need (dish, drink, seating, party,"
@@ -149,6 +165,7 @@ _REASONS = {
     "access": "records an accessibility need (store only with the member's consent)",
     "hearing": "records a hearing need (store only with the member's consent)",
 }
+_ADDRESS = re.compile(r"称呼|叫他|叫她|叫我|\b(?:call(?:ed)? (?:him|her|me)|first name|ms|mr|mrs|dr)\b")
 _SENSITIVE_MAP = {"disability": "access", "religious-dietary": "religious-dietary"}
 
 
@@ -225,7 +242,22 @@ def _read_clause(guard: _Guard, clause: str) -> tuple[bool, list[str]]:
             if f in lists.forbidden_en:
                 forbidden.append(lists.forbidden_en[f])
                 break
+    if unknown and _ADDRESS.search(clause):
+        # "call her Ms. Wong", "叫他小张": the name the customer asked for is not a need
+        # word but belongs to the need; allow up to two such words.
+        unknown = max(0, unknown - 2)
     return known > 0 and unknown == 0, forbidden
+
+
+def _needs_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) -> bool:
+    """A condition is a stated need when its own clause or the next one states a need."""
+    cue = guard_lexicon._ACCESS_NEED if span.category == "disability" else guard_lexicon._DIET_NEED
+    masked = norm[: span.start] + " " * (span.end - span.start) + norm[span.end :]
+    for index, (c_start, c_end) in enumerate(clauses):
+        if c_start <= span.start < c_end:
+            nearby = clauses[index : index + 2]
+            return any(cue.search(masked, a, b) for a, b in nearby)
+    return False
 
 
 def _clause_ranges(text: str, norm: str) -> list[tuple[int, int]]:
@@ -264,11 +296,18 @@ def screen(text: str) -> Screening:
             for s in lexicon.spans
             if start <= s.start < end and s.category in guard_lexicon.FORBIDDEN_CATEGORIES
         ]
-        lex_sensitive = [
-            _SENSITIVE_MAP.get(s.category, s.category)
-            for s in lexicon.spans
-            if start <= s.start < end and s.category in guard_lexicon.SENSITIVE_CATEGORIES
-        ]
+        lex_sensitive = []
+        for s in lexicon.spans:
+            if not (start <= s.start < end) or s.category not in guard_lexicon.SENSITIVE_CATEGORIES:
+                continue
+            if _DIRECT_NEED.search(norm, s.start, s.end) or _needs_nearby(norm, clauses, s):
+                lex_sensitive.append(_SENSITIVE_MAP.get(s.category, s.category))
+            else:
+                # A condition with no need of its own ("muslim", "基督徒 需要宝宝椅").
+                lex_forbidden.append("health" if s.category != "religious-dietary" else "religion")
+        for pattern, category in _EN_SENSITIVE:
+            if pattern.search(clause):
+                lex_sensitive.append(category)
         reading = clause
         if clause.isascii() and not _CJK.search(clause):
             pinyin = guard.text.pinyin_to_hanzi(clause)
