@@ -1,4 +1,9 @@
-"""`memberops labels`: screen notes with the label guard, scan stored labels.
+"""`memberops labels`: screen notes with the label guard, scan stored labels, review.
+
+Exit codes of `labels screen` (so a script can act on a verdict without parsing):
+0 the note may be stored (allow, or sensitive: stored with the member's consent),
+3 the guard refuses the note (SCREEN_REJECTED), 4 it needs a manager's review
+(SCREEN_NEEDS_REVIEW). With '-' the exit code is the worst over all lines.
 
 `screen` is pure (no database, no keys), so a chain can check a file of legacy notes on
 any laptop before importing it: `memberops labels screen - < notes.txt` writes one JSON
@@ -19,6 +24,7 @@ from memberops.cli.common import cli_actor, console, emit_json, handle_errors, o
 from memberops.db import transaction
 from memberops.labels.guard import Screening, screen
 from memberops.labels.pipeline import refresh_service_needs
+from memberops.labels.review_cli import app as reviews_app
 from memberops.labels.service import ScanReport, scan_labels
 
 __all__ = ["app"]
@@ -29,7 +35,12 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-_VERDICT_STYLE = {"allow": "green", "sensitive": "yellow", "reject": "red"}
+app.add_typer(reviews_app, name="reviews")
+
+_VERDICT_STYLE = {"allow": "green", "sensitive": "yellow", "reject": "red", "review": "magenta"}
+SCREEN_REJECTED = 3
+SCREEN_NEEDS_REVIEW = 4
+_EXIT = {"reject": SCREEN_REJECTED, "review": SCREEN_NEEDS_REVIEW}
 
 
 def _line_json(screening: Screening) -> str:
@@ -55,7 +66,7 @@ def _print_screening(screening: Screening) -> None:
             markup=False,
             highlight=False,
         )
-    if screening.verdict == "reject" and screening.remainder:
+    if screening.verdict in ("reject", "review") and screening.remainder:
         console.print("  could be stored instead:", markup=False, highlight=False, end=" ")
         console.print(screening.remainder, markup=False, highlight=False)
 
@@ -71,15 +82,22 @@ def screen_command(
     """Screen a note with the label guard (no database needed)."""
     if text == "-":
         # Always JSON lines: batch mode is for scripts, one object per input line.
+        worst = 0
         for line in sys.stdin:
-            sys.stdout.write(_line_json(screen(line.rstrip("\r\n"))) + "\n")
+            screening = screen(line.rstrip("\r\n"))
+            sys.stdout.write(_line_json(screening) + "\n")
+            worst = max(worst, _EXIT.get(screening.verdict, 0))
         sys.stdout.flush()
+        if worst:
+            raise typer.Exit(worst)
         return
     screening = screen(text)
     if as_json:
         emit_json(screening.to_dict())
     else:
         _print_screening(screening)
+    if screening.verdict in _EXIT:
+        raise typer.Exit(_EXIT[screening.verdict])
 
 
 def _print_report(report: ScanReport) -> None:

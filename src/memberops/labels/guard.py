@@ -62,14 +62,8 @@ SENSITIVE_CATEGORIES = (
 UNRECOGNISED = "unrecognised"
 
 
-@dataclass(frozen=True)
-class Span:
-    """A flagged phrase; ``start``/``end`` index the original note."""
-
-    start: int
-    end: int
-    category: str
-    text: str
+# A flagged phrase; ``start``/``end`` index the original note (one class for both signals).
+Span = guard_lexicon.Span
 
 
 @dataclass(frozen=True)
@@ -146,7 +140,7 @@ _EN_SENSITIVE = (
     (re.compile(r"allerg|intoleran|epi-?pen"), "allergy"),
     (re.compile(r"halal|kosher"), "religious-dietary"),
     (re.compile(r"pregnan"), "pregnancy"),
-    (re.compile(r"wheel ?chair|step-free|guide dog|crutch"), "access"),
+    (re.compile(r"wheel ?chair|step-free|guide dog|crutch"), "disability"),
     (re.compile(r"hard of hearing|hearing aid"), "hearing"),
     (re.compile(r"diabet|gout|blood pressure|low sodium"), "health-need"),
 )
@@ -165,8 +159,10 @@ _REASONS = {
     "access": "records an accessibility need (store only with the member's consent)",
     "hearing": "records a hearing need (store only with the member's consent)",
 }
-_ADDRESS = re.compile(r"称呼|叫他|叫她|叫我|\b(?:call(?:ed)? (?:him|her|me)|first name|ms|mr|mrs|dr)\b")
-_SENSITIVE_MAP = {"disability": "access", "religious-dietary": "religious-dietary"}
+_ADDRESS = re.compile(
+    r"称呼|叫他|叫她|叫我|\b(?:call(?:ed)? (?:him|her|me)|first name|ms|mr|mrs|dr)\b"
+)
+_SENSITIVE_MAP: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -284,7 +280,9 @@ def screen(text: str) -> Screening:
     norm = guard_lexicon._normalise(simplified)
     lexicon = guard_lexicon.screen(simplified)
     clauses = _clause_ranges(text, norm)
-    spans: list[Span] = list(lexicon.spans)
+    spans: list[Span] = [
+        Span(s.start, s.end, s.category, text[s.start : s.end]) for s in lexicon.spans
+    ]
     reasons: list[str] = []
     sensitive: list[str] = []
     verdicts: list[ClauseVerdict] = []
@@ -339,7 +337,9 @@ def screen(text: str) -> Screening:
             if lex_sensitive and not lex_forbidden and not guess:
                 # "deaf, prefers ordering by tablet": the condition is the stated need.
                 state = "sensitive"
-            elif covered or incident:
+            elif incident or not lex_forbidden:
+                # Only the word lists object (no lexicon phrase): broad, so a manager
+                # decides rather than the guard refusing.
                 state = "review"
                 reasons.append(_REASONS["conflict"])
             else:
@@ -355,7 +355,7 @@ def screen(text: str) -> Screening:
         if lex_sensitive:
             sensitive.extend(lex_sensitive)
         if state == "forbidden":
-            for category in dict.fromkeys(word_forbidden):
+            for category in dict.fromkeys([] if lex_forbidden else word_forbidden):
                 reasons.append(_REASONS.get(category, f"describes the customer ({category})"))
             if not any(start <= s.start < end for s in spans):
                 spans.append(Span(start, end, categories[0], text[start:end]))

@@ -23,9 +23,7 @@ def _rate(n: int, d: int) -> float:
     return round(n / d, 4) if d else 0.0
 
 
-def score_rows(
-    rows: Iterable[Mapping[str, str]], screen: Callable[[str], Any]
-) -> dict[str, Any]:
+def score_rows(rows: Iterable[Mapping[str, str]], screen: Callable[[str], Any]) -> dict[str, Any]:
     """Screen every row and return the held/refused rates by class, category and language."""
     by_class: Counter[str] = Counter()
     verdicts: dict[str, Counter[str]] = defaultdict(Counter)

@@ -17,6 +17,7 @@ import re
 import sys
 import tempfile
 import types
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -69,7 +70,12 @@ def _import_jieba() -> Any:
     stub.add_force_split = _refuse  # type: ignore[attr-defined]
     sys.modules["jieba.finalseg"] = stub
     try:
-        import jieba  # noqa: PLC0415 - imported here so the stub above is in place
+        # jieba 0.42 has regex strings with invalid escapes; Python warns when it
+        # compiles them, which is jieba's matter, not ours.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import jieba  # type: ignore[import-untyped]
     finally:
         del sys.modules["jieba.finalseg"]
     jieba.setLogLevel(60)
@@ -91,9 +97,7 @@ class GuardText:
         converted = str(self.t2s.convert(text))
         if len(converted) == len(text):
             return converted
-        return "".join(
-            c2 if len(c2 := str(self.t2s.convert(c))) == 1 else c for c in text
-        )
+        return "".join(c2 if len(c2 := str(self.t2s.convert(c))) == 1 else c for c in text)
 
     def segment(self, clause: str) -> list[str]:
         """Chinese words of a clause (unknown characters come out one by one)."""
@@ -155,8 +159,8 @@ def english_words(clause: str) -> list[str]:
 @cache
 def load_text_tools() -> GuardText:
     """Build the converter, the segmenter and the pinyin index (once per process)."""
-    import opencc  # noqa: PLC0415 - loaded with the guard, not at import
-    from pypinyin import lazy_pinyin  # noqa: PLC0415
+    import opencc
+    from pypinyin import lazy_pinyin
 
     jieba = _import_jieba()
     words: dict[str, str] = {}

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from memberops.actor import Actor, system_actor
 from memberops.db import new_id, utcnow
 from memberops.errors import Conflict, Forbidden, NotFound, ValidationError
+from memberops.labels import reviews
 from memberops.labels import rules as label_rules
 from memberops.labels.guard import Screening, screen
 from memberops.labels.models import Label, LabelEvent
@@ -192,7 +193,7 @@ def _store_screened(
         raise LabelRejected("text", screening)
     consent_id: str | None = None
     sensitive_categories: list[str] = []
-    if screening.verdict == "sensitive":
+    if screening.sensitive_categories:
         consent_id = _sensitive_consent_id(session, member.id)
         if consent_id is None:
             raise ConsentRequired(
@@ -219,7 +220,8 @@ def _store_screened(
         created_at=now,
         valid_from=now,
         valid_until=valid_until,
-        status="active",
+        # A note the guard could not recognise waits for a manager (labels.reviews).
+        status="in_review" if screening.verdict == "review" else "active",
         sensitive=bool(sensitive_categories),
         sensitive_categories=sensitive_categories,
         consent_id=consent_id,
@@ -227,6 +229,14 @@ def _store_screened(
     session.add(label)
     session.flush()
     _event(session, label, "created", actor, f"{source} label, verdict {screening.verdict}")
+    if screening.verdict == "review":
+        reviews.open_review(
+            session,
+            label=label,
+            reasons=screening.reasons,
+            categories=sorted({s.category for s in screening.spans}),
+            actor=actor,
+        )
     fields = [category, *(["sensitive"] if sensitive_categories else [])]
     audit.record(
         session,
@@ -735,7 +745,7 @@ def refresh_service_need_labels(
         if count < min_orders or code is None:
             continue
         screening = screen(modifier)
-        if screening.verdict == "reject":
+        if screening.verdict in ("reject", "review"):
             continue
         sensitive_cats: list[str] = []
         if screening.verdict == "sensitive":
