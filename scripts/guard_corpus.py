@@ -25,15 +25,14 @@ import opencc
 from pypinyin import lazy_pinyin
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "labels" / "data"
-BLIND_SHARE = 0.3
 SEED = 20261201
 
 Clause = tuple[str, str, str, str]  # klass, category, lang, text
 
 
-def _read(klass: str) -> list[Clause]:
+def _read(klass: str, folder: str = "fragments") -> list[Clause]:
     rows: list[Clause] = []
-    for line in (DATA / "fragments" / f"{klass}.txt").read_text(encoding="utf-8").splitlines():
+    for line in (DATA / folder / f"{klass}.txt").read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         category, lang, text = line.split("|", 2)
@@ -121,7 +120,12 @@ def _compose(rng: random.Random, pool: dict[str, list[Clause]], split: str, scal
 
 
 def main() -> None:
-    """Write guard_dev.jsonl and guard_blind.jsonl from the fragment lists."""
+    """Write guard_dev.jsonl and guard_blind.jsonl from the fragment lists.
+
+    Round 1 drew the blind pool from fragments/ (kept as guard_blind1.jsonl, scored once
+    before and once after the change). It is now folded into development; the blind
+    split is composed from fragments_blind2/, written after round 1 was scored.
+    """
     rng = random.Random(SEED)  # noqa: S311 - reproducible corpus, not a secret
     s2t = opencc.OpenCC("s2t")
     pools: dict[str, dict[str, list[Clause]]] = {"dev": {}, "blind": {}}
@@ -129,9 +133,10 @@ def main() -> None:
         pools["dev"][klass] = []
         pools["blind"][klass] = []
         for clause in _read(klass):
-            split = "blind" if rng.random() < BLIND_SHARE else "dev"
-            pools[split][klass].extend(_variants(clause, s2t))
-    for split, scale in (("dev", 420), ("blind", 190)):
+            pools["dev"][klass].extend(_variants(clause, s2t))
+        for clause in _read(klass, "fragments_blind2"):
+            pools["blind"][klass].extend(_variants(clause, s2t))
+    for split, scale in (("dev", 600), ("blind", 160)):
         notes = _compose(rng, pools[split], split, scale)
         path = DATA / f"guard_{split}.jsonl"
         with path.open("w", encoding="utf-8") as handle:
