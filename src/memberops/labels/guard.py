@@ -169,6 +169,8 @@ _SENSITIVE_MAP: dict[str, str] = {}
 class _Lists:
     service_zh: frozenset[str]
     service_en: frozenset[str]
+    # Service words that make a need on their own (not "glue" such as 的, likes, the).
+    anchors: frozenset[str]
     forbidden_zh: dict[str, str]
     forbidden_en: dict[str, str]
     sensitive_zh: dict[str, str]
@@ -183,14 +185,20 @@ class _Guard:
 @cache
 def load_guard() -> _Guard:
     """Load the word lists and the text tools (once per process, well under a second)."""
-    service_zh = frozenset(read_word_file("service_zh.txt"))
-    service_en = frozenset(read_word_file("service_en.txt"))
+    service_zh_words = read_word_file("service_zh.txt")
+    service_en_words = read_word_file("service_en.txt")
+    service_zh = frozenset(service_zh_words)
+    service_en = frozenset(service_en_words)
+    anchors = frozenset(
+        w for words in (service_zh_words, service_en_words) for w, c in words.items() if c != "glue"
+    )
     forbidden_en = {
         w: c for w, c in read_word_file("forbidden_en.txt").items() if w not in service_en
     }
     lists = _Lists(
         service_zh=service_zh,
         service_en=service_en,
+        anchors=anchors,
         forbidden_zh=read_word_file("forbidden_zh.txt"),
         forbidden_en=forbidden_en,
         sensitive_zh=read_word_file("sensitive_zh.txt"),
@@ -213,6 +221,7 @@ def _read_clause(guard: _Guard, clause: str) -> tuple[bool, list[str]]:
     """(every word recognised as service vocabulary, forbidden categories of its words)."""
     lists = guard.lists
     known = 0
+    anchor = 0
     unknown = 0
     forbidden: list[str] = []
     if _CJK.search(clause):
@@ -224,6 +233,7 @@ def _read_clause(guard: _Guard, clause: str) -> tuple[bool, list[str]]:
                 forbidden.append(lists.forbidden_zh[word])
             if word in lists.service_zh:
                 known += 1
+                anchor += word in lists.anchors
             else:
                 unknown += 1
     for word in english_words(clause):
@@ -232,6 +242,7 @@ def _read_clause(guard: _Guard, clause: str) -> tuple[bool, list[str]]:
         forms = _stem(word)
         if any(f in lists.service_en for f in forms):
             known += 1
+            anchor += any(f in lists.anchors for f in forms)
             continue
         unknown += 1
         for f in forms:
@@ -242,7 +253,10 @@ def _read_clause(guard: _Guard, clause: str) -> tuple[bool, list[str]]:
         # "call her Ms. Wong", "叫他小张": the name the customer asked for is not a need
         # word but belongs to the need; allow up to two such words.
         unknown = max(0, unknown - 2)
-    return known > 0 and unknown == 0, forbidden
+    # A short English clause of glue words only ("told us", "please") adds nothing; in
+    # Chinese or pinyin glue alone can still say something (快六十了吧), so it is not.
+    glue_only = not _CJK.search(clause) and 0 < known <= 2
+    return unknown == 0 and (anchor > 0 or glue_only), forbidden
 
 
 def _needs_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) -> bool:
@@ -316,6 +330,9 @@ def screen(text: str) -> Screening:
             )
             if pinyin is not None and pinyin[1] > 0 and english * 2 < len(words):
                 reading = pinyin[0]
+                # Read as Chinese only: English rules on pinyin ("bo", "fat") misfire.
+                lex_forbidden, lex_sensitive = [], []
+                spans = [s for s in spans if not start <= s.start < end]
                 hanzi = guard_lexicon.screen(reading)
                 for s in hanzi.spans:
                     if s.category in guard_lexicon.FORBIDDEN_CATEGORIES:

@@ -5,7 +5,9 @@
   sensitive words), not jieba's 350,000-word dictionary: the guard only needs to know
   whether each word is one it recognises, and a small dictionary loads in milliseconds;
 * pypinyin gives every Chinese word of those lists its pinyin, so "xiao pang",
-  "xiaopang" or "bu yao xiang cai" are read as 小胖 and 不要香菜.
+  "xiaopang" or "bu yao xiang cai" are read as 小胖 and 不要香菜. The index is built
+  offline (scripts/guard_build.py) and shipped as ``pinyin_index.json``: importing
+  pypinyin costs most of a second, the index a few milliseconds.
 
 Everything is built once, on first use, from files inside the package; nothing is
 downloaded.
@@ -13,6 +15,7 @@ downloaded.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import tempfile
@@ -159,8 +162,7 @@ def english_words(clause: str) -> list[str]:
 @cache
 def load_text_tools() -> GuardText:
     """Build the converter, the segmenter and the pinyin index (once per process)."""
-    import opencc
-    from pypinyin import lazy_pinyin
+    import opencc  # loaded with the guard, not when the module is imported
 
     jieba = _import_jieba()
     words: dict[str, str] = {}
@@ -178,11 +180,10 @@ def load_text_tools() -> GuardText:
     tokenizer.initialize()
     index: dict[tuple[str, ...], str] = {}
     syllables: set[str] = set()
-    for word in words:
-        if not all("\u4e00" <= c <= "\u9fff" for c in word):
-            continue
-        key = tuple(s.replace("ü", "v") for s in lazy_pinyin(word))
-        index.setdefault(key, word)
+    shipped = json.loads(resources.files(_DATA).joinpath("pinyin_index.json").read_text("utf-8"))
+    for reading, word in shipped.items():
+        key = tuple(reading.split())
+        index[key] = word
         syllables.update(key)
     return GuardText(
         t2s=opencc.OpenCC("t2s"),
