@@ -33,6 +33,7 @@ from functools import cache
 from typing import Literal
 
 from memberops.labels import guard_lexicon
+from memberops.labels.guard_model import load_model
 from memberops.labels.guard_text import (
     GuardText,
     english_words,
@@ -40,7 +41,15 @@ from memberops.labels.guard_text import (
     read_word_file,
 )
 
-__all__ = ["ClauseVerdict", "Screening", "Span", "Verdict", "load_guard", "screen"]
+__all__ = [
+    "ClauseVerdict",
+    "Screening",
+    "Span",
+    "Verdict",
+    "clause_readings",
+    "load_guard",
+    "screen",
+]
 
 Verdict = Literal["allow", "reject", "sensitive", "review"]
 ClauseState = Literal["need", "sensitive", "review", "forbidden"]
@@ -144,7 +153,11 @@ _EN_SENSITIVE = (
     (re.compile(r"hard of hearing|hearing aid"), "hearing"),
     (re.compile(r"diabet|gout|blood pressure|low sodium"), "health-need"),
 )
+# The clause model's threshold (scripts/guard_train.py reports what it changes).
+MODEL_REVIEW_AT = 0.95
 _REASONS = {
+    "model": "a clause made of service words reads like a description of the person;"
+    " a manager reviews it",
     UNRECOGNISED: "a clause is not a recognised service need (dish, drink, seating, party,"
     " occasion, address, pace, packing, billing, incident, tier); a manager reviews it",
     "conflict": "a recognised service need touches a word that can describe the person;"
@@ -203,6 +216,7 @@ def load_guard() -> _Guard:
         forbidden_en=forbidden_en,
         sensitive_zh=read_word_file("sensitive_zh.txt"),
     )
+    load_model()
     return _Guard(load_text_tools(), lists)
 
 
@@ -259,6 +273,34 @@ def _read_clause(guard: _Guard, clause: str) -> tuple[bool, list[str]]:
     return unknown == 0 and (anchor > 0 or glue_only), forbidden
 
 
+def _person_like(reading: str) -> float:
+    model = load_model()
+    return model.forbidden_probability(reading) if model is not None else 0.0
+
+
+def _reading(guard: _Guard, clause: str) -> str:
+    """The clause as the guard reads it: a pinyin clause in characters, else itself."""
+    if not clause.isascii() or _CJK.search(clause):
+        return clause
+    pinyin = guard.text.pinyin_to_hanzi(clause)
+    words = english_words(clause)
+    english = sum(
+        any(f in guard.lists.service_en or f in guard.lists.forbidden_en for f in _stem(w))
+        for w in words
+    )
+    if pinyin is not None and pinyin[1] > 0 and english * 2 < len(words):
+        return pinyin[0]
+    return clause
+
+
+def clause_readings(text: str) -> list[str]:
+    """Each clause of ``text`` as the guard reads it (simplified, lower case, pinyin in
+    characters): what the clause model is trained on and scores."""
+    guard = load_guard()
+    norm = guard_lexicon._normalise(guard.text.simplify(text))
+    return [_reading(guard, norm[a:b]) for a, b in guard_lexicon._clauses(norm)]
+
+
 def _needs_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) -> bool:
     """A condition is a stated need when its own clause or the next one states a need."""
     cue = guard_lexicon._ACCESS_NEED if span.category == "disability" else guard_lexicon._DIET_NEED
@@ -267,6 +309,60 @@ def _needs_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) -> bool
         if c_start <= span.start < c_end:
             nearby = clauses[index : index + 2]
             return any(cue.search(masked, a, b) for a, b in nearby)
+    return False
+
+
+_HEARING = re.compile(r"聋|听力|耳背|听不[见清]|\b(?:deaf|hard of hearing|hearing)\b")
+# How staff serve someone who does not hear well: writing, a tablet, facing them.
+_HEARING_NEED = re.compile(
+    r"写|文字|手语|平板|屏幕|大声|当面|面对|慢慢说|说清楚"
+    r"|\b(?:write|writ\w+|written|tablet|screen|text|sign|speak|face|facing|clearly|slowly"
+    r"|point|menu|loud\w*)\b"
+)
+
+
+_DEVICE_WORDS = re.compile(r"戴|用|\b(?:wears?|wearing|uses?|face)\b")
+_CONDITION_NEED = {
+    "pregnancy": re.compile(r"孕|\bpregnan\w*"),
+    "health-need": re.compile(r"糖尿病|高血压|痛风|\b(?:diabet\w*|gout|blood pressure)\b"),
+}
+# Needs a stated condition may come with, beyond the lexicon's dietary cues.
+_CONDITION_CUE = re.compile(
+    r"熟|换|生冷|冰|常温|少|不要|别|无糖|低|忌"
+    r"|\b(?:no|without|cooked|well done|instead|less|free|avoid|only|swap)\b"
+)
+
+
+def _stated_condition(
+    norm: str, clause: str, clauses: list[tuple[int, int]], span: Span
+) -> str | None:
+    """The sensitive need a condition span states, or None when it only describes.
+
+    Stated means: the customer told us (客人说, "told us") or a need comes with it in the
+    same or the next clause, and no guess marker ("looks", "好像", "?") is present.
+    """
+    if span.category != "health" or _GUESS.search(clause):
+        return None
+    text = norm[span.start : span.end]
+    for need, pattern in _CONDITION_NEED.items():
+        if not pattern.search(text):
+            continue
+        if _STATED.search(clause):
+            return need
+        masked = norm[: span.start] + " " * (span.end - span.start) + norm[span.end :]
+        for index, (c_start, c_end) in enumerate(clauses):
+            if c_start <= span.start < c_end:
+                nearby = clauses[index : index + 2]
+                if any(_CONDITION_CUE.search(masked, a, b) for a, b in nearby):
+                    return need
+    return None
+
+
+def _hearing_need_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) -> bool:
+    masked = norm[: span.start] + " " * (span.end - span.start) + norm[span.end :]
+    for index, (c_start, c_end) in enumerate(clauses):
+        if c_start <= span.start < c_end:
+            return any(_HEARING_NEED.search(masked, a, b) for a, b in clauses[index : index + 2])
     return False
 
 
@@ -301,14 +397,28 @@ def screen(text: str) -> Screening:
     sensitive: list[str] = []
     verdicts: list[ClauseVerdict] = []
     incident = bool(_INCIDENT.search(norm))
+    stated_needs: list[tuple[Span, str]] = []
     for start, end in clauses:
         clause = norm[start:end]
-        lex_forbidden = [
-            s.category
-            for s in lexicon.spans
-            if start <= s.start < end and s.category in guard_lexicon.FORBIDDEN_CATEGORIES
-        ]
-        lex_sensitive = []
+        lex_forbidden = []
+        for s in lexicon.spans:
+            if not start <= s.start < end or s.category not in guard_lexicon.FORBIDDEN_CATEGORIES:
+                continue
+            if _HEARING.search(norm, s.start, s.end) and _hearing_need_nearby(norm, clauses, s):
+                # "deaf, prefers ordering by tablet": the condition comes with the way to
+                # serve them, so it is a stated need, kept for consent.
+                stated_needs.append((s, "hearing"))
+                continue
+            need = _stated_condition(norm, clause, clauses, s)
+            if need is not None:
+                # "客人说有糖尿病，甜品换水果", "客人怀孕，菜要全熟": told us, with a need.
+                stated_needs.append((s, need))
+                continue
+            if s.category == "appearance" and _DEVICE_WORDS.fullmatch(norm[s.start : s.end]):
+                if _DIRECT_NEED.search(clause):
+                    continue  # "戴助听器", "face her when speaking": how to serve them
+            lex_forbidden.append(s.category)
+        lex_sensitive = [need for s, need in stated_needs if start <= s.start < end]
         for s in lexicon.spans:
             if not (start <= s.start < end) or s.category not in guard_lexicon.SENSITIVE_CATEGORIES:
                 continue
@@ -320,25 +430,17 @@ def screen(text: str) -> Screening:
         for pattern, category in _EN_SENSITIVE:
             if pattern.search(clause):
                 lex_sensitive.append(category)
-        reading = clause
-        if clause.isascii() and not _CJK.search(clause):
-            pinyin = guard.text.pinyin_to_hanzi(clause)
-            words = english_words(clause)
-            english = sum(
-                any(f in guard.lists.service_en or f in guard.lists.forbidden_en for f in _stem(w))
-                for w in words
-            )
-            if pinyin is not None and pinyin[1] > 0 and english * 2 < len(words):
-                reading = pinyin[0]
-                # Read as Chinese only: English rules on pinyin ("bo", "fat") misfire.
-                lex_forbidden, lex_sensitive = [], []
-                spans = [s for s in spans if not start <= s.start < end]
-                hanzi = guard_lexicon.screen(reading)
-                for s in hanzi.spans:
-                    if s.category in guard_lexicon.FORBIDDEN_CATEGORIES:
-                        lex_forbidden.append(s.category)
-                    else:
-                        lex_sensitive.append(_SENSITIVE_MAP.get(s.category, s.category))
+        reading = _reading(guard, clause)
+        if reading != clause:
+            # Read as Chinese only: English rules on pinyin ("bo", "fat") misfire.
+            lex_forbidden, lex_sensitive = [], []
+            spans = [s for s in spans if not start <= s.start < end]
+            hanzi = guard_lexicon.screen(reading)
+            for s in hanzi.spans:
+                if s.category in guard_lexicon.FORBIDDEN_CATEGORIES:
+                    lex_forbidden.append(s.category)
+                else:
+                    lex_sensitive.append(_SENSITIVE_MAP.get(s.category, s.category))
         covered, word_forbidden = _read_clause(guard, reading)
         for word, category in guard.lists.sensitive_zh.items():
             if word in reading:
@@ -365,6 +467,11 @@ def screen(text: str) -> Screening:
             state = "sensitive"
         elif covered:
             state = "need"
+            if _person_like(reading) >= MODEL_REVIEW_AT:
+                # Service words only, but shaped like a description ("张的一般"): the
+                # clause model's second opinion sends it to a manager.
+                state = "review"
+                reasons.append(_REASONS["model"])
         else:
             state = "review"
             reasons.append(_REASONS[UNRECOGNISED])
