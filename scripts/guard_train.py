@@ -1,11 +1,11 @@
 """Train the guard's clause model on the development clauses; measure what it adds.
 
 Usage:
-  uv run python scripts/guard_train.py            # fit on tests/labels/data/fragments/, write
-                                                  # src/memberops/labels/guard_data/clause_model.json
+  uv run python scripts/guard_train.py            # fit on the development clauses and
+                                                  # write guard_data/clause_model.json
   uv run python scripts/guard_train.py --measure  # fit without the first blind split's
-                                                  # clauses, score guard_blind1.jsonl with and
-                                                  # without the model
+                                                  # clauses, score guard_blind1.jsonl with
+                                                  # and without the model
 
 Only development clauses are used; the current blind split (fragments_blind2/) never is.
 """

@@ -414,9 +414,12 @@ def screen(text: str) -> Screening:
                 # "客人说有糖尿病，甜品换水果", "客人怀孕，菜要全熟": told us, with a need.
                 stated_needs.append((s, need))
                 continue
-            if s.category == "appearance" and _DEVICE_WORDS.fullmatch(norm[s.start : s.end]):
-                if _DIRECT_NEED.search(clause):
-                    continue  # "戴助听器", "face her when speaking": how to serve them
+            if (
+                s.category == "appearance"
+                and _DEVICE_WORDS.fullmatch(norm[s.start : s.end])
+                and _DIRECT_NEED.search(clause)
+            ):
+                continue  # "戴助听器", "face her when speaking": how to serve them
             lex_forbidden.append(s.category)
         lex_sensitive = [need for s, need in stated_needs if start <= s.start < end]
         for s in lexicon.spans:
