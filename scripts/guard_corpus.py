@@ -123,8 +123,9 @@ def main() -> None:
     """Write guard_dev.jsonl and guard_blind.jsonl from the fragment lists.
 
     Round 1 drew the blind pool from fragments/ (kept as guard_blind1.jsonl, scored once
-    before and once after the change). It is now folded into development; the blind
-    split is composed from fragments_blind2/, written after round 1 was scored.
+    before and once after the change); round 2's blind split was fragments_blind2/ (kept
+    as guard_blind2.jsonl). Both are folded into development; the blind split is now
+    composed from fragments_blind3/, written after round 2 was scored.
     """
     rng = random.Random(SEED)  # noqa: S311 - reproducible corpus, not a secret
     s2t = opencc.OpenCC("s2t")
@@ -132,11 +133,11 @@ def main() -> None:
     for klass in ("forbidden", "legit", "sensitive"):
         pools["dev"][klass] = []
         pools["blind"][klass] = []
-        for clause in _read(klass):
+        for clause in _read(klass) + _read(klass, "fragments_blind2"):
             pools["dev"][klass].extend(_variants(clause, s2t))
-        for clause in _read(klass, "fragments_blind2"):
+        for clause in _read(klass, "fragments_blind3"):
             pools["blind"][klass].extend(_variants(clause, s2t))
-    for split, scale in (("dev", 600), ("blind", 160)):
+    for split, scale in (("dev", 800), ("blind", 180)):
         notes = _compose(rng, pools[split], split, scale)
         path = DATA / f"guard_{split}.jsonl"
         with path.open("w", encoding="utf-8") as handle:
