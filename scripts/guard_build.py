@@ -23,23 +23,25 @@ sys.path.insert(0, str(ROOT / "src"))
 from memberops.labels.guard_text import read_word_file  # noqa: E402
 
 GUARD_DATA = ROOT / "src" / "memberops" / "labels" / "guard_data"
-# Forbidden readings first when a spelling of two or more syllables is both a
-# description and a need (the guard reads the description and a manager decides); a
-# single syllable is too ambiguous (yao: 要 or 腰), so there the service word wins.
 WORD_LISTS = ("forbidden_zh.txt", "sensitive_zh.txt", "service_zh.txt")
+# A reading shared by a description and a need (bao bao: 包包 or 宝宝; men: 闷 or 门) is
+# read as an unknown word: neither stored as a need nor refused, a manager decides.
+AMBIGUOUS = "□"
 
 
 def pinyin_index() -> dict[str, str]:
-    """Space-joined toneless pinyin → the first list word with that reading."""
+    """Space-joined toneless pinyin → the list word with that reading (or AMBIGUOUS)."""
     index: dict[str, str] = {}
+    kind: dict[str, str] = {}
     for name in WORD_LISTS:
         for word in read_word_file(name):
             if word and all("\u4e00" <= c <= "\u9fff" for c in word):
                 key = " ".join(s.replace("ü", "v") for s in lazy_pinyin(word))
-                if " " not in key and name == "service_zh.txt":
-                    index[key] = word
-                else:
-                    index.setdefault(key, word)
+                this = "service" if name == "service_zh.txt" else "person"
+                if key not in index:
+                    index[key], kind[key] = word, this
+                elif kind[key] != this:
+                    index[key] = AMBIGUOUS
     return dict(sorted(index.items()))
 
 

@@ -122,7 +122,7 @@ class Screening:
 
 # Words that make a condition a guess about the person rather than what they told us.
 _GUESS = re.compile(
-    r"好像|像是|看着|看起来|看上去|估计|应该是|似乎|大概是|可能是|疑似|像个|好似|吧$"
+    r"好像|像是|看着|看起来|看上去|估计|应该是|似乎|大概是|可能|疑似|像个|好似|吧$"
     r"|\b(?:looks?|looking|seems?|probably|maybe|might be|apparently|guess|i think)\b|\?"
 )
 # Words that say the customer told us (a stated need, not a guess).
@@ -231,13 +231,21 @@ def _stem(word: str) -> list[str]:
     return forms
 
 
-def _read_clause(guard: _Guard, clause: str) -> tuple[bool, list[str]]:
-    """(every word recognised as service vocabulary, forbidden categories of its words)."""
+_REQUEST_WORDS = frozenset({"不要", "不吃", "不喝", "不放", "别放", "少", "多", "加", "免", "去掉"})
+
+
+def _read_clause(guard: _Guard, clause: str, *, pinyin: bool = False) -> tuple[bool, list[str]]:
+    """(every word recognised as service vocabulary, forbidden categories of its words).
+
+    A clause read from pinyin needs a service word of two syllables or more: one
+    syllable has too many homophones (men: 门 or 闷) to make a need on its own.
+    """
     lists = guard.lists
     known = 0
     anchor = 0
     unknown = 0
     forbidden: list[str] = []
+    previous = ""
     if _CJK.search(clause):
         for word in guard.text.segment(re.sub(r"[a-z0-9.'\- ]+", " ", clause)):
             word = word.strip()
@@ -247,9 +255,14 @@ def _read_clause(guard: _Guard, clause: str) -> tuple[bool, list[str]]:
                 forbidden.append(lists.forbidden_zh[word])
             if word in lists.service_zh:
                 known += 1
-                anchor += word in lists.anchors
+                # In pinyin a one-syllable need word counts after a request word
+                # ("bu yao cong": 不要葱), not on its own ("hen men": 很焖 or 很闷).
+                anchor += word in lists.anchors and (
+                    not pinyin or len(word) > 1 or previous in _REQUEST_WORDS
+                )
             else:
                 unknown += 1
+            previous = word
     for word in english_words(clause):
         if word[0].isdigit():
             continue
@@ -305,9 +318,12 @@ def _needs_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) -> bool
     """A condition is a stated need when its own clause or the next one states a need."""
     cue = guard_lexicon._ACCESS_NEED if span.category == "disability" else guard_lexicon._DIET_NEED
     masked = norm[: span.start] + " " * (span.end - span.start) + norm[span.end :]
+    # A religion is a need only with the need in its own clause ("信佛吃素"); "catholic
+    # family, halal only" keeps "halal only" and refuses the religion.
+    reach = 1 if span.category == "religious-dietary" else 2
     for index, (c_start, c_end) in enumerate(clauses):
         if c_start <= span.start < c_end:
-            nearby = clauses[index : index + 2]
+            nearby = clauses[index : index + reach]
             return any(cue.search(masked, a, b) for a, b in nearby)
     return False
 
@@ -321,6 +337,9 @@ _HEARING_NEED = re.compile(
 )
 
 
+_DEVICE = re.compile(
+    r"助听器|轮椅|拐杖|助行器|\b(?:hearing aids?|wheel ?chairs?|crutch\w*|walker)\b"
+)
 _DEVICE_WORDS = re.compile(r"戴|用|\b(?:wears?|wearing|uses?|face)\b")
 _CONDITION_NEED = {
     "pregnancy": re.compile(r"孕|\bpregnan\w*"),
@@ -417,7 +436,7 @@ def screen(text: str) -> Screening:
             if (
                 s.category == "appearance"
                 and _DEVICE_WORDS.fullmatch(norm[s.start : s.end])
-                and _DIRECT_NEED.search(clause)
+                and _DEVICE.search(clause)
             ):
                 continue  # "戴助听器", "face her when speaking": how to serve them
             lex_forbidden.append(s.category)
@@ -444,7 +463,7 @@ def screen(text: str) -> Screening:
                     lex_forbidden.append(s.category)
                 else:
                     lex_sensitive.append(_SENSITIVE_MAP.get(s.category, s.category))
-        covered, word_forbidden = _read_clause(guard, reading)
+        covered, word_forbidden = _read_clause(guard, reading, pinyin=reading != clause)
         for word, category in guard.lists.sensitive_zh.items():
             if word in reading:
                 lex_sensitive.append(category)
