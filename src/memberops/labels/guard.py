@@ -231,7 +231,9 @@ def _stem(word: str) -> list[str]:
     return forms
 
 
-_REQUEST_WORDS = frozenset({"不要", "不吃", "不喝", "不放", "别放", "少", "多", "加", "免", "去掉"})
+_REQUEST_WORDS = frozenset(
+    {"要", "不要", "不吃", "不喝", "不放", "别放", "少", "多", "加", "免", "去掉"}
+)
 
 
 def _read_clause(guard: _Guard, clause: str, *, pinyin: bool = False) -> tuple[bool, list[str]]:
