@@ -28,6 +28,9 @@ DATA = Path(__file__).resolve().parents[1] / "tests" / "labels" / "data"
 SEED = 20261201
 
 Clause = tuple[str, str, str, str]  # klass, category, lang, text
+# Clause lists of earlier blind splits are folded into development once scored.
+FOLDED = ("fragments", "fragments_blind2", "fragments_blind3")
+BLIND = "fragments_blind4"
 
 
 def _read(klass: str, folder: str = "fragments") -> list[Clause]:
@@ -124,8 +127,9 @@ def main() -> None:
 
     Round 1 drew the blind pool from fragments/ (kept as guard_blind1.jsonl, scored once
     before and once after the change); round 2's blind split was fragments_blind2/ (kept
-    as guard_blind2.jsonl). Both are folded into development; the blind split is now
-    composed from fragments_blind3/, written after round 2 was scored.
+    as guard_blind2.jsonl), round 3's fragments_blind3/ (guard_blind3.jsonl). All are
+    folded into development; the blind split is now composed from fragments_blind4/,
+    written after round 3 was scored.
     """
     rng = random.Random(SEED)  # noqa: S311 - reproducible corpus, not a secret
     s2t = opencc.OpenCC("s2t")
@@ -133,11 +137,12 @@ def main() -> None:
     for klass in ("forbidden", "legit", "sensitive"):
         pools["dev"][klass] = []
         pools["blind"][klass] = []
-        for clause in _read(klass) + _read(klass, "fragments_blind2"):
+        folded = [c for f in FOLDED for c in _read(klass, f)]
+        for clause in folded:
             pools["dev"][klass].extend(_variants(clause, s2t))
-        for clause in _read(klass, "fragments_blind3"):
+        for clause in _read(klass, BLIND):
             pools["blind"][klass].extend(_variants(clause, s2t))
-    for split, scale in (("dev", 800), ("blind", 180)):
+    for split, scale in (("dev", 1000), ("blind", 150)):
         notes = _compose(rng, pools[split], split, scale)
         path = DATA / f"guard_{split}.jsonl"
         with path.open("w", encoding="utf-8") as handle:
