@@ -132,7 +132,8 @@ def test_quiet_as_a_trait_is_rejected_but_a_quiet_seat_is_allowed() -> None:
     assert screen("quiet, doesn't eat carrots").verdict == "reject"
     assert screen("安静内向").verdict == "reject"
     assert screen("prefers quiet corner").verdict == "allow"
-    assert screen("喜欢安静").verdict == "allow"
+    # "likes quiet" with no place named may be a trait or a wish: a manager decides.
+    assert screen("喜欢安静").verdict == "review"
     assert screen("安静的位置").verdict == "allow"
 
 

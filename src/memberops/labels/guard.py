@@ -155,7 +155,14 @@ _EN_SENSITIVE = (
 )
 # The clause model's threshold (scripts/guard_train.py reports what it changes).
 MODEL_REVIEW_AT = 0.95
+_POINTING = re.compile(
+    r"的那个|的那位|那个人|那位客人|别给[他她]|不给[他她]|不要给[他她]|少给[他她]"
+    r"|\b(?:the one (?:with|in|who)|don'?t give (?:him|her|them)|do not give|no (?:discount|free)"
+    r" for (?:him|her|them))\b"
+)
 _REASONS = {
+    "pointing": "a clause points at the person, guesses about them or asks to treat them"
+    " differently; a manager reviews it",
     "model": "a clause made of service words reads like a description of the person;"
     " a manager reviews it",
     UNRECOGNISED: "a clause is not a recognised service need (dish, drink, seating, party,"
@@ -184,6 +191,7 @@ class _Lists:
     service_en: frozenset[str]
     # Service words that make a need on their own (not "glue" such as 的, likes, the).
     anchors: frozenset[str]
+    glue: frozenset[str]
     forbidden_zh: dict[str, str]
     forbidden_en: dict[str, str]
     sensitive_zh: dict[str, str]
@@ -202,8 +210,14 @@ def load_guard() -> _Guard:
     service_en_words = read_word_file("service_en.txt")
     service_zh = frozenset(service_zh_words)
     service_en = frozenset(service_en_words)
+    # A word that can also describe a person (头发, cold, hot) joins a need but does not
+    # make one: "cold beer" is a need, "cold" alone is not.
+    person_words = set(read_word_file("forbidden_zh.txt")) | set(read_word_file("forbidden_en.txt"))
     anchors = frozenset(
-        w for words in (service_zh_words, service_en_words) for w, c in words.items() if c != "glue"
+        w
+        for words in (service_zh_words, service_en_words)
+        for w, c in words.items()
+        if c != "glue" and w not in person_words
     )
     forbidden_en = {
         w: c for w, c in read_word_file("forbidden_en.txt").items() if w not in service_en
@@ -212,6 +226,12 @@ def load_guard() -> _Guard:
         service_zh=service_zh,
         service_en=service_en,
         anchors=anchors,
+        glue=frozenset(
+            w
+            for words in (service_zh_words, service_en_words)
+            for w, c in words.items()
+            if c == "glue"
+        ),
         forbidden_zh=read_word_file("forbidden_zh.txt"),
         forbidden_en=forbidden_en,
         sensitive_zh=read_word_file("sensitive_zh.txt"),
@@ -236,8 +256,10 @@ _REQUEST_WORDS = frozenset(
 )
 
 
-def _read_clause(guard: _Guard, clause: str, *, pinyin: bool = False) -> tuple[bool, list[str]]:
-    """(every word recognised as service vocabulary, forbidden categories of its words).
+def _read_clause(
+    guard: _Guard, clause: str, *, pinyin: bool = False
+) -> tuple[bool, bool, list[str]]:
+    """(every word recognised, a need word among them, forbidden categories of its words).
 
     A clause read from pinyin needs a service word of two syllables or more: one
     syllable has too many homophones (men: 门 or 闷) to make a need on its own.
@@ -248,6 +270,7 @@ def _read_clause(guard: _Guard, clause: str, *, pinyin: bool = False) -> tuple[b
     unknown = 0
     forbidden: list[str] = []
     previous = ""
+    glue = 0
     if _CJK.search(clause):
         for word in guard.text.segment(re.sub(r"[a-z0-9.'\- ]+", " ", clause)):
             word = word.strip()
@@ -272,6 +295,7 @@ def _read_clause(guard: _Guard, clause: str, *, pinyin: bool = False) -> tuple[b
         if any(f in lists.service_en for f in forms):
             known += 1
             anchor += any(f in lists.anchors for f in forms)
+            glue += any(f in lists.glue for f in forms)
             continue
         unknown += 1
         for f in forms:
@@ -284,8 +308,8 @@ def _read_clause(guard: _Guard, clause: str, *, pinyin: bool = False) -> tuple[b
         unknown = max(0, unknown - 2)
     # A short English clause of glue words only ("told us", "please") adds nothing; in
     # Chinese or pinyin glue alone can still say something (快六十了吧), so it is not.
-    glue_only = not _CJK.search(clause) and 0 < known <= 2
-    return unknown == 0 and (anchor > 0 or glue_only), forbidden
+    glue_only = not _CJK.search(clause) and 0 < known <= 2 and glue == known
+    return unknown == 0 and (anchor > 0 or glue_only), anchor > 0, forbidden
 
 
 def _person_like(reading: str) -> float:
@@ -322,11 +346,16 @@ def _needs_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) -> bool
     masked = norm[: span.start] + " " * (span.end - span.start) + norm[span.end :]
     # A religion is a need only with the need in its own clause ("信佛吃素"); "catholic
     # family, halal only" keeps "halal only" and refuses the religion.
-    reach = 1 if span.category == "religious-dietary" else 2
+    # A health condition may take its need from the next clause ("diabetic, sugar-free
+    # drinks"), but only a restriction ("no", "less", "不要"), not any food word.
     for index, (c_start, c_end) in enumerate(clauses):
         if c_start <= span.start < c_end:
-            nearby = clauses[index : index + reach]
-            return any(cue.search(masked, a, b) for a, b in nearby)
+            if cue.search(masked, c_start, c_end):
+                return True
+            following = clauses[index + 1 : index + 2]
+            return span.category == "health-need" and any(
+                _CONDITION_CUE.search(masked, a, b) for a, b in following
+            )
     return False
 
 
@@ -465,22 +494,31 @@ def screen(text: str) -> Screening:
                     lex_forbidden.append(s.category)
                 else:
                     lex_sensitive.append(_SENSITIVE_MAP.get(s.category, s.category))
-        covered, word_forbidden = _read_clause(guard, reading, pinyin=reading != clause)
+        covered, anchored, word_forbidden = _read_clause(guard, reading, pinyin=reading != clause)
         for word, category in guard.lists.sensitive_zh.items():
             if word in reading:
                 lex_sensitive.append(category)
         forbidden = lex_forbidden + word_forbidden
-        guess = bool(_GUESS.search(clause)) and not _STATED.search(clause)
+        guess = bool(_GUESS.search(clause) or _GUESS.search(reading)) and not _STATED.search(clause)
         if lex_sensitive and guess:
             forbidden.append("health")
             reasons.append(_REASONS["guess"])
             lex_sensitive = []
         state: ClauseState
-        if forbidden:
+        if not forbidden and (_POINTING.search(reading) or (guess and covered)):
+            # "坐轮椅的那个", "别给他优惠", "看上去冰了": who the person is, how to treat
+            # them differently, or a guess about them; a manager decides.
+            forbidden_free_review = True
+        else:
+            forbidden_free_review = False
+        if forbidden_free_review:
+            state = "review"
+            reasons.append(_REASONS["pointing"])
+        elif forbidden:
             if lex_sensitive and not lex_forbidden and not guess:
                 # "deaf, prefers ordering by tablet": the condition is the stated need.
                 state = "sensitive"
-            elif incident or not lex_forbidden:
+            elif incident or not lex_forbidden or (covered and anchored):
                 # Only the word lists object (no lexicon phrase): broad, so a manager
                 # decides rather than the guard refusing.
                 state = "review"
