@@ -306,6 +306,7 @@ def _read_clause(
         # "call her Ms. Wong", "叫他小张": the name the customer asked for is not a need
         # word but belongs to the need; allow up to two such words.
         unknown = max(0, unknown - 2)
+        anchor += 1  # asking to be called something is itself the need
     # A short English clause of glue words only ("told us", "please") adds nothing; in
     # Chinese or pinyin glue alone can still say something (快六十了吧), so it is not.
     glue_only = not _CJK.search(clause) and 0 < known <= 2 and glue == known
