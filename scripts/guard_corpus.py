@@ -29,8 +29,8 @@ SEED = 20261201
 
 Clause = tuple[str, str, str, str]  # klass, category, lang, text
 # Clause lists of earlier blind splits are folded into development once scored.
-FOLDED = ("fragments", "fragments_blind2", "fragments_blind3")
-BLIND = "fragments_blind4"
+FOLDED = ("fragments", "fragments_blind2", "fragments_blind3", "fragments_blind4")
+BLIND = "fragments_blind5"
 
 
 def _read(klass: str, folder: str = "fragments") -> list[Clause]:
@@ -127,9 +127,9 @@ def main() -> None:
 
     Round 1 drew the blind pool from fragments/ (kept as guard_blind1.jsonl, scored once
     before and once after the change); round 2's blind split was fragments_blind2/ (kept
-    as guard_blind2.jsonl), round 3's fragments_blind3/ (guard_blind3.jsonl). All are
-    folded into development; the blind split is now composed from fragments_blind4/,
-    written after round 3 was scored.
+    as guard_blind2.jsonl), rounds 3 and 4 fragments_blind3/ and fragments_blind4/
+    (guard_blind3.jsonl, guard_blind4.jsonl). All are folded into development; the blind
+    split is now composed from fragments_blind5/, written after round 4 was scored.
     """
     rng = random.Random(SEED)  # noqa: S311 - reproducible corpus, not a secret
     s2t = opencc.OpenCC("s2t")
@@ -142,7 +142,7 @@ def main() -> None:
             pools["dev"][klass].extend(_variants(clause, s2t))
         for clause in _read(klass, BLIND):
             pools["blind"][klass].extend(_variants(clause, s2t))
-    for split, scale in (("dev", 1000), ("blind", 150)):
+    for split, scale in (("dev", 1200), ("blind", 200)):
         notes = _compose(rng, pools[split], split, scale)
         path = DATA / f"guard_{split}.jsonl"
         with path.open("w", encoding="utf-8") as handle:
