@@ -148,7 +148,7 @@ _DIRECT_NEED = re.compile(
 _EN_SENSITIVE = (
     (re.compile(r"allerg|intoleran|epi-?pen"), "allergy"),
     (re.compile(r"halal|kosher"), "religious-dietary"),
-    (re.compile(r"pregnan"), "pregnancy"),
+    (re.compile(r"pregnan|\bexpecting\b(?!\s*\?)"), "pregnancy"),
     (re.compile(r"wheel ?chair|step-free|guide dog|crutch"), "disability"),
     (re.compile(r"hard of hearing|hearing aid"), "hearing"),
     (re.compile(r"diabet|gout|blood pressure|low sodium"), "health-need"),
@@ -380,7 +380,7 @@ _CONDITION_NEED = {
 # Needs a stated condition may come with, beyond the lexicon's dietary cues.
 _CONDITION_CUE = re.compile(
     r"熟|换|生冷|冰|常温|少|不要|别|无糖|低|忌"
-    r"|\b(?:no|without|cooked|well done|instead|less|free|avoid|only|swap)\b"
+    r"|\b(?:no|without|cooked|well done|instead|less|avoid|only|swap|free of)\b|\w-free\b"
 )
 
 
@@ -407,6 +407,18 @@ def _stated_condition(
                 if any(_CONDITION_CUE.search(masked, a, b) for a, b in nearby):
                     return need
     return None
+
+
+def _splits_a_need_word(
+    guard: _Guard, words: list[tuple[str, int, int]], start: int, end: int
+) -> bool:
+    """Whether a lexicon phrase cuts across a service word the segmenter found."""
+    for word, a, b in words:
+        overlaps = a < end and start < b
+        nested = (start <= a and b <= end) or (a <= start and end <= b)
+        if word in guard.lists.anchors and overlaps and not nested:
+            return True
+    return False
 
 
 def _hearing_need_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) -> bool:
@@ -452,8 +464,12 @@ def screen(text: str) -> Screening:
     for start, end in clauses:
         clause = norm[start:end]
         lex_forbidden = []
+        words = guard.text.word_spans(clause) if _CJK.search(clause) else []
         for s in lexicon.spans:
             if not start <= s.start < end or s.category not in guard_lexicon.FORBIDDEN_CATEGORIES:
+                continue
+            if _splits_a_need_word(guard, words, s.start - start, s.end - start):
+                # "周年纪念" holds "年纪" across two words: segmentation says it is not there.
                 continue
             if _HEARING.search(norm, s.start, s.end) and _hearing_need_nearby(norm, clauses, s):
                 # "deaf, prefers ordering by tablet": the condition comes with the way to
@@ -476,7 +492,9 @@ def screen(text: str) -> Screening:
         for s in lexicon.spans:
             if not (start <= s.start < end) or s.category not in guard_lexicon.SENSITIVE_CATEGORIES:
                 continue
-            if _DIRECT_NEED.search(norm, s.start, s.end) or _needs_nearby(norm, clauses, s):
+            if _HEARING.search(norm, s.start, s.end) and _hearing_need_nearby(norm, clauses, s):
+                lex_sensitive.append("hearing")
+            elif _DIRECT_NEED.search(norm, s.start, s.end) or _needs_nearby(norm, clauses, s):
                 lex_sensitive.append(_SENSITIVE_MAP.get(s.category, s.category))
             else:
                 # A condition with no need of its own ("muslim", "基督徒 需要宝宝椅").
@@ -500,7 +518,10 @@ def screen(text: str) -> Screening:
             if word in reading:
                 lex_sensitive.append(category)
         forbidden = lex_forbidden + word_forbidden
-        guess = bool(_GUESS.search(clause) or _GUESS.search(reading)) and not _STATED.search(clause)
+        # The clause splitter drops a trailing "?" ("expecting? no cold drinks").
+        asked = norm[end : end + 2].lstrip().startswith("?")
+        guess = bool(asked or _GUESS.search(clause) or _GUESS.search(reading))
+        guess = guess and not _STATED.search(clause)
         if lex_sensitive and guess:
             forbidden.append("health")
             reasons.append(_REASONS["guess"])

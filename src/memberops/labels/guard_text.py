@@ -106,6 +106,10 @@ class GuardText:
         """Chinese words of a clause (unknown characters come out one by one)."""
         return [w for w in self.tokenizer.cut(clause, HMM=False) if w.strip()]
 
+    def word_spans(self, clause: str) -> list[tuple[str, int, int]]:
+        """Chinese words of a clause with their (start, end) offsets in it."""
+        return [(w, a, b) for w, a, b in self.tokenizer.tokenize(clause, HMM=False) if w.strip()]
+
     def _split_syllables(self, word: str) -> list[str] | None:
         out: list[str] = []
         pos = 0
