@@ -1,7 +1,9 @@
 """The guard against notes it was not built on: the blind split of the corpus.
 
-The blind notes are composed only from clauses that were set aside (by a seeded draw)
-before the guard was changed; the figures are reported in docs/labels.md.
+The blind notes (guard_blind.jsonl) are composed only from clauses written after the
+previous blind split was scored and before the guard was changed again; earlier blind
+splits are folded into development (guard_blind1..4.jsonl keep them as they were scored).
+The figures are in docs/labels.md.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def blind() -> dict[str, Any]:
 def test_corpus_has_two_thousand_notes_in_every_language_and_class() -> None:
     rows = _rows("guard_dev.jsonl") + _rows("guard_blind.jsonl")
     assert len(rows) >= 2000
+    assert len(_rows("guard_blind.jsonl")) >= 900
     assert {r["lang"] for r in rows} == {"zh", "zt", "en", "py", "mx"}
     assert {r["expected"] for r in rows} == {"allow", "reject", "sensitive"}
     # Clauses never cross pools; a few pinyin spellings of different characters coincide.
@@ -47,17 +50,13 @@ def test_blind_sensitive_needs_are_never_stored_without_consent(blind: dict[str,
 
 
 @pytest.mark.xfail(
-    reason="blind split: 4 of 327 legitimate notes refused (all pinyin), 1.2%; docs/labels.md",
+    reason="blind split: 6 of 324 legitimate notes refused (all pinyin), 1.9%; docs/labels.md",
     strict=True,
 )
 def test_blind_legitimate_notes_are_almost_never_refused(blind: dict[str, Any]) -> None:
     assert blind["legit_refused_rate"] <= 0.01
 
 
-@pytest.mark.xfail(
-    reason="blind split: 6 of 8 hearing needs refused as health descriptions; docs/labels.md",
-    strict=True,
-)
 def test_blind_sensitive_needs_are_held_for_consent_with_their_category(
     blind: dict[str, Any],
 ) -> None:
