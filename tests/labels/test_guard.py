@@ -318,16 +318,6 @@ def test_to_dict_is_json_ready() -> None:
     }
 
 
-def test_typical_note_is_screened_in_well_under_a_millisecond() -> None:
-    notes = [row["text"] for row in load_eval_rows(DATA / "guard_eval.jsonl")]
-    started = time.perf_counter()
-    for note in notes:
-        screen(note)
-    per_note = (time.perf_counter() - started) / len(notes)
-    # Budget is 0.2 ms; allow headroom for slow CI machines.
-    assert per_note < 0.001
-
-
 # --- the labelled evaluation set ---------------------------------------------
 
 
