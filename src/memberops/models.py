@@ -3,7 +3,7 @@
 from memberops.apikeys.models import ApiKey
 from memberops.catalog.models import Item, Store
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
-from memberops.labels.models import Label, LabelEvent
+from memberops.labels.models import Label, LabelEvent, LabelReview
 from memberops.members.models import Member, MemberProfile
 from memberops.orders.models import (
     EngagementEvent,
@@ -29,6 +29,7 @@ __all__ = [
     "KeyRecord",
     "Label",
     "LabelEvent",
+    "LabelReview",
     "Member",
     "MemberIdentifier",
     "MemberProfile",

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from memberops.config import Settings
 from memberops.db import new_id, transaction
-from memberops.labels.cli import app
+from memberops.labels.cli import SCREEN_REJECTED, app
 from memberops.labels.models import Label, LabelEvent
 from memberops.members.models import Member
 from memberops.runtime import open_runtime
@@ -29,7 +29,7 @@ def test_screen_batch_writes_one_json_object_per_input_line() -> None:
         "20-30岁，安静，不吃胡萝卜",
     ]
     result = runner.invoke(app, ["screen", "-"], input="\n".join(notes) + "\n")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == SCREEN_REJECTED, result.output
     lines = result.stdout.splitlines()
     assert len(lines) == len(notes)
     rows = [json.loads(line) for line in lines]
@@ -51,7 +51,7 @@ def test_screen_batch_handles_windows_line_ends_and_no_final_newline() -> None:
 
 def test_screen_single_note_json() -> None:
     result = runner.invoke(app, ["screen", "--json", "loves to report us on the app"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == SCREEN_REJECTED, result.output
     row = json.loads(result.stdout)
     assert row["verdict"] == "reject"
     assert set(row) >= KEYS
@@ -134,5 +134,5 @@ def test_scan_quarantines_and_reports_ids_not_texts(
 
 def test_screen_human_output_does_not_interpret_markup_in_notes() -> None:
     result = runner.invoke(app, ["screen", "[bold]round face[/bold]"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == SCREEN_REJECTED, result.output
     assert "round face" in result.stdout

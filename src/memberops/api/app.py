@@ -41,6 +41,7 @@ ROUTERS: list[APIRouter] = [
     identity_endpoints.router,
     privacy_endpoints.audit_router,
     labels_endpoints.router,
+    labels_endpoints.reviews_router,
     catalog_endpoints.router,
 ]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from memberops.errors import ValidationError
-from memberops.orders.readers import text_lines
+from memberops.textfiles import text_lines
 
 __all__ = ["MasterRecord", "read_master_records"]
 

@@ -187,7 +187,7 @@ def refresh_service_need_labels(
         if count < min_orders or code is None:
             continue
         screening = screen(modifier)
-        if screening.verdict == "reject":
+        if screening.verdict in ("reject", "review"):
             continue
         sensitive_cats: list[str] = []
         if screening.verdict == "sensitive":

@@ -46,7 +46,8 @@ def evaluate(rows: Iterable[Mapping[str, str]]) -> dict[str, object]:
 
     Rates:
 
-    * ``forbidden_rejected_rate``: share of expected "reject" notes rejected;
+    * ``forbidden_rejected_rate``: share of expected "reject" notes rejected or held
+      for review (never stored);
     * ``legitimate_rejected_rate``: share of expected "allow" notes rejected;
     * ``sensitive_flagged_rate``: share of expected "sensitive" notes that were
       flagged "sensitive" or "reject" (never stored silently);
@@ -56,7 +57,7 @@ def evaluate(rows: Iterable[Mapping[str, str]]) -> dict[str, object]:
     """
     total = correct = 0
     expected_counts = {"allow": 0, "reject": 0, "sensitive": 0}
-    got_counts = {"allow": 0, "reject": 0, "sensitive": 0}
+    got_counts = {"allow": 0, "reject": 0, "sensitive": 0, "review": 0}
     forbidden_rejected = legitimate_rejected = sensitive_flagged = sensitive_allowed = 0
     reject_true_positive = 0
     misclassified: list[dict[str, str]] = []
@@ -78,13 +79,16 @@ def evaluate(rows: Iterable[Mapping[str, str]]) -> dict[str, object]:
                     "kind": row.get("kind", ""),
                 }
             )
+        if expected == "reject" and got == "review":
+            # Held for a manager: never stored, which is what the target is about.
+            forbidden_rejected += 1
         if expected == "reject" and got == "reject":
             forbidden_rejected += 1
             reject_true_positive += 1
         if expected == "allow" and got == "reject":
             legitimate_rejected += 1
         if expected == "sensitive":
-            if got in ("sensitive", "reject"):
+            if got in ("sensitive", "reject", "review"):
                 sensitive_flagged += 1
             else:
                 sensitive_allowed += 1

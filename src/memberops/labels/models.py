@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from memberops.db import Base, IdString, UtcDateTime, new_id, utcnow
 
-__all__ = ["Label", "LabelEvent"]
+__all__ = ["Label", "LabelEvent", "LabelReview"]
 
 
 class Label(Base):
@@ -58,3 +58,29 @@ class LabelEvent(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     actor: Mapped[str] = mapped_column(String(120))
     reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class LabelReview(Base):
+    """A note the guard could not recognise, held (status "in_review") for a manager.
+
+    The note's text stays encrypted on its label; the review carries the guard's reasons
+    and categories only. Approving makes the label active, rejecting erases its text.
+    """
+
+    __tablename__ = "label_reviews"
+
+    id: Mapped[str] = mapped_column(IdString(), primary_key=True, default=new_id)
+    label_id: Mapped[str] = mapped_column(IdString(), ForeignKey("labels.id"), index=True)
+    member_id: Mapped[str] = mapped_column(
+        IdString(), ForeignKey("members.id"), index=True, info={"member_owned": "move"}
+    )
+    store_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # pending | approved | rejected
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decision_reason: Mapped[str | None] = mapped_column(String(200))

@@ -33,6 +33,7 @@ from memberops.errors import (
     NotFound,
     ValidationError,
 )
+from memberops.labels import reviews
 from memberops.labels import rules as label_rules
 from memberops.labels.guard import Screening, screen
 from memberops.labels.models import Label, LabelEvent
@@ -150,7 +151,7 @@ def _store_screened(
         raise _rejected("text", screening)
     consent_id: str | None = None
     sensitive_categories: list[str] = []
-    if screening.verdict == "sensitive":
+    if screening.sensitive_categories:
         consent_id = sensitive_consent_id(session, member.id)
         if consent_id is None:
             raise ConsentRequired(
@@ -180,7 +181,8 @@ def _store_screened(
         created_at=now,
         valid_from=now,
         valid_until=valid_until,
-        status="active",
+        # A note the guard could not recognise waits for a manager (labels.reviews).
+        status="in_review" if screening.verdict == "review" else "active",
         sensitive=bool(sensitive_categories),
         sensitive_categories=sensitive_categories,
         consent_id=consent_id,
@@ -190,6 +192,14 @@ def _store_screened(
     record_label_event(
         session, label, "created", actor, f"{source} label, verdict {screening.verdict}"
     )
+    if screening.verdict == "review":
+        reviews.open_review(
+            session,
+            label=label,
+            reasons=screening.reasons,
+            categories=sorted({s.category for s in screening.spans}),
+            actor=actor,
+        )
     fields = [category, *(["sensitive"] if sensitive_categories else [])]
     audit.record(
         session,
