@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memberops.errors import ValidationError
@@ -26,6 +26,9 @@ from memberops.orders.rules import (
     parse_order,
     parse_time,
 )
+
+# A busy machine can stall any single example; these tests check results, not speed.
+NO_DEADLINE = settings(deadline=None)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ZONES = {"BJ001": SHANGHAI, "NY001": ZoneInfo("America/New_York")}
@@ -103,6 +106,7 @@ line_items = st.lists(
 )
 
 
+@NO_DEADLINE
 @given(line_items, st.integers(min_value=0, max_value=10**6), st.integers(-3, 3))
 def test_an_order_is_accepted_exactly_when_its_total_adds_up(
     lines: list[dict[str, Any]], discount: int, error_cents: int
@@ -126,11 +130,13 @@ def shuffled(data: dict[str, Any], order: list[int]) -> dict[str, Any]:
     return {keys[i]: data[keys[i]] for i in order}
 
 
+@NO_DEADLINE
 @given(st.permutations(list(range(len(an_order())))))
 def test_the_content_hash_does_not_depend_on_key_order(order: list[int]) -> None:
     assert parse(shuffled(an_order(), order)).content_hash == parse(an_order()).content_hash
 
 
+@NO_DEADLINE
 @given(st.text(alphabet="0123456789", min_size=8, max_size=8))
 def test_the_content_hash_holds_no_personal_value(phone_rest: str) -> None:
     """Two orders that differ only in the customer's phone hash alike: the hash covers the
@@ -226,6 +232,7 @@ def test_flat_file_modifiers_and_vouchers_are_split_on_semicolons() -> None:
     assert draft.vouchers == ("V1", "V2")
 
 
+@NO_DEADLINE
 @given(st.text(alphabet="0123456789-+ ", min_size=3, max_size=25))
 def test_an_invalid_phone_is_refused_without_repeating_it(raw: str) -> None:
     try:
@@ -258,6 +265,7 @@ def test_a_time_without_an_offset_and_without_a_store_is_refused() -> None:
         parse_time("r", "at", "2026-03-01T10:30:00", zone=None)
 
 
+@NO_DEADLINE
 @given(
     st.datetimes(
         timezones=st.sampled_from([UTC, SHANGHAI, ZoneInfo("Europe/Berlin")]),
@@ -271,6 +279,7 @@ def test_an_aware_time_survives_its_iso_text(moment: datetime) -> None:
     assert parsed.utcoffset() == moment.utcoffset()
 
 
+@NO_DEADLINE
 @given(st.times())
 def test_every_time_of_day_belongs_to_exactly_one_meal(local: time) -> None:
     assert meal_type_at(local) in MEAL_TYPES
@@ -297,12 +306,14 @@ def test_meal_boundaries(hhmm: str, meal: str) -> None:
 
 
 # ---------------------------------------------------------------------------- modifiers, hashes
+@NO_DEADLINE
 @given(st.text(max_size=40))
 def test_modifier_normalisation_is_idempotent(raw: str) -> None:
     once = normalise_modifier(raw)
     assert normalise_modifier(once) == once
 
 
+@NO_DEADLINE
 @given(st.lists(st.text(alphabet="abcdefghij", min_size=1, max_size=8), min_size=1, max_size=4))
 def test_modifiers_that_differ_in_case_and_spacing_are_one_requirement(words: list[str]) -> None:
     plain = " ".join(words)
@@ -319,6 +330,7 @@ json_values = st.recursive(
 )
 
 
+@NO_DEADLINE
 @given(st.dictionaries(st.text(max_size=8), json_values, max_size=6))
 def test_content_hash_is_stable_under_key_order_and_a_json_round_trip(
     payload: dict[str, Any],
