@@ -28,6 +28,9 @@ from memberops.db import transaction
 from memberops.errors import NotFound, ValidationError
 from memberops.labels.cli import app as labels_app
 from memberops.labels.pipeline import refresh_service_needs
+from memberops.pipeline.cli import app as pipeline_app
+from memberops.pipeline.cli import export_app
+from memberops.pipeline.runner import run_refresh
 
 app = typer.Typer(
     help="memberops: one profile per member across every channel, privacy from the first row.",
@@ -119,14 +122,23 @@ def demo(
                 labels_task, completed=done, total=total
             ),
         )
+        progress.add_task("computing member and store profiles", total=None)
+        profiles = run_refresh(runtime, full=True)
     if as_json:
-        emit_json({**summary.__dict__, "service_need_labels": labelled["active_labels"]})
+        emit_json(
+            {
+                **summary.__dict__,
+                "service_need_labels": labelled["active_labels"],
+                "profiles": profiles.members_refreshed,
+            }
+        )
     else:
         console.print(
             f"Loaded {summary.orders:,} orders from {summary.records:,} records in "
             f"{summary.seconds:.1f} s: {summary.members_created:,} members created, "
             f"{summary.merges:,} merges, {summary.reviews:,} review cases; "
-            f"{labelled['active_labels']:,} service-need labels derived from order modifiers."
+            f"{labelled['active_labels']:,} service-need labels derived from order modifiers; "
+            f"{profiles.members_refreshed:,} member profiles computed."
         )
     if not no_serve:
         _serve(runtime, host, port, seed_keys=True)
@@ -692,3 +704,5 @@ def apikeys_create(
 
 
 app.add_typer(labels_app, name="labels")
+app.add_typer(pipeline_app, name="pipeline")
+app.add_typer(export_app, name="export")

@@ -13,7 +13,8 @@ from memberops.errors import NotFound
 from memberops.identity.models import Identifier, MemberIdentifier
 from memberops.identity.rules import mask, normalise
 from memberops.identity.service import find_members_by_identifier
-from memberops.members.models import ENCRYPTED_MEMBER_FIELDS, Member, MemberProfile, MemberStatus
+from memberops.members.models import ENCRYPTED_MEMBER_FIELDS, Member, MemberStatus
+from memberops.pipeline.serving import read_member_features
 from memberops.privacy import audit
 from memberops.privacy.consent import current_consents
 from memberops.privacy.crypto import KeyRing
@@ -122,7 +123,7 @@ def identifiers_of(
 
 def profile_groups(session: Session, keyring: KeyRing, member: Member) -> dict[str, Any]:
     """The four profile groups (PRODUCT.md §2): basic, membership, transaction, personalised."""
-    profile = session.get(MemberProfile, member.id)
+    computed = read_member_features(session, member.id)
     return {
         "id": member.id,
         "created_at": member.created_at.isoformat(),
@@ -133,8 +134,8 @@ def profile_groups(session: Session, keyring: KeyRing, member: Member) -> dict[s
             "discount_bp": member.discount_bp,
             "home_store_id": member.home_store_id,
         },
-        "transaction": profile.transaction if profile else None,
-        "personalised": profile.personalised if profile else None,
+        "transaction": computed["transaction"],
+        "personalised": computed["personalised"],
     }
 
 

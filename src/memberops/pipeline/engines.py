@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,7 @@ __all__ = [
     "EngineName",
     "FeatureInputs",
     "bind_inputs",
+    "bind_table",
     "chain_feature_exprs",
     "connect",
     "empty_inputs",
@@ -82,6 +84,7 @@ METRICS_SCHEMA = pa.schema(
     [
         ("member_id", pa.string()),
         ("home_store_id", pa.string()),
+        ("home_store_source", pa.string()),
         ("spend_cents", pa.int64()),
         ("orders", pa.int64()),
         ("visits", pa.int64()),
@@ -106,7 +109,9 @@ class FeatureInputs:
         """The same tables cast to the declared schemas (column order and types)."""
         return FeatureInputs(
             **{
-                name: getattr(self, name).select(INPUT_SCHEMAS[name].names).cast(INPUT_SCHEMAS[name])
+                name: getattr(self, name)
+                .select(INPUT_SCHEMAS[name].names)
+                .cast(INPUT_SCHEMAS[name])
                 for name in INPUT_SCHEMAS
             }
         )
@@ -147,6 +152,7 @@ def spark_session(master: str = "local[2]", **conf: str) -> Any:
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.warehouse.dir", warehouse)
     )
     for key, value in conf.items():
@@ -180,8 +186,23 @@ def bind_inputs(con: ibis.BaseBackend, inputs: FeatureInputs) -> BoundInputs:
     """Bind Arrow inputs to `con` (registered as in-memory tables on first execution)."""
     conformed = inputs.conformed()
     return BoundInputs(
-        **{name: ibis.memtable(getattr(conformed, name)) for name in INPUT_SCHEMAS}
+        **{name: bind_table(con, name, getattr(conformed, name)) for name in INPUT_SCHEMAS}
     )
+
+
+def bind_table(con: ibis.BaseBackend, name: str, table: pa.Table) -> ir.Table:
+    """One Arrow table as an Ibis table on `con`.
+
+    Spark gets a temporary view built from Arrow directly: ibis's in-memory tables reach
+    Spark through pandas, where a missing integer or string becomes NaN, which Spark
+    does not treat as null (a party size of NaN would win every max()).
+    """
+    if con.name == "pyspark":
+        session = con._session
+        view = f"memberops_{name}_{uuid.uuid4().hex[:12]}"
+        session.createDataFrame(table).createOrReplaceTempView(view)
+        return con.table(view)
+    return ibis.memtable(table)
 
 
 def member_feature_exprs(bound: BoundInputs) -> dict[str, ir.Table]:

@@ -35,8 +35,8 @@ from ibis import _
 __all__ = [
     "BUSINESS_DAY_START_HOUR",
     "DAYS_PER_MONTH",
-    "DISH_HALF_LIFE_DAYS",
     "DECAY_EPOCH",
+    "DISH_HALF_LIFE_DAYS",
     "PREMIUM_PERCENTILE",
     "TOP_K",
     "VALUE_PERCENTILE",
@@ -310,13 +310,15 @@ def quarterly_dishes(orders: ir.Table, lines: ir.Table, *, k: int = TOP_K) -> ir
     per = joined.group_by(["member_id", "quarter_key", "item_id"]).aggregate(
         quantity=_.quantity.sum().cast("int64")
     )
-    w = ibis.window(group_by=["member_id", "quarter_key"], order_by=[ibis.desc("quantity"), "item_id"])
+    w = ibis.window(
+        group_by=["member_id", "quarter_key"], order_by=[ibis.desc("quantity"), "item_id"]
+    )
     ranked = per.mutate(rank=(ibis.row_number().over(w) + 1).cast("int64"))
     return ranked.filter(_.rank <= k)
 
 
 def last_visit_lines(orders: ir.Table, lines: ir.Table) -> ir.Table:
-    """"Same as last time": the lines of each member's latest visit.
+    """ "Same as last time": the lines of each member's latest visit.
 
     The latest visit is the one that started last (ties: store id, then meal type).
     Lines of the same item are summed. Columns: member_id, store_id, started_at,
@@ -329,9 +331,7 @@ def last_visit_lines(orders: ir.Table, lines: ir.Table) -> ir.Table:
         order_by=[ibis.desc("started_at"), "store_id", "meal_type"],
     )
     last = v.mutate(rn=ibis.row_number().over(w)).filter(_.rn == 0)
-    last = last.select(
-        "member_id", "store_id", "business_date", "meal_type", "started_at"
-    )
+    last = last.select("member_id", "store_id", "business_date", "meal_type", "started_at")
     local = _local(orders).select(
         "order_id",
         o_member=_.member_id,
@@ -349,7 +349,9 @@ def last_visit_lines(orders: ir.Table, lines: ir.Table) -> ir.Table:
         ],
     ).select("order_id", "member_id", "store_id", "meal_type", "started_at")
     joined = lines.join(in_last, "order_id")
-    return joined.group_by(["member_id", "store_id", "started_at", "meal_type", "item_id"]).aggregate(
+    return joined.group_by(
+        ["member_id", "store_id", "started_at", "meal_type", "item_id"]
+    ).aggregate(
         quantity=_.quantity.sum().cast("int64"),
         first_order_id=_.order_id.min(),
     )
@@ -377,8 +379,8 @@ def home_stores(orders: ir.Table, members: ir.Table) -> ir.Table:
 def member_metrics(orders: ir.Table, members: ir.Table) -> ir.Table:
     """The narrow per-member table chain-wide features are computed from.
 
-    Columns: member_id, home_store_id, spend_cents, orders, visits, first_visit_at,
-    last_visit_at, spend_per_person_cents.
+    Columns: member_id, home_store_id, home_store_source, spend_cents, orders, visits,
+    first_visit_at, last_visit_at, spend_per_person_cents.
     """
     summary = member_summary(orders)
     homes = home_stores(orders, members)
@@ -386,6 +388,7 @@ def member_metrics(orders: ir.Table, members: ir.Table) -> ir.Table:
     return joined.select(
         "member_id",
         "home_store_id",
+        "home_store_source",
         "spend_cents",
         "orders",
         "visits",
@@ -403,12 +406,8 @@ def clock_features(metrics: ir.Table, as_of: datetime) -> ir.Table:
     month. Columns: member_id, recency_days, tenure_days, visits_per_month.
     """
     now = ibis.timestamp(as_of.replace(tzinfo=None))
-    recency = ((now.epoch_seconds() - metrics.last_visit_at.epoch_seconds()) // 86400).cast(
-        "int64"
-    )
-    tenure = ((now.epoch_seconds() - metrics.first_visit_at.epoch_seconds()) // 86400).cast(
-        "int64"
-    )
+    recency = ((now.epoch_seconds() - metrics.last_visit_at.epoch_seconds()) // 86400).cast("int64")
+    tenure = ((now.epoch_seconds() - metrics.first_visit_at.epoch_seconds()) // 86400).cast("int64")
     months = ibis.greatest(tenure.cast("float64") / DAYS_PER_MONTH, 1.0)
     return metrics.select(
         "member_id",
