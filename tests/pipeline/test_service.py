@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from memberops.clock import FixedClock
-from memberops.db import transaction
-from memberops.members.service import find_member_ids, read_profile
-from memberops.pipeline.runner import run_refresh
-from memberops.runtime import Runtime
 from tests.pipeline.conftest import (
     ACTOR,
     START,
@@ -18,6 +13,12 @@ from tests.pipeline.conftest import (
     serving_snapshot,
     void_record,
 )
+
+from memberops.clock import FixedClock
+from memberops.db import transaction
+from memberops.members.service import find_member_ids, read_profile
+from memberops.pipeline.runner import run_refresh
+from memberops.runtime import Runtime
 
 PHONE = "13812345678"
 

@@ -29,7 +29,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from memberops.pipeline import features as F
+from memberops.pipeline import features as feat
 
 __all__ = [
     "ENGINES",
@@ -209,25 +209,25 @@ def member_feature_exprs(bound: BoundInputs) -> dict[str, ir.Table]:
     """The member-local features, by serving name."""
     o, li = bound.orders, bound.lines
     return {
-        "metrics": F.member_metrics(o, bound.members),
-        "summary": F.member_summary(o),
-        "store_visits": F.member_store_visits(o),
-        "meal_mix": F.member_meal_mix(o),
-        "usual_hours": F.member_usual_hours(o),
-        "top_dishes": F.top_dishes(o, li),
-        "top_needs": F.top_service_needs(o, bound.modifiers, bound.needs),
-        "quarterly_activity": F.quarterly_activity(o),
-        "quarterly_dishes": F.quarterly_dishes(o, li),
-        "last_visit": F.last_visit_lines(o, li),
+        "metrics": feat.member_metrics(o, bound.members),
+        "summary": feat.member_summary(o),
+        "store_visits": feat.member_store_visits(o),
+        "meal_mix": feat.member_meal_mix(o),
+        "usual_hours": feat.member_usual_hours(o),
+        "top_dishes": feat.top_dishes(o, li),
+        "top_needs": feat.top_service_needs(o, bound.modifiers, bound.needs),
+        "quarterly_activity": feat.quarterly_activity(o),
+        "quarterly_dishes": feat.quarterly_dishes(o, li),
+        "last_visit": feat.last_visit_lines(o, li),
     }
 
 
 def chain_feature_exprs(metrics: ir.Table, as_of: datetime) -> dict[str, ir.Table]:
     """Chain-wide and clock-driven features over the per-member metrics table."""
     return {
-        "clock": F.clock_features(metrics, as_of),
-        "ranks": F.spend_ranks(metrics),
-        "stores": F.store_profiles(metrics, as_of),
+        "clock": feat.clock_features(metrics, as_of),
+        "ranks": feat.spend_ranks(metrics),
+        "stores": feat.store_profiles(metrics, as_of),
     }
 
 

@@ -112,5 +112,5 @@ def read_store_profile(session: Session, store_id: str) -> dict[str, Any] | None
         return None
     return {
         c: getattr(row, c) if c != "as_of" else row.as_of.isoformat()
-        for c in StoreProfile.__table__.columns.keys()
+        for c in StoreProfile.__table__.columns.keys()  # noqa: SIM118 - a ColumnCollection
     }
