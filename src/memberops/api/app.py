@@ -18,6 +18,7 @@ from memberops.api import endpoints, members_endpoints, orders_endpoints
 from memberops.api.errors import install_error_handlers
 from memberops.config import Settings
 from memberops.labels.endpoints import router as labels_router
+from memberops.pipeline.endpoints import install_profile_refresher
 from memberops.runtime import Runtime, open_runtime
 
 __all__ = ["API_PREFIX", "ROUTERS", "app_from_env", "create_app"]
@@ -88,8 +89,11 @@ def _docs_page(app: FastAPI) -> str:
     )
 
 
-def create_app(runtime: Runtime) -> FastAPI:
-    """The API over an open runtime (the caller owns and closes the runtime)."""
+def create_app(runtime: Runtime, *, refresh_profiles: bool = False) -> FastAPI:
+    """The API over an open runtime (the caller owns and closes the runtime).
+
+    With `refresh_profiles`, member profiles refresh in the background after ingestion.
+    """
     app = MemberOpsAPI(
         title="memberops",
         version=__version__,
@@ -103,6 +107,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(labels_router)  # declares its own /v1/members prefix
+    if refresh_profiles:
+        install_profile_refresher(app, runtime)
 
     @app.get(f"{API_PREFIX}/docs", include_in_schema=False, response_class=HTMLResponse)
     def docs(request: Request) -> HTMLResponse:
@@ -113,4 +119,4 @@ def create_app(runtime: Runtime) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """An app over the runtime described by the environment (for `uvicorn --factory`)."""
-    return create_app(open_runtime(Settings.from_env()))
+    return create_app(open_runtime(Settings.from_env()), refresh_profiles=True)

@@ -168,7 +168,9 @@ def _serve(runtime: Any, host: str, port: int, *, seed_keys: bool) -> None:
         f"memberops is serving on [bold]http://{host}:{port}/v1[/bold]"
         f" (health: http://{host}:{port}/v1/health)"
     )
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_app(runtime, refresh_profiles=True), host=host, port=port, log_level="warning"
+    )
 
 
 # --------------------------------------------------------------------------- import
