@@ -28,12 +28,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
+from memberops import clock
 from memberops.pipeline import engines, features
 from memberops.pipeline.synthetic import synthetic_inputs
 
@@ -105,9 +106,10 @@ sv AS (
   FROM v GROUP BY member_id, store_id
 ),
 items AS (
-  SELECT o.member_id, l.item_id, sum(l.quantity) AS quantity, count(DISTINCT l.order_id) AS orders,
-         max(o.ordered_at) AS last_at,
-         round(sum(l.quantity * exp(date_diff('day', DATE '2020-01-01', o.bdate) * {k})), 6) AS score
+  SELECT o.member_id, l.item_id, sum(l.quantity) AS quantity,
+         count(DISTINCT l.order_id) AS orders, max(o.ordered_at) AS last_at,
+         round(sum(l.quantity * exp(date_diff('day', DATE '2020-01-01', o.bdate) * {k})), 6)
+           AS score
   FROM read_parquet('{d}/lines.parquet') l JOIN o USING (order_id)
   GROUP BY o.member_id, l.item_id
 ),
@@ -181,7 +183,9 @@ def run_pandas(d: Path) -> dict[str, int]:
         v.groupby(["member_id", "store_id"], sort=False)
         .agg(visits=("n_orders", "size"), spend=("net", "sum"), last_at=("started_at", "max"))
         .reset_index()
-        .sort_values(["member_id", "visits", "last_at", "store_id"], ascending=[True, False, False, True])
+        .sort_values(
+            ["member_id", "visits", "last_at", "store_id"], ascending=[True, False, False, True]
+        )
     )
     sv["rank"] = sv.groupby("member_id").cumcount() + 1
     j = li.merge(o[["order_id", "member_id", "bdate", "ordered_at"]], on="order_id")
@@ -230,16 +234,20 @@ def run_polars(d: Path) -> dict[str, int]:
         party=pl.col("party").max(),
         net=pl.col("net_cents").sum(),
     )
-    s = v.group_by("member_id").agg(
-        orders=pl.col("n_orders").sum(),
-        visits=pl.len(),
-        spend=pl.col("net").sum(),
-        first_at=pl.col("started_at").min(),
-        last_at=pl.col("ended_at").max(),
-        persons=pl.col("party").sum(),
-    ).with_columns(
-        avg_ticket=pl.col("spend") // pl.col("orders"),
-        per_person=pl.col("spend") // pl.col("persons"),
+    s = (
+        v.group_by("member_id")
+        .agg(
+            orders=pl.col("n_orders").sum(),
+            visits=pl.len(),
+            spend=pl.col("net").sum(),
+            first_at=pl.col("started_at").min(),
+            last_at=pl.col("ended_at").max(),
+            persons=pl.col("party").sum(),
+        )
+        .with_columns(
+            avg_ticket=pl.col("spend") // pl.col("orders"),
+            per_person=pl.col("spend") // pl.col("persons"),
+        )
     )
     sv = (
         v.group_by(["member_id", "store_id"])
@@ -370,8 +378,10 @@ def main() -> None:
         return
     chosen = [w for w in WORKERS if not args.only or w in args.only.split(",")]
     report: dict[str, Any] = {
-        "date": datetime.now(UTC).date().isoformat(),
-        "machine": f"{os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
+        "date": clock.now().date().isoformat(),
+        "machine": (
+            f"{os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}"
+        ),
         "sizes": [],
     }
     with tempfile.TemporaryDirectory(prefix="memberops-bench-") as tmp:

@@ -6,11 +6,12 @@ import time
 import warnings
 from datetime import UTC, datetime
 
+from tests.pipeline.conftest import order_record
+
 from memberops.api.app import create_app
 from memberops.api.auth import create_api_key
 from memberops.db import transaction
 from memberops.runtime import Runtime
-from tests.pipeline.conftest import order_record
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # Starlette's httpx2 hint

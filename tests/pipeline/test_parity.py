@@ -96,7 +96,12 @@ def spark_results() -> Iterator[dict[str, pa.Table]]:
 def _rows(table: pa.Table) -> list[dict[str, Any]]:
     rows = table.to_pylist()
     keys = [c for c in table.column_names if not pa.types.is_floating(table.schema.field(c).type)]
-    return sorted(rows, key=lambda r: tuple((r[k] is None, r[k] or 0) if not isinstance(r[k], str) else (False, r[k]) for k in keys))
+    return sorted(
+        rows,
+        key=lambda r: tuple(
+            (r[k] is None, r[k] or 0) if not isinstance(r[k], str) else (False, r[k]) for k in keys
+        ),
+    )
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-import ibis
-import ibis.expr.types as ir
+import ibis  # type: ignore[import-untyped]  # ibis 12 ships no type information
+import ibis.expr.types as ir  # type: ignore[import-untyped]
 import pyarrow as pa
 
 from memberops.pipeline import features as feat

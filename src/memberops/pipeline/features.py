@@ -28,8 +28,8 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
-import ibis
-import ibis.expr.types as ir
+import ibis  # type: ignore[import-untyped]  # ibis 12 ships no type information
+import ibis.expr.types as ir  # type: ignore[import-untyped]
 from ibis import _
 
 __all__ = [

@@ -26,7 +26,7 @@ def run_refresh(
     """One refresh in its own transaction, committed once at the end."""
     if engine not in ENGINES:
         raise ValidationError("pipeline", "engine", f"must be one of {', '.join(ENGINES)}")
-    chosen: EngineName = engine  # type: ignore[assignment]
+    chosen: EngineName = engine
     if chosen == "postgres" and not runtime.settings.database_url.startswith("postgresql"):
         raise ValidationError(
             "pipeline", "engine", "postgres runs in place and needs a PostgreSQL database"

@@ -89,7 +89,8 @@ def _aware(value: datetime) -> datetime:
 
 
 def _rows(table: pa.Table) -> list[dict[str, Any]]:
-    return table.to_pylist()
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows
 
 
 def _by_member(table: pa.Table) -> dict[str, list[dict[str, Any]]]:

@@ -23,6 +23,7 @@ def _ids(prefix: str, numbers: np.ndarray) -> pa.Array:
     text = pc.utf8_lpad(pc.cast(pa.array(numbers, pa.int64()), pa.string()), 10, "0")
     return pc.binary_join_element_wise(pa.scalar(prefix), text, "")
 
+
 MODIFIERS = ("no coriander", "extra ice", "less spicy", "no onions", "high chair", "No Coriander ")
 MEALS = ("lunch", "dinner", "late_night")
 
@@ -48,7 +49,11 @@ def synthetic_inputs(
     store = np.where(away, rng.integers(0, stores, orders), home[owner])
     offset = np.where(store % 5 == 0, -300, 480).astype(np.int64)
     meal = rng.choice(3, size=orders, p=[0.35, 0.55, 0.10])
-    local_hour = np.select([meal == 0, meal == 1], [11 + rng.integers(0, 3, orders), 17 + rng.integers(0, 4, orders)], 22 + rng.integers(0, 4, orders))
+    local_hour = np.select(
+        [meal == 0, meal == 1],
+        [11 + rng.integers(0, 3, orders), 17 + rng.integers(0, 4, orders)],
+        22 + rng.integers(0, 4, orders),
+    )
     day = rng.integers(0, days, orders)
     minute = rng.integers(0, 60, orders)
     local_minutes = day * 1440 + local_hour * 60 + minute
@@ -77,7 +82,10 @@ def synthetic_inputs(
     mod_lines = np.nonzero(has_mod)[0]
     mod_pick = (owner[line_order[mod_lines]] + rng.integers(0, 2, mod_lines.size)) % len(MODIFIERS)
     needs_members = rng.choice(members, size=max(members // 50, 1), replace=False)
-    given_home = np.where(rng.random(members) < 0.5, store_ids[home], None)
+    given_home = [
+        store_ids[h] if keep else None
+        for h, keep in zip(home, rng.random(members) < 0.5, strict=True)
+    ]
     return FeatureInputs(
         orders=pa.table(
             {
