@@ -17,12 +17,13 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as pads
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from memberops.actor import system_actor
 from memberops.labels.service import list_labels
 from memberops.orders.counted import counted_order_lines_query, counted_orders_query
+from memberops.orders.models import OrderAdjustment
 from memberops.pipeline import repository
 from memberops.pipeline.engines import INPUT_SCHEMAS, FeatureInputs
 from memberops.privacy.crypto import KeyRing
@@ -171,16 +172,26 @@ def export_orders(
     writing, the watermark moves to `to`. Files are named by the window, so re-running the
     same window overwrites instead of duplicating. A refund that lands after its order was
     exported re-exports the order (its net changed) in the refund's window: a lake reader
-    keeps the latest row per order_id (by ingested window).
+    keeps the latest row per order_id (by ingested window). A void after export is not
+    re-exported (the order stops counting): lake readers drop orders absent from a fresh
+    full export, or re-export the affected window.
     """
     directory.mkdir(parents=True, exist_ok=True)
     mark = directory / WATERMARK_FILE
     if since is None and mark.exists():
         since = datetime.fromisoformat(json.loads(mark.read_text())["to"])
     counted = counted_orders_query().subquery("counted")
-    stmt = select(counted).where(counted.c.ingested_at < to)
+    # New in the window: the order itself, or a refund on it (its net changed).
+    refunded = select(OrderAdjustment.order_id).where(
+        OrderAdjustment.kind == "refund",
+        OrderAdjustment.order_id.is_not(None),
+        OrderAdjustment.ingested_at < to,
+    )
+    in_window = counted.c.ingested_at < to
     if since is not None:
-        stmt = stmt.where(counted.c.ingested_at >= since)
+        refunded = refunded.where(OrderAdjustment.ingested_at >= since)
+        in_window = and_(in_window, counted.c.ingested_at >= since)
+    stmt = select(counted).where(or_(in_window, counted.c.order_id.in_(refunded)))
     rows = list(session.execute(stmt))
     order_ids = [r.order_id for r in rows]
     orders = pa.table(
