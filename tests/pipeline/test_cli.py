@@ -8,11 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pyarrow.dataset as pads
+from tests.conftest import CliResult
+from tests.pipeline.conftest import START, load, order_record, refund_record
 
 from memberops.clock import FixedClock
 from memberops.runtime import Runtime
-from tests.conftest import CliResult
-from tests.pipeline.conftest import START, load, order_record, refund_record
 
 Cli = Callable[..., CliResult]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
+import pytest
 from tests.pipeline.conftest import (
     ACTOR,
     START,
@@ -21,6 +23,7 @@ from memberops.pipeline.runner import run_refresh
 from memberops.runtime import Runtime
 
 PHONE = "13812345678"
+PG_URL = os.environ.get("MEMBEROPS_TEST_DATABASE_URL")
 
 
 def _profile(runtime: Runtime, phone: str = PHONE) -> dict:
@@ -115,3 +118,19 @@ def test_incremental_equals_full_after_a_late_order(seeded: Runtime, clock: Fixe
     run_refresh(seeded, full=True)
     assert serving_snapshot(seeded, clock.now()) == incremental
     assert incremental["reads"]
+
+
+@pytest.mark.skipif(not PG_URL, reason="the postgres engine runs inside a PostgreSQL database")
+def test_postgres_engine_in_place_gives_the_duckdb_result(
+    seeded: Runtime, clock: FixedClock
+) -> None:
+    load(
+        seeded,
+        order_record("1", phone=PHONE, at=START - timedelta(days=9), modifiers=["no coriander"]),
+        order_record("2", phone=PHONE, at=START - timedelta(days=2), store="SH001"),
+        order_record("3", phone="13900000000", at=START - timedelta(days=1), party_size=None),
+    )
+    run_refresh(seeded, full=True)
+    on_duckdb = serving_snapshot(seeded, clock.now())
+    run_refresh(seeded, engine="postgres", full=True)
+    assert serving_snapshot(seeded, clock.now()) == on_duckdb

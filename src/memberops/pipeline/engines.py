@@ -40,6 +40,7 @@ __all__ = [
     "bind_inputs",
     "bind_table",
     "chain_feature_exprs",
+    "conform_table",
     "connect",
     "empty_inputs",
     "execute",
@@ -203,6 +204,12 @@ def bind_table(con: ibis.BaseBackend, name: str, table: pa.Table) -> ir.Table:
         session.createDataFrame(table).createOrReplaceTempView(view)
         return con.table(view)
     return ibis.memtable(table)
+
+
+def conform_table(table: ir.Table, name: str) -> ir.Table:
+    """An engine-side input table with the declared columns and types (for SQL inputs)."""
+    schema = ibis.Schema.from_pyarrow(INPUT_SCHEMAS[name])
+    return table.select(*schema.names).cast(schema)
 
 
 def member_feature_exprs(bound: BoundInputs) -> dict[str, ir.Table]:

@@ -28,7 +28,7 @@ from memberops.pipeline import repository
 from memberops.pipeline.engines import INPUT_SCHEMAS, FeatureInputs
 from memberops.privacy.crypto import KeyRing
 
-__all__ = ["ExportReport", "export_orders", "extract_inputs", "naive_utc"]
+__all__ = ["ExportReport", "export_orders", "extract_inputs", "in_place_sql", "naive_utc"]
 
 # Staff-recorded needs: written by staff or the member, screened by the label guard
 # before they were stored (rejected text never reaches the labels table). Computed
@@ -51,14 +51,18 @@ def _modifiers(value: Any) -> list[str]:
 
 
 def extract_inputs(
-    session: Session, keyring: KeyRing, member_ids: Sequence[str] | None
+    session: Session, keyring: KeyRing, member_ids: Sequence[str] | None, *, in_place: bool = False
 ) -> FeatureInputs:
-    """The five feature inputs for active members (all of them, or among `member_ids`)."""
+    """The five feature inputs for active members (all of them, or among `member_ids`).
+
+    With `in_place`, only the needs are extracted (the engine reads the rest itself);
+    needs are then read for every active member among `member_ids`.
+    """
     members = repository.active_members(session, member_ids)
     active = {m for m, _s in members}
     ids = None if member_ids is None else sorted(active)
     orders: dict[str, list[Any]] = {name: [] for name in INPUT_SCHEMAS["orders"].names}
-    for row in repository.counted_order_rows(session, ids):
+    for row in () if in_place else repository.counted_order_rows(session, ids):
         if row.member_id not in active:
             continue  # erased members keep orders under a pseudonym; they have no profile
         orders["order_id"].append(row.order_id)
@@ -71,7 +75,7 @@ def extract_inputs(
         orders["net_cents"].append(row.net_cents)
     lines: dict[str, list[Any]] = {name: [] for name in INPUT_SCHEMAS["lines"].names}
     mods: dict[str, list[Any]] = {name: [] for name in INPUT_SCHEMAS["modifiers"].names}
-    for row in repository.counted_line_rows(session, ids):
+    for row in () if in_place else repository.counted_line_rows(session, ids):
         if row.member_id not in active:
             continue
         lines["order_id"].append(row.order_id)
@@ -83,7 +87,7 @@ def extract_inputs(
             mods["order_id"].append(row.order_id)
             mods["line_no"].append(row.line_no)
             mods["modifier"].append(modifier)
-    with_orders = set(orders["member_id"])
+    with_orders = active if in_place else set(orders["member_id"])
     needs: dict[str, list[Any]] = {name: [] for name in INPUT_SCHEMAS["needs"].names}
     actor = system_actor("pipeline")
     for member_id in sorted(with_orders):
@@ -250,3 +254,66 @@ def export_orders(
         lines=lines.num_rows,
         partitions=partitions,
     )
+
+
+def in_place_sql(member_ids: Sequence[str] | None) -> dict[str, str]:
+    """PostgreSQL SELECTs for the orders, lines, modifiers and members inputs.
+
+    The PostgreSQL engine runs the features inside the database on these queries (built
+    from the counted-orders queries, compiled for PostgreSQL) instead of moving rows
+    out: only the staff-recorded needs travel, since their text is decrypted here.
+    """
+    from sqlalchemy import BigInteger, cast, func
+    from sqlalchemy.dialects import postgresql
+
+    from memberops.members.models import Member, MemberStatus
+
+    active = select(Member.id).where(Member.status == MemberStatus.ACTIVE)
+    if member_ids is not None:
+        active = active.where(Member.id.in_(list(member_ids)))
+    counted = counted_orders_query(
+        member_ids=list(member_ids) if member_ids is not None else None
+    ).subquery("counted")
+    orders = select(
+        counted.c.order_id,
+        counted.c.member_id,
+        counted.c.store_id,
+        func.timezone("UTC", counted.c.ordered_at).label("ordered_at"),
+        cast(counted.c.utc_offset_minutes, BigInteger).label("utc_offset_minutes"),
+        counted.c.meal_type,
+        cast(counted.c.party_size, BigInteger).label("party_size"),
+        cast(counted.c.net_cents, BigInteger).label("net_cents"),
+    ).where(counted.c.member_id.in_(active))
+    lines_all = counted_order_lines_query(
+        member_ids=list(member_ids) if member_ids is not None else None
+    ).subquery("lines")
+    lines = select(
+        lines_all.c.order_id,
+        cast(lines_all.c.line_no, BigInteger).label("line_no"),
+        lines_all.c.item_id,
+        cast(lines_all.c.quantity, BigInteger).label("quantity"),
+        cast(lines_all.c.line_total_cents, BigInteger).label("line_total_cents"),
+    ).where(lines_all.c.member_id.in_(active))
+    with_mods = select(lines_all.c.order_id, lines_all.c.line_no, lines_all.c.modifiers).where(
+        lines_all.c.member_id.in_(active)
+    )
+    members = select(Member.id.label("member_id"), Member.home_store_id).where(
+        Member.id.in_(active)
+    )
+
+    def sql(stmt: Any) -> str:
+        return str(
+            stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+        )
+
+    return {
+        "orders": sql(orders),
+        "lines": sql(lines),
+        "modifiers": (
+            # Built from compiled SQLAlchemy statements only, never from input.
+            "SELECT l.order_id, CAST(l.line_no AS BIGINT) AS line_no, m.value AS modifier "  # noqa: S608
+            f"FROM ({sql(with_mods)}) AS l, "
+            "json_array_elements_text(l.modifiers::json) AS m(value)"
+        ),
+        "members": sql(members),
+    }

@@ -31,7 +31,7 @@ from memberops.db import bulk_insert, utcnow
 from memberops.members.models import MemberProfile
 from memberops.pipeline import engines, repository
 from memberops.pipeline.engines import METRICS_SCHEMA, EngineName
-from memberops.pipeline.extract import extract_inputs, naive_utc
+from memberops.pipeline.extract import extract_inputs, in_place_sql, naive_utc
 from memberops.pipeline.models import (
     MemberLastVisit,
     MemberMetrics,
@@ -343,16 +343,23 @@ def refresh_profiles(
         targets = sorted(old)
     step("scan changes")
 
-    inputs = extract_inputs(session, keyring, targets)
-    step("extract")
-
     con = engines.connect(engine, database_url=database_url, spark=spark)
     try:
-        out: dict[str, pa.Table] = {}
-        if inputs.orders.num_rows:
-            out = engines.execute(
-                con, engines.member_feature_exprs(engines.bind_inputs(con, inputs))
+        inputs = extract_inputs(session, keyring, targets, in_place=engine == "postgres")
+        if engine == "postgres":
+            # In place: the features run inside PostgreSQL over the counted-orders
+            # queries; only the decrypted staff-recorded needs are uploaded.
+            queries = in_place_sql(targets)
+            sql_inputs = {n: engines.conform_table(con.sql(q), n) for n, q in queries.items()}
+            bound = engines.BoundInputs(
+                **sql_inputs, needs=engines.bind_table(con, "needs", inputs.needs)
             )
+        else:
+            bound = engines.bind_inputs(con, inputs)
+        step("extract")
+        out: dict[str, pa.Table] = {}
+        if targets is None or targets:
+            out = engines.execute(con, engines.member_feature_exprs(bound))
         step("compute members")
 
         if full:
