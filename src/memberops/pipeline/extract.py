@@ -303,7 +303,7 @@ def in_place_sql(member_ids: Sequence[str] | None) -> dict[str, str]:
 
     def sql(stmt: Any) -> str:
         return str(
-            stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+            stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})  # type: ignore[no-untyped-call]
         )
 
     return {
