@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from memberops.identity.hooks import register_merge_handler, register_order_returner
 from memberops.identity.service import identifiers_section
-from memberops.members.hooks import PointsBalanceHandler, register_profile_section
+from memberops.members.hooks import (
+    PointsBalanceHandler,
+    register_computed_groups,
+    register_profile_section,
+)
 from memberops.orders.hooks import LaterOrdersReturner
+from memberops.pipeline.serving import read_member_features
 
 __all__ = ["install"]
 
@@ -21,3 +26,4 @@ def install() -> None:
     register_merge_handler(PointsBalanceHandler())
     register_order_returner(LaterOrdersReturner())
     register_profile_section("identifiers", identifiers_section)
+    register_computed_groups(read_member_features)

@@ -13,6 +13,13 @@ from memberops.orders.models import (
     OrderIdentifier,
     OrderLine,
 )
+from memberops.pipeline.models import (
+    MemberLastVisit,
+    MemberMetrics,
+    MemberTasteSnapshot,
+    PipelineWatermark,
+    StoreProfile,
+)
 from memberops.privacy.models import AuditEntry, AuditHead, Consent, ConsentState, KeyRecord
 
 __all__ = [
@@ -32,13 +39,18 @@ __all__ = [
     "LabelReview",
     "Member",
     "MemberIdentifier",
+    "MemberLastVisit",
+    "MemberMetrics",
     "MemberProfile",
+    "MemberTasteSnapshot",
     "MergeRecord",
     "Order",
     "OrderAdjustment",
     "OrderIdentifier",
     "OrderLine",
+    "PipelineWatermark",
     "Store",
+    "StoreProfile",
 ]
 
 # Every process that sees the full metadata also gets every merge handler.

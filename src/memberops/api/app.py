@@ -24,6 +24,7 @@ from memberops.identity import endpoints as identity_endpoints
 from memberops.labels import endpoints as labels_endpoints
 from memberops.members import endpoints as members_endpoints
 from memberops.orders import endpoints as orders_endpoints
+from memberops.pipeline.endpoints import install_profile_refresher
 from memberops.privacy import endpoints as privacy_endpoints
 from memberops.runtime import Runtime, open_runtime
 
@@ -100,11 +101,17 @@ def _docs_page(app: FastAPI) -> str:
     )
 
 
-def create_app(runtime: Runtime, *, rate_limits: RateLimits | None = DEFAULT_LIMITS) -> FastAPI:
+def create_app(
+    runtime: Runtime,
+    *,
+    rate_limits: RateLimits | None = DEFAULT_LIMITS,
+    refresh_profiles: bool = False,
+) -> FastAPI:
     """The API over an open runtime (the caller owns and closes the runtime).
 
     Rate limits are counted in Redis when the settings name one (MEMBEROPS_REDIS_URL),
-    else in this process; `rate_limits=None` switches them off.
+    else in this process; `rate_limits=None` switches them off. With `refresh_profiles`,
+    member profiles refresh in the background after ingestion.
     """
     app = MemberOpsAPI(
         title="memberops",
@@ -123,6 +130,8 @@ def create_app(runtime: Runtime, *, rate_limits: RateLimits | None = DEFAULT_LIM
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    if refresh_profiles:
+        install_profile_refresher(app, runtime)
 
     @app.get(f"{API_PREFIX}/docs", include_in_schema=False, response_class=HTMLResponse)
     def docs(request: Request) -> HTMLResponse:
@@ -137,4 +146,4 @@ def app_from_env() -> FastAPI:
     Database waits are bounded at 5 s: past that a request answers 503, never hangs.
     """
     settings = dataclasses.replace(Settings.from_env(), lock_timeout_s=5.0)
-    return create_app(open_runtime(settings))
+    return create_app(open_runtime(settings), refresh_profiles=True)

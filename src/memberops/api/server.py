@@ -11,10 +11,13 @@ __all__ = ["run_server"]
 
 
 def run_server(runtime: Runtime, host: str, port: int) -> None:
-    """Serve the API on host:port until interrupted (the caller closes the runtime)."""
+    """Serve the API on host:port until interrupted (the caller closes the runtime).
+
+    Member profiles refresh in the background after each ingested batch.
+    """
     # A bounded graceful shutdown: SIGTERM ends the server even with requests in flight.
     uvicorn.run(
-        create_app(runtime),
+        create_app(runtime, refresh_profiles=True),
         host=host,
         port=port,
         log_level="warning",

@@ -19,6 +19,7 @@ from memberops.identity import cli as identity_cli
 from memberops.labels import cli as labels_cli
 from memberops.members import cli as members_cli
 from memberops.orders import cli as orders_cli
+from memberops.pipeline import cli as pipeline_cli
 from memberops.privacy import cli as privacy_cli
 
 __all__ = ["app"]
@@ -56,6 +57,8 @@ app.add_typer(privacy_cli.audit_app, name="audit")
 app.add_typer(privacy_cli.consent_app, name="consent")
 app.add_typer(apikeys_cli.app, name="apikeys")
 app.add_typer(labels_cli.app, name="labels")
+app.add_typer(pipeline_cli.app, name="pipeline")
+app.add_typer(pipeline_cli.export_app, name="export")
 
 # The server waits at most this long for a lock or connection, then answers 503.
 SERVER_LOCK_TIMEOUT_S = 5.0

@@ -19,6 +19,7 @@ from memberops.cli.common import (
 from memberops.db import transaction
 from memberops.demo.load import load_demo, reset_demo_database
 from memberops.labels.pipeline import refresh_service_needs
+from memberops.pipeline.runner import run_refresh
 from memberops.runtime import Runtime
 
 __all__ = ["demo", "serve_with_banner"]
@@ -54,13 +55,20 @@ def demo(
             runtime,
             on_progress=lambda done, total: bar.update(labels_task, completed=done, total=total),
         )
+        bar.add_task("computing member and store profiles", total=None)
+        profiles = run_refresh(runtime, full=True)
     emit(
-        {**summary.__dict__, "service_need_labels": labelled["active_labels"]},
+        {
+            **summary.__dict__,
+            "service_need_labels": labelled["active_labels"],
+            "profiles": profiles.members_refreshed,
+        },
         as_json=as_json,
         text=f"Loaded {summary.orders:,} orders from {summary.records:,} records in "
         f"{summary.seconds:.1f} s: {summary.members_created:,} members created, "
         f"{summary.merges:,} merges, {summary.reviews:,} review cases; "
-        f"{labelled['active_labels']:,} service-need labels derived from order modifiers.",
+        f"{labelled['active_labels']:,} service-need labels derived from order modifiers; "
+        f"{profiles.members_refreshed:,} member profiles computed.",
     )
     if not no_serve:
         serve_with_banner(runtime, host, port, seed_keys=True)

@@ -23,10 +23,13 @@ from memberops.members.models import Member
 from memberops.privacy.crypto import KeyRing
 
 __all__ = [
+    "ComputedGroups",
     "PointsBalanceHandler",
     "ProfileSection",
     "clear_profile_sections",
+    "computed_groups",
     "profile_sections",
+    "register_computed_groups",
     "register_profile_section",
 ]
 
@@ -44,6 +47,26 @@ def register_profile_section(name: str, section: ProfileSection) -> None:
 def profile_sections() -> dict[str, ProfileSection]:
     """Registered sections, in registration order."""
     return dict(_sections)
+
+
+# (session, member id) -> {"transaction": ..., "personalised": ...}: the behaviour groups
+# the 360 pipeline computes. Members shows them without importing the pipeline.
+ComputedGroups = Callable[[Session, str], dict[str, Any]]
+
+_computed: list[ComputedGroups] = []
+
+
+def register_computed_groups(provider: ComputedGroups) -> None:
+    """Read the computed profile groups through `provider` (the first registration wins)."""
+    if not _computed:
+        _computed.append(provider)
+
+
+def computed_groups(session: Session, member_id: str) -> dict[str, Any]:
+    """The transaction and personalised groups of a member (None before any computation)."""
+    if not _computed:
+        return {"transaction": None, "personalised": None}
+    return _computed[0](session, member_id)
 
 
 def clear_profile_sections() -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from memberops.actor import Actor
 from memberops.db import utcnow
 from memberops.errors import NotFound
-from memberops.members.hooks import profile_sections
+from memberops.members.hooks import computed_groups, profile_sections
 from memberops.members.models import ENCRYPTED_MEMBER_FIELDS, Member, MemberProfile, MemberStatus
 from memberops.privacy import audit
 from memberops.privacy.consent import current_consents
@@ -71,7 +71,7 @@ def decrypt_basic(keyring: KeyRing, member: Member) -> dict[str, str | None]:
 
 def profile_groups(session: Session, keyring: KeyRing, member: Member) -> dict[str, Any]:
     """The four profile groups (PRODUCT.md §2): basic, membership, transaction, personalised."""
-    profile = session.get(MemberProfile, member.id)
+    computed = computed_groups(session, member.id)
     return {
         "id": member.id,
         "created_at": member.created_at.isoformat(),
@@ -82,8 +82,8 @@ def profile_groups(session: Session, keyring: KeyRing, member: Member) -> dict[s
             "discount_bp": member.discount_bp,
             "home_store_id": member.home_store_id,
         },
-        "transaction": profile.transaction if profile else None,
-        "personalised": profile.personalised if profile else None,
+        "transaction": computed["transaction"],
+        "personalised": computed["personalised"],
     }
 
 

@@ -1,0 +1,243 @@
+"""Engines: where the engine-free feature expressions run.
+
+The expressions in `memberops.pipeline.features` never see a connection. This module
+opens one (DuckDB in memory by default, PostgreSQL in place, Spark local or on a
+cluster), binds the input tables to it and executes a set of named expressions,
+returning Arrow tables.
+
+Public API (what analytics builds on):
+
+- `connect(engine, *, database_url=None, spark=None)` -> an Ibis backend;
+- `FeatureInputs` (Arrow input tables) and `bind_inputs(con, inputs)` -> `BoundInputs`
+  (Ibis tables on that backend);
+- `member_feature_exprs(bound)` / `chain_feature_exprs(metrics, as_of)` -> named expressions;
+- `execute(con, exprs)` -> named Arrow tables;
+- `spark_session(master="local[2]")` with the settings this project tested.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import ibis  # type: ignore[import-untyped]  # ibis 12 ships no type information
+import ibis.expr.types as ir  # type: ignore[import-untyped]
+import pyarrow as pa
+
+from memberops.pipeline import features as feat
+
+__all__ = [
+    "ENGINES",
+    "INPUT_SCHEMAS",
+    "BoundInputs",
+    "EngineName",
+    "FeatureInputs",
+    "bind_inputs",
+    "bind_table",
+    "chain_feature_exprs",
+    "conform_table",
+    "connect",
+    "empty_inputs",
+    "execute",
+    "member_feature_exprs",
+    "spark_session",
+]
+
+EngineName = Literal["duckdb", "postgres", "spark"]
+ENGINES: tuple[EngineName, ...] = ("duckdb", "postgres", "spark")
+
+_TS = pa.timestamp("us")
+INPUT_SCHEMAS: dict[str, pa.Schema] = {
+    "orders": pa.schema(
+        [
+            ("order_id", pa.string()),
+            ("member_id", pa.string()),
+            ("store_id", pa.string()),
+            ("ordered_at", _TS),
+            ("utc_offset_minutes", pa.int64()),
+            ("meal_type", pa.string()),
+            ("party_size", pa.int64()),
+            ("net_cents", pa.int64()),
+        ]
+    ),
+    "lines": pa.schema(
+        [
+            ("order_id", pa.string()),
+            ("line_no", pa.int64()),
+            ("item_id", pa.string()),
+            ("quantity", pa.int64()),
+            ("line_total_cents", pa.int64()),
+        ]
+    ),
+    "modifiers": pa.schema(
+        [("order_id", pa.string()), ("line_no", pa.int64()), ("modifier", pa.string())]
+    ),
+    "needs": pa.schema([("member_id", pa.string()), ("need", pa.string()), ("recorded_at", _TS)]),
+    "members": pa.schema([("member_id", pa.string()), ("home_store_id", pa.string())]),
+}
+
+METRICS_SCHEMA = pa.schema(
+    [
+        ("member_id", pa.string()),
+        ("home_store_id", pa.string()),
+        ("home_store_source", pa.string()),
+        ("spend_cents", pa.int64()),
+        ("orders", pa.int64()),
+        ("visits", pa.int64()),
+        ("first_visit_at", _TS),
+        ("last_visit_at", _TS),
+        ("spend_per_person_cents", pa.int64()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class FeatureInputs:
+    """The five input tables as Arrow (see `features` for their columns)."""
+
+    orders: pa.Table
+    lines: pa.Table
+    modifiers: pa.Table
+    needs: pa.Table
+    members: pa.Table
+
+    def conformed(self) -> FeatureInputs:
+        """The same tables cast to the declared schemas (column order and types)."""
+        return FeatureInputs(
+            **{
+                name: getattr(self, name)
+                .select(INPUT_SCHEMAS[name].names)
+                .cast(INPUT_SCHEMAS[name])
+                for name in INPUT_SCHEMAS
+            }
+        )
+
+
+@dataclass(frozen=True)
+class BoundInputs:
+    """The input tables as Ibis tables on one backend."""
+
+    orders: ir.Table
+    lines: ir.Table
+    modifiers: ir.Table
+    needs: ir.Table
+    members: ir.Table
+
+
+def empty_inputs() -> FeatureInputs:
+    """Inputs with no rows (a chain before its first order)."""
+    return FeatureInputs(**{name: schema.empty_table() for name, schema in INPUT_SCHEMAS.items()})
+
+
+def spark_session(master: str = "local[2]", **conf: str) -> Any:
+    """A SparkSession with the settings that work on this project's machines.
+
+    UI off, 4 shuffle partitions (small data), loopback networking and a UTC session
+    time zone (feature timestamps are naive UTC). On a cluster, pass `master` and
+    `conf` (executor memory, lake credentials) from the deployment.
+    """
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark.sql import SparkSession  # pyspark is heavy: imported only for Spark runs
+
+    warehouse = tempfile.mkdtemp(prefix="memberops-spark-")
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("memberops-pipeline")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.warehouse.dir", warehouse)
+    )
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def connect(
+    engine: EngineName = "duckdb",
+    *,
+    database_url: str | None = None,
+    spark: Any = None,
+) -> ibis.BaseBackend:
+    """An Ibis backend for `engine`.
+
+    duckdb: in memory. postgres: `database_url` (SQLAlchemy form accepted; features run
+    inside PostgreSQL). spark: the given SparkSession or a local one.
+    """
+    if engine == "duckdb":
+        return ibis.duckdb.connect()
+    if engine == "postgres":
+        if database_url is None:
+            raise ValueError("the postgres engine needs a database URL")
+        return ibis.connect(database_url.replace("postgresql+psycopg://", "postgres://", 1))
+    if engine == "spark":
+        return ibis.pyspark.connect(spark if spark is not None else spark_session())
+    raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+
+
+def bind_inputs(con: ibis.BaseBackend, inputs: FeatureInputs) -> BoundInputs:
+    """Bind Arrow inputs to `con` (registered as in-memory tables on first execution)."""
+    conformed = inputs.conformed()
+    return BoundInputs(
+        **{name: bind_table(con, name, getattr(conformed, name)) for name in INPUT_SCHEMAS}
+    )
+
+
+def bind_table(con: ibis.BaseBackend, name: str, table: pa.Table) -> ir.Table:
+    """One Arrow table as an Ibis table on `con`.
+
+    Spark gets a temporary view built from Arrow directly: ibis's in-memory tables reach
+    Spark through pandas, where a missing integer or string becomes NaN, which Spark
+    does not treat as null (a party size of NaN would win every max()).
+    """
+    if con.name == "pyspark":
+        session = con._session
+        view = f"memberops_{name}_{uuid.uuid4().hex[:12]}"
+        session.createDataFrame(table).createOrReplaceTempView(view)
+        return con.table(view)
+    return ibis.memtable(table)
+
+
+def conform_table(table: ir.Table, name: str) -> ir.Table:
+    """An engine-side input table with the declared columns and types (for SQL inputs)."""
+    schema = ibis.Schema.from_pyarrow(INPUT_SCHEMAS[name])
+    return table.select(*schema.names).cast(schema)
+
+
+def member_feature_exprs(bound: BoundInputs) -> dict[str, ir.Table]:
+    """The member-local features, by serving name."""
+    o, li = bound.orders, bound.lines
+    return {
+        "metrics": feat.member_metrics(o, bound.members),
+        "summary": feat.member_summary(o),
+        "store_visits": feat.member_store_visits(o),
+        "meal_mix": feat.member_meal_mix(o),
+        "usual_hours": feat.member_usual_hours(o),
+        "top_dishes": feat.top_dishes(o, li),
+        "top_needs": feat.top_service_needs(o, bound.modifiers, bound.needs),
+        "quarterly_activity": feat.quarterly_activity(o),
+        "quarterly_dishes": feat.quarterly_dishes(o, li),
+        "last_visit": feat.last_visit_lines(o, li),
+    }
+
+
+def chain_feature_exprs(metrics: ir.Table, as_of: datetime) -> dict[str, ir.Table]:
+    """Chain-wide and clock-driven features over the per-member metrics table."""
+    return {
+        "clock": feat.clock_features(metrics, as_of),
+        "ranks": feat.spend_ranks(metrics),
+        "stores": feat.store_profiles(metrics, as_of),
+    }
+
+
+def execute(con: ibis.BaseBackend, exprs: Mapping[str, ir.Table]) -> dict[str, pa.Table]:
+    """Run each named expression on `con` and return Arrow tables."""
+    return {name: con.to_pyarrow(expr) for name, expr in exprs.items()}
