@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from tests.pipeline.conftest import order_record
 
 from memberops.api.app import create_app
-from memberops.api.auth import create_api_key
+from memberops.apikeys.service import create_api_key
 from memberops.db import transaction
 from memberops.runtime import Runtime
 

@@ -29,8 +29,8 @@ from tests.pipeline.conftest import (
 from memberops.clock import FixedClock
 from memberops.db import transaction
 from memberops.errors import BatchValidationError, Conflict
+from memberops.identity.merges import merge_members, unmerge
 from memberops.identity.models import MergeRecord
-from memberops.identity.service import merge_members, unmerge
 from memberops.members.models import Member, MemberStatus
 from memberops.pipeline.runner import run_refresh
 from memberops.privacy.rights import erase_member

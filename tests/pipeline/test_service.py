@@ -18,7 +18,8 @@ from tests.pipeline.conftest import (
 
 from memberops.clock import FixedClock
 from memberops.db import transaction
-from memberops.members.service import find_member_ids, read_profile
+from memberops.identity.service import find_member_ids
+from memberops.members.service import read_profile
 from memberops.pipeline.runner import run_refresh
 from memberops.runtime import Runtime
 

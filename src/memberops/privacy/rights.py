@@ -26,8 +26,8 @@ from memberops.db import PURGE_FREED_PAGES, utcnow
 from memberops.errors import ConfigurationError, NotFound
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.identity.repository import identifiers_of
-from memberops.labels.models import Label, LabelEvent
-from memberops.members.models import Member, MemberProfile, MemberStatus
+from memberops.labels.models import Label, LabelEvent, LabelReview
+from memberops.members.models import Member, MemberStatus
 from memberops.members.ownership import member_owned_tables
 from memberops.members.service import (
     erase_personal_fields,
@@ -161,6 +161,25 @@ def _consents(session: Session, keyring: KeyRing, member: Member) -> dict[str, A
     return {"current": current_consents(session, member.id), "history": history}
 
 
+def _label_reviews(session: Session, keyring: KeyRing, member: Member) -> list[dict[str, Any]]:
+    return [
+        {
+            "label_id": r.label_id,
+            "status": r.status,
+            "reasons": r.reasons,
+            "categories": r.categories,
+            "created_at": r.created_at.isoformat(),
+            "decided_at": r.decided_at.isoformat() if r.decided_at else None,
+            "decision_reason": r.decision_reason,
+        }
+        for r in session.scalars(
+            select(LabelReview)
+            .where(LabelReview.member_id == member.id)
+            .order_by(LabelReview.created_at)
+        )
+    ]
+
+
 def _reads(session: Session, keyring: KeyRing, member: Member) -> list[dict[str, Any]]:
     return [
         {
@@ -192,6 +211,7 @@ _SECTIONS: tuple[tuple[str, tuple[str, ...], Section], ...] = (
     ("refunds_and_voids", ("order_adjustments",), _adjustments),
     ("engagement", ("engagement_events",), _engagement),
     ("labels", ("labels",), _labels),
+    ("label_reviews", ("label_reviews",), _label_reviews),
     ("consents", ("consents", "consent_states"), _consents),
     ("profile_reads", (), _reads),
 )
@@ -199,8 +219,12 @@ EXPORTED_TABLES = frozenset(table for _s, tables, _b in _SECTIONS for table in t
 
 
 def uncovered_member_owned_tables() -> list[str]:
-    """Member-owned tables that are neither exported nor erased (should be none)."""
-    declared = {owned.name for owned in member_owned_tables()}
+    """Member-owned tables that are neither exported nor erased (should be none).
+
+    Tables declared `"derived"` (computed from history, shown through the profile) are
+    covered by declaration: erasure deletes their rows, whatever capability owns them.
+    """
+    declared = {owned.name for owned in member_owned_tables() if owned.mode != "derived"}
     return sorted(declared - EXPORTED_TABLES - set(ERASED_TABLES))
 
 
@@ -319,8 +343,14 @@ def _erase_label_events(session: Session, member_id: str) -> None:
     session.execute(update(LabelEvent).where(LabelEvent.member_id == member_id).values(reason=None))
 
 
-def _erase_profile(session: Session, member_id: str) -> None:
-    session.execute(delete(MemberProfile).where(MemberProfile.member_id == member_id))
+def _erase_derived(session: Session, member_id: str) -> None:
+    """Delete every row computed from the member's history (declared `"derived"`)."""
+    for owned in member_owned_tables("derived"):
+        session.execute(owned.table.delete().where(owned.column == member_id))
+
+
+def _erase_label_reviews(session: Session, member_id: str) -> None:
+    session.execute(delete(LabelReview).where(LabelReview.member_id == member_id))
 
 
 def _erase_api_keys(session: Session, member_id: str) -> None:
@@ -334,7 +364,7 @@ ERASED_TABLES: dict[str, Callable[[Session, str], None]] = {
     "member_identifiers": _erase_identifiers,
     "labels": _erase_labels,
     "label_events": _erase_label_events,
-    "member_profiles": _erase_profile,
+    "label_reviews": _erase_label_reviews,
     "api_keys": _erase_api_keys,
 }
 
@@ -346,5 +376,6 @@ def _erase_one(session: Session, member_id: str) -> None:
     for table, erase in ERASED_TABLES.items():
         if table in declared:
             erase(session, member_id)
+    _erase_derived(session, member_id)
     erase_personal_fields(member)
     session.flush()
