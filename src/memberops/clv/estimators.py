@@ -461,9 +461,7 @@ def customer_lifetime_value(
     value = np.zeros_like(spend)
     previous = np.zeros_like(spend)
     for k in range(1, periods + 1):
-        current = beta_geo.conditional_expected_purchases(
-            k * period_length, frequency, recency, T
-        )
+        current = beta_geo.conditional_expected_purchases(k * period_length, frequency, recency, T)
         value += (current - previous) / (1.0 + discount_rate) ** k
         previous = current
     return np.asarray(value * spend, dtype=np.float64)

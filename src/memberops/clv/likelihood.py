@@ -44,11 +44,11 @@ def beta_geo_log_likelihood_and_gradient(
     # x - 1 is only used where x > 0; a stand-in of 1 keeps betaln finite elsewhere.
     x_safe = np.where(repeat, x, 1.0)
 
-    log_alpha_T = np.log(alpha + T)
+    log_alpha_big_t = np.log(alpha + T)
     log_alpha_tx = np.log(alpha + t_x)
     beta_ab = betaln(a, b)
     a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = betaln(a, b + x) - beta_ab - (r + x) * log_alpha_T
+    a2 = betaln(a, b + x) - beta_ab - (r + x) * log_alpha_big_t
     a3 = np.where(
         repeat,
         betaln(a + 1.0, b + x_safe - 1.0) - beta_ab - (r + x) * log_alpha_tx,
@@ -66,7 +66,7 @@ def beta_geo_log_likelihood_and_gradient(
     psi_abx = digamma(a + b + x)
     psi_a = digamma(a)
     psi_b = digamma(b)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w2 * log_alpha_T - w3 * log_alpha_tx
+    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w2 * log_alpha_big_t - w3 * log_alpha_tx
     d_alpha = r / alpha - (r + x) * (w2 / (alpha + T) + w3 / (alpha + t_x))
     d_a = w2 * (psi_ab - psi_abx) + w3 * (digamma(a + 1.0) - psi_a + psi_ab - psi_abx)
     d_b = w2 * (digamma(b + x) - psi_abx - psi_b + psi_ab) + w3 * (
