@@ -45,9 +45,7 @@ def synthetic_order_lines(n_orders: int, *, seed: int = 7) -> pd.DataFrame:
         broth = broths[rng.choice(len(broths), size=n, p=weight[broths] / weight[broths].sum())]
         kids = order[(party >= 3) & (rng.random(n) < 0.1)]
         ids = np.concatenate([order, order, order[rows], kids])
-        items = np.concatenate(
-            [broth, np.full(n, sauce), dishes, np.full(len(kids), broths[-1])]
-        )
+        items = np.concatenate([broth, np.full(n, sauce), dishes, np.full(len(kids), broths[-1])])
         chunks.append(pd.DataFrame({"order_id": ids, "item_id": skus[items]}))
     lines = pd.concat(chunks, ignore_index=True)
     return lines.sort_values("order_id", kind="stable").reset_index(drop=True)
