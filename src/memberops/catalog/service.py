@@ -11,9 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from memberops.catalog.models import Item, Store
-from memberops.errors import ValidationError
+from memberops.errors import NotFound, ValidationError
 
-__all__ = ["ItemIn", "StoreIn", "upsert_items", "upsert_stores"]
+__all__ = [
+    "ItemIn",
+    "StoreIn",
+    "get_store_id_by_code_or_raise",
+    "item_categories",
+    "store_codes",
+    "upsert_items",
+    "upsert_stores",
+]
 
 
 @dataclass(frozen=True)
@@ -78,3 +86,22 @@ def upsert_items(session: Session, items: Iterable[ItemIn]) -> int:
         count += 1
     session.flush()
     return count
+
+
+def item_categories(session: Session) -> dict[str, tuple[str, str, str]]:
+    """Every item (active or not) by id: (sku, name, category), for analytics labels."""
+    rows = session.execute(select(Item.id, Item.sku, Item.name, Item.category))
+    return {item_id: (sku, name, category) for item_id, sku, name, category in rows}
+
+
+def store_codes(session: Session) -> dict[str, str]:
+    """Store code by store id."""
+    return dict(session.execute(select(Store.id, Store.code)).tuples())
+
+
+def get_store_id_by_code_or_raise(session: Session, code: str) -> str:
+    """The id of the store with this code; NotFound otherwise."""
+    store_id = session.scalar(select(Store.id).where(Store.code == code))
+    if store_id is None:
+        raise NotFound(f"store {code} not found")
+    return store_id

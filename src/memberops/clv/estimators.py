@@ -28,6 +28,7 @@ from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
 
 from memberops.clv.likelihood import (
+    BetaGeoTerms,
     beta_geo_log_likelihood_and_gradient,
     gamma_gamma_log_likelihood_and_gradient,
 )
@@ -66,27 +67,61 @@ def _column(name: str, values: ArrayLike) -> FloatArray:
     return array
 
 
+def _integer_key(stacked: FloatArray) -> tuple[NDArray[np.int64], FloatArray, FloatArray] | None:
+    """Whole-number columns (counts, days) packed into one int64 per row, with each
+    column's offset and span to unpack it; None when a column is fractional or the
+    packed range would overflow."""
+    low = stacked.min(axis=0)
+    span = stacked.max(axis=0) - low + 1
+    if not np.all(stacked == np.floor(stacked)) or float(np.prod(span)) >= 2.0**62:
+        return None
+    key = np.zeros(stacked.shape[0], dtype=np.int64)
+    for column in range(stacked.shape[1]):
+        key = key * int(span[column]) + (stacked[:, column] - low[column]).astype(np.int64)
+    return key, low, span
+
+
 def collapse_rows(
     columns: Sequence[FloatArray], weights: FloatArray | None = None
 ) -> tuple[list[FloatArray], FloatArray]:
     """Identical rows collapsed into one row each, their weights summed.
 
-    Returns the distinct rows (one array per column) and their weights.
+    Returns the distinct rows (one array per column, in sorted order) and their weights.
     """
     stacked = np.column_stack(columns)
     n = stacked.shape[0]
-    w = np.ones(n) if weights is None else weights
     if n == 0:
-        return [c.copy() for c in columns], w.copy()
-    # Sort rows lexicographically, then mark where a row differs from the previous one:
-    # much faster than np.unique(axis=0) on a million rows.
+        return [c.copy() for c in columns], (np.ones(0) if weights is None else weights.copy())
+    packed = _integer_key(stacked)
+    if packed is not None:
+        # One int64 sort instead of a lexicographic sort of float rows: several times
+        # faster on a million members, whose counts and days are whole numbers.
+        key, low, span = packed
+        order = np.argsort(key, kind="stable") if weights is not None else None
+        ordered_key = key[order] if order is not None else np.sort(key)
+        starts = np.empty(n, dtype=bool)
+        starts[0] = True
+        np.not_equal(ordered_key[1:], ordered_key[:-1], out=starts[1:])
+        distinct_key = ordered_key[starts]
+        if weights is None:
+            summed = np.diff(np.append(np.flatnonzero(starts), n)).astype(np.float64)
+        else:
+            assert order is not None
+            summed = np.bincount(np.cumsum(starts) - 1, weights=weights[order])
+        out: list[FloatArray] = []
+        remainder = distinct_key
+        for column in range(stacked.shape[1] - 1, -1, -1):
+            width = int(span[column])
+            out.append((remainder % width).astype(np.float64) + low[column])
+            remainder = remainder // width
+        return out[::-1], summed
+    w = np.ones(n) if weights is None else weights
     order = np.lexsort(stacked.T[::-1])
     ordered = stacked[order]
     starts = np.empty(n, dtype=bool)
     starts[0] = True
     np.any(ordered[1:] != ordered[:-1], axis=1, out=starts[1:])
-    group = np.cumsum(starts) - 1
-    summed = np.bincount(group, weights=w[order])
+    summed = np.bincount(np.cumsum(starts) - 1, weights=w[order])
     distinct = ordered[starts]
     return [distinct[:, i].copy() for i in range(distinct.shape[1])], summed
 
@@ -256,16 +291,23 @@ class BetaGeo(_Model):
         (x, t_x, big_t), w_sum = collapse_rows([x, t_x, big_t], w)
         total_weight = float(w_sum.sum())
 
-        def objective(params: tuple[float, ...]) -> tuple[float, FloatArray]:
-            ll, grad = beta_geo_log_likelihood_and_gradient(
-                (params[0], params[1], params[2], params[3]), x, t_x, big_t
-            )
-            return float(ll @ w_sum) / total_weight, (grad @ w_sum) / total_weight
+        def objective_on(
+            terms: BetaGeoTerms, weights: FloatArray
+        ) -> Callable[[tuple[float, ...]], tuple[float, FloatArray]]:
+            scale = float(weights.sum())
 
-        # Start from the data: alpha ~ T/x scale, r = 1, a = b = 1 (the log-scale origin).
+            def objective(params: tuple[float, ...]) -> tuple[float, FloatArray]:
+                ll, grad = terms.evaluate((params[0], params[1], params[2], params[3]), weights)
+                return float(ll) / scale, grad / scale
+
+            return objective
+
+        # Start from the data: alpha at the scale of T, r = a = b = 1.
         scale = max(float(np.average(big_t, weights=w_sum)), 1e-6)
         start = np.log(np.array([1.0, scale, 1.0, 1.0]))
+        objective = objective_on(BetaGeoTerms(x, t_x, big_t), w_sum)
         fitted, converged, iterations = _maximise(objective, start, self.tol)
+        total_weight = float(w_sum.sum())
         self.params_ = dict(zip(self._param_names, (float(v) for v in fitted), strict=True))
         self.log_likelihood_ = objective(tuple(fitted))[0] * total_weight
         self.n_rows_ = n_rows
@@ -405,7 +447,10 @@ class GammaGamma(_Model):
             ll, grad = gamma_gamma_log_likelihood_and_gradient(
                 (params[0], params[1], params[2]), x, m
             )
-            return float(ll @ w_sum) / total_weight, (grad @ w_sum) / total_weight
+            return (
+                float(np.einsum("i,i->", ll, w_sum)) / total_weight,
+                np.einsum("ki,i->k", grad, w_sum) / total_weight,
+            )
 
         # Start at p = q = 1 and gamma at the mean spend (the scale of the data).
         start = np.log(np.array([1.0, 1.0, max(float(np.average(m, weights=w_sum)), 1e-6)]))
