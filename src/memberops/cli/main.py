@@ -16,6 +16,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from memberops.baskets.cli import app as baskets_app
 from memberops.cli.common import (
     cli_actor,
     console,
@@ -24,6 +25,8 @@ from memberops.cli.common import (
     handle_errors,
     open_cli_runtime,
 )
+from memberops.clv.cli import app as clv_app
+from memberops.cycles.cli import app as cycles_app
 from memberops.db import transaction
 from memberops.errors import NotFound, ValidationError
 from memberops.labels.cli import app as labels_app
@@ -692,3 +695,6 @@ def apikeys_create(
 
 
 app.add_typer(labels_app, name="labels")
+app.add_typer(clv_app, name="clv")
+app.add_typer(cycles_app, name="cycles")
+app.add_typer(baskets_app, name="baskets")

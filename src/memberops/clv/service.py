@@ -115,8 +115,7 @@ def _aggregates(scores: pd.DataFrame) -> dict[str, Any]:
         "mean_clv_cents": round(float(clv.mean())),
         "median_clv_cents": round(float(np.median(clv))),
         "clv_cents_quantiles": {
-            str(q): round(float(np.quantile(clv, q)))
-            for q in (0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
+            str(q): round(float(np.quantile(clv, q))) for q in (0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
         },
         "top_20_percent_share_of_clv": float(ordered[:top].sum() / clv.sum()) if clv.sum() else 0.0,
         "mean_p_alive": float(scores["p_alive"].mean()),
