@@ -16,7 +16,10 @@ from pydantic import BaseModel, TypeAdapter
 from memberops import __version__
 from memberops.api import endpoints, members_endpoints, orders_endpoints
 from memberops.api.errors import install_error_handlers
+from memberops.baskets.endpoints import router as baskets_router
+from memberops.clv.endpoints import router as clv_router
 from memberops.config import Settings
+from memberops.cycles.endpoints import router as cycles_router
 from memberops.labels.endpoints import router as labels_router
 from memberops.runtime import Runtime, open_runtime
 
@@ -31,6 +34,9 @@ ROUTERS: list[APIRouter] = [
     members_endpoints.router,
     endpoints.identity_router,
     endpoints.audit_router,
+    clv_router,
+    cycles_router,
+    baskets_router,
 ]
 
 # Bodies read by hand (see orders_endpoints) still get their schema in the OpenAPI file.

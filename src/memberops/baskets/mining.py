@@ -139,7 +139,10 @@ def _item_bitsets(
 
 def _popcount_rows(words: NDArray[np.uint64]) -> NDArray[np.int64]:
     # Summing the uint8 popcounts in uint32 is a third faster than in int64.
-    return np.bitwise_count(words).sum(axis=1, dtype=np.uint32).astype(np.int64)
+    counts: NDArray[np.int64] = (
+        np.bitwise_count(words).sum(axis=1, dtype=np.uint32).astype(np.int64)
+    )
+    return counts
 
 
 def _join(rows: NDArray[np.uint64], prefix: NDArray[np.uint64]) -> NDArray[np.uint64]:

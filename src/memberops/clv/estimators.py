@@ -107,7 +107,7 @@ def collapse_rows(
             summed = np.diff(np.append(np.flatnonzero(starts), n)).astype(np.float64)
         else:
             assert order is not None
-            summed = np.bincount(np.cumsum(starts) - 1, weights=weights[order])
+            summed = np.bincount(np.cumsum(starts) - 1, weights=weights[order]).astype(np.float64)
         out: list[FloatArray] = []
         remainder = distinct_key
         for column in range(stacked.shape[1] - 1, -1, -1):
@@ -121,7 +121,7 @@ def collapse_rows(
     starts = np.empty(n, dtype=bool)
     starts[0] = True
     np.any(ordered[1:] != ordered[:-1], axis=1, out=starts[1:])
-    summed = np.bincount(np.cumsum(starts) - 1, weights=w[order])
+    summed = np.bincount(np.cumsum(starts) - 1, weights=w[order]).astype(np.float64)
     distinct = ordered[starts]
     return [distinct[:, i].copy() for i in range(distinct.shape[1])], summed
 

@@ -31,7 +31,8 @@ def _period_index(values: pd.Series, period_days: float) -> np.ndarray:
     if times.isna().any():
         raise ValidationError("transactions", str(values.name), "has blank or invalid times")
     days = times.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
-    return np.floor(days / period_days).astype(np.int64)
+    periods: np.ndarray = np.floor(days / period_days).astype(np.int64)
+    return periods
 
 
 def _end_period(end: datetime | str, period_days: float) -> int:
