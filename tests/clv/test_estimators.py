@@ -94,9 +94,7 @@ def test_gamma_gamma_gradient_matches_finite_differences(cdnow: pd.DataFrame) ->
     x, m = repeat["x"].to_numpy(float), repeat["zbar"].to_numpy(float)
     point = np.array([5.0, 3.0, 12.0])
     _, gradient = gamma_gamma_log_likelihood_and_gradient(tuple(point), x, m)
-    numeric = approx_fprime(
-        point, lambda p: gamma_gamma_log_likelihood(tuple(p), x, m).sum(), 1e-7
-    )
+    numeric = approx_fprime(point, lambda p: gamma_gamma_log_likelihood(tuple(p), x, m).sum(), 1e-7)
     np.testing.assert_allclose(gradient.sum(axis=1), numeric, rtol=1e-4)
 
 
@@ -115,9 +113,7 @@ def test_beta_geo_recovers_simulated_parameters(truth: dict[str, float]) -> None
 
 
 def test_gamma_gamma_recovers_simulated_parameters() -> None:
-    frequency, _, _ = simulate_beta_geo(
-        60_000, r=1.5, alpha=20.0, a=2.0, b=6.0, T=52.0, seed=5
-    )
+    frequency, _, _ = simulate_beta_geo(60_000, r=1.5, alpha=20.0, a=2.0, b=6.0, T=52.0, seed=5)
     spend = simulate_gamma_gamma(frequency, p=6.25, q=3.74, gamma=15.44, seed=6)
     model = GammaGamma().fit(frequency, spend)
     assert model.params["p"] == pytest.approx(6.25, rel=0.1)
