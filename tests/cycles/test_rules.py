@@ -69,3 +69,9 @@ def test_a_missing_column_is_named() -> None:
     with pytest.raises(ValidationError) as caught:
         visit_cycles(pd.DataFrame({"member_id": ["a"]}), as_of=TODAY)
     assert caught.value.field == "ordered_at"
+
+
+def test_public_surface_is_pinned() -> None:
+    import memberops.cycles
+
+    assert memberops.cycles.__all__ == ["CycleConfig", "visit_cycles"]
