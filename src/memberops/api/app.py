@@ -18,8 +18,11 @@ from memberops import __version__
 from memberops.api import health
 from memberops.api.errors import install_error_handlers
 from memberops.api.ratelimit import DEFAULT_LIMITS, RateLimits, RequestLimiter
+from memberops.baskets import endpoints as baskets_endpoints
 from memberops.catalog import endpoints as catalog_endpoints
+from memberops.clv import endpoints as clv_endpoints
 from memberops.config import Settings
+from memberops.cycles import endpoints as cycles_endpoints
 from memberops.identity import endpoints as identity_endpoints
 from memberops.labels import endpoints as labels_endpoints
 from memberops.members import endpoints as members_endpoints
@@ -44,6 +47,9 @@ ROUTERS: list[APIRouter] = [
     labels_endpoints.router,
     labels_endpoints.reviews_router,
     catalog_endpoints.router,
+    clv_endpoints.router,
+    cycles_endpoints.router,
+    baskets_endpoints.router,
 ]
 
 # Bodies read by hand (see memberops.orders.endpoints) still get their schema in the OpenAPI file.

@@ -12,15 +12,18 @@ from sqlalchemy.orm import Session
 
 from memberops.catalog.models import Item, Store
 from memberops.catalog.rules import ItemIn, StoreIn, parse_item, parse_store
-from memberops.errors import BatchValidationError, ValidationError
+from memberops.errors import BatchValidationError, NotFound, ValidationError
 
 __all__ = [
     "MAX_MASTER_RECORDS",
     "ItemIn",
     "MasterImportReport",
     "StoreIn",
+    "all_store_codes",
+    "get_store_id_by_code_or_raise",
     "import_items",
     "import_stores",
+    "item_categories",
     "item_ids_by_sku",
     "store_codes",
     "stores_by_code",
@@ -210,3 +213,22 @@ def stores_by_code(session: Session) -> dict[str, tuple[str, str]]:
 def item_ids_by_sku(session: Session) -> dict[str, str]:
     """Every menu item: SKU -> item id."""
     return {sku: item_id for sku, item_id in session.execute(select(Item.sku, Item.id)).all()}
+
+
+def item_categories(session: Session) -> dict[str, tuple[str, str, str]]:
+    """Every item (active or not) by id: (sku, name, category), for analytics labels."""
+    rows = session.execute(select(Item.id, Item.sku, Item.name, Item.category))
+    return {item_id: (sku, name, category) for item_id, sku, name, category in rows}
+
+
+def all_store_codes(session: Session) -> dict[str, str]:
+    """Every store's code, by store id."""
+    return dict(session.execute(select(Store.id, Store.code)).tuples())
+
+
+def get_store_id_by_code_or_raise(session: Session, code: str) -> str:
+    """The id of the store with this code; NotFound otherwise."""
+    store_id = session.scalar(select(Store.id).where(Store.code == code))
+    if store_id is None:
+        raise NotFound(f"store {code} not found")
+    return store_id

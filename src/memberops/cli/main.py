@@ -11,9 +11,12 @@ from typing import Annotated
 import typer
 
 from memberops.apikeys import cli as apikeys_cli
+from memberops.baskets import cli as baskets_cli
 from memberops.catalog import cli as catalog_cli
 from memberops.cli import init as init_cmd
 from memberops.cli.common import handle_errors, open_cli_runtime, set_debug
+from memberops.clv import cli as clv_cli
+from memberops.cycles import cli as cycles_cli
 from memberops.demo import cli as demo_cli
 from memberops.identity import cli as identity_cli
 from memberops.labels import cli as labels_cli
@@ -59,6 +62,9 @@ app.add_typer(apikeys_cli.app, name="apikeys")
 app.add_typer(labels_cli.app, name="labels")
 app.add_typer(pipeline_cli.app, name="pipeline")
 app.add_typer(pipeline_cli.export_app, name="export")
+app.add_typer(clv_cli.app, name="clv")
+app.add_typer(cycles_cli.app, name="cycles")
+app.add_typer(baskets_cli.app, name="baskets")
 
 # The server waits at most this long for a lock or connection, then answers 503.
 SERVER_LOCK_TIMEOUT_S = 5.0
