@@ -14,13 +14,24 @@ from memberops.orders.models import (
     OrderLine,
 )
 from memberops.privacy.models import AuditEntry, AuditHead, Consent, ConsentState, KeyRecord
+from memberops.servicedesk.models import (
+    Callback,
+    Complaint,
+    StoreOpeningHours,
+    SurveyResponse,
+    SurveyTemplate,
+)
+from memberops.web.models import ConsoleSession, StaffAccount
 
 __all__ = [
     "ApiKey",
     "AuditEntry",
     "AuditHead",
+    "Callback",
+    "Complaint",
     "Consent",
     "ConsentState",
+    "ConsoleSession",
     "EngagementEvent",
     "Identifier",
     "IdentityReview",
@@ -37,7 +48,11 @@ __all__ = [
     "OrderAdjustment",
     "OrderIdentifier",
     "OrderLine",
+    "StaffAccount",
     "Store",
+    "StoreOpeningHours",
+    "SurveyResponse",
+    "SurveyTemplate",
 ]
 
 # Every process that sees the full metadata also gets every merge handler.

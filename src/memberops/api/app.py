@@ -19,6 +19,7 @@ from memberops.api.errors import install_error_handlers
 from memberops.config import Settings
 from memberops.labels.endpoints import router as labels_router
 from memberops.runtime import Runtime, open_runtime
+from memberops.servicedesk import endpoints as servicedesk_endpoints
 
 __all__ = ["API_PREFIX", "ROUTERS", "app_from_env", "create_app"]
 
@@ -31,6 +32,7 @@ ROUTERS: list[APIRouter] = [
     members_endpoints.router,
     endpoints.identity_router,
     endpoints.audit_router,
+    *servicedesk_endpoints.routers,
 ]
 
 # Bodies read by hand (see orders_endpoints) still get their schema in the OpenAPI file.

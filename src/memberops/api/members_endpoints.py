@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
@@ -21,15 +22,19 @@ from memberops.api.schemas import (
     ConsentsRead,
     ErasureIn,
     ErasureRead,
+    MemberListItem,
     MemberMatch,
     MemberMatches,
+    MemberPage,
 )
-from memberops.errors import NotFound
+from memberops.catalog.models import Store
+from memberops.errors import Forbidden, NotFound
 from memberops.members.models import MemberStatus
 from memberops.members.service import (
     find_member_ids,
     get_member_or_raise,
     identifiers_of,
+    list_members,
     read_profile,
 )
 from memberops.privacy import audit
@@ -60,16 +65,51 @@ def _visible_member_id(session: Session, member_id: str) -> str:
     return member.id
 
 
-@router.get("", response_model=MemberMatches, responses=_READ)
+@router.get("", response_model=MemberMatches | MemberPage, responses=_READ)
 def lookup_members(
     session: DbSession,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require_roles("admin", "staff", "pos"))],
+    actor: Annotated[Actor, Depends(require_roles("admin", "manager", "staff", "pos"))],
     query: Annotated[
-        str, Query(min_length=1, max_length=254, description="phone, card, email or member id")
-    ],
-) -> MemberMatches:
-    """Front-desk lookup: id, tier and masked phone of each match, every lookup audited."""
+        str | None,
+        Query(min_length=1, max_length=254, description="phone, card, email or member id"),
+    ] = None,
+    tier: Annotated[str | None, Query(max_length=24)] = None,
+    store: Annotated[str | None, Query(max_length=32, description="home store code")] = None,
+    label: Annotated[
+        str | None, Query(max_length=64, description="a current label code (lifecycle, segment)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> MemberMatches | MemberPage:
+    """Front-desk lookup by `query` alone (admin, manager, staff, POS); with any filter or
+    none, the paginated member list (admin everywhere, a manager within their store)."""
+    listing = query is None or any(v is not None for v in (tier, store, label)) or offset > 0
+    if listing:
+        return _list_members(
+            session,
+            runtime,
+            actor,
+            query=query,
+            tier=tier,
+            store=store,
+            label=label,
+            limit=limit,
+            offset=offset,
+        )
+    assert query is not None
+    if actor.role == "manager":
+        return _list_members(
+            session,
+            runtime,
+            actor,
+            query=query,
+            tier=None,
+            store=None,
+            label=None,
+            limit=limit,
+            offset=0,
+        )
     masked = actor.role != "admin"
     matches: list[MemberMatch] = []
     for member_id in find_member_ids(session, runtime.keyring, query):
@@ -96,6 +136,65 @@ def lookup_members(
         outcome="ok" if matches else "not_found",
     )
     return MemberMatches(members=matches)
+
+
+def _list_members(
+    session: Session,
+    runtime: Runtime,
+    actor: Actor,
+    *,
+    query: str | None,
+    tier: str | None,
+    store: str | None,
+    label: str | None,
+    limit: int,
+    offset: int,
+) -> MemberPage:
+    """The member list: admins see every store, a manager their own; others may not list."""
+    if actor.role not in ("admin", "manager"):
+        session.rollback()
+        deny(runtime, actor, what="member list needs admin/manager")
+        raise Forbidden("listing members needs one of the roles: admin, manager")
+    if actor.role == "manager" and actor.store_code:
+        store = actor.store_code
+    store_id = None
+    if store is not None:
+        store_id = session.scalar(select(Store.id).where(Store.code == store))
+        if store_id is None:
+            raise NotFound(f"store {store} not found")
+    page, total = list_members(
+        session,
+        runtime.keyring,
+        query=query,
+        tier=tier,
+        store_id=store_id,
+        label_code=label,
+        limit=limit,
+        offset=offset,
+    )
+    codes = dict(session.execute(select(Store.id, Store.code)).tuples().all())
+    audit.record(
+        session,
+        actor,
+        "member.list",
+        fields=["id", "tier", "home_store"],
+        reason=f"member list, {len(page)} of {total}",
+    )
+    return MemberPage(
+        members=[
+            MemberListItem(
+                id=m.id,
+                tier=m.tier_code,
+                points=m.points_balance,
+                home_store=codes.get(m.home_store_id) if m.home_store_id else None,
+                created_at=m.created_at,
+            )
+            for m in page
+        ],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get("/{member_id}", response_model=dict[str, Any], responses=_READ)

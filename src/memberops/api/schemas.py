@@ -9,6 +9,7 @@ API and file imports reject the same records for the same reasons.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictInt
@@ -30,8 +31,10 @@ __all__ = [
     "HealthRead",
     "ImportReportRead",
     "LineIn",
+    "MemberListItem",
     "MemberMatch",
     "MemberMatches",
+    "MemberPage",
     "OrderIn",
     "OrdersRequest",
     "RefundIn",
@@ -216,6 +219,25 @@ class MemberMatch(BaseModel):
     id: str
     tier: str | None
     phone: str | None = Field(description="masked (138****5678) for every role but admin")
+
+
+class MemberListItem(BaseModel):
+    """One member in the list (pseudonymous: no name, no phone)."""
+
+    id: str
+    tier: str | None
+    points: int
+    home_store: str | None
+    created_at: datetime
+
+
+class MemberPage(BaseModel):
+    """One page of the member list."""
+
+    members: list[MemberListItem]
+    total: int
+    limit: int
+    offset: int
 
 
 class MemberMatches(BaseModel):

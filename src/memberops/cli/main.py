@@ -28,6 +28,8 @@ from memberops.db import transaction
 from memberops.errors import NotFound, ValidationError
 from memberops.labels.cli import app as labels_app
 from memberops.labels.pipeline import refresh_service_needs
+from memberops.servicedesk.cli import app as servicedesk_app
+from memberops.web.cli import app as staff_app
 
 app = typer.Typer(
     help="memberops: one profile per member across every channel, privacy from the first row.",
@@ -692,3 +694,5 @@ def apikeys_create(
 
 
 app.add_typer(labels_app, name="labels")
+app.add_typer(servicedesk_app, name="servicedesk")
+app.add_typer(staff_app, name="staff")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
@@ -13,6 +13,7 @@ from memberops.errors import NotFound
 from memberops.identity.models import Identifier, MemberIdentifier
 from memberops.identity.rules import mask, normalise
 from memberops.identity.service import find_members_by_identifier
+from memberops.labels.models import Label
 from memberops.members.models import ENCRYPTED_MEMBER_FIELDS, Member, MemberProfile, MemberStatus
 from memberops.privacy import audit
 from memberops.privacy.consent import current_consents
@@ -23,6 +24,7 @@ __all__ = [
     "find_member_ids",
     "get_member_or_raise",
     "identifiers_of",
+    "list_members",
     "profile_groups",
     "read_profile",
 ]
@@ -161,3 +163,36 @@ def read_profile(
         reason=reason,
     )
     return view
+
+
+def list_members(
+    session: Session,
+    keyring: KeyRing,
+    *,
+    query: str | None = None,
+    tier: str | None = None,
+    store_id: str | None = None,
+    label_code: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Member], int]:
+    """Active members newest first, filtered; returns (page, total).
+
+    `query` is an exact identifier (as the front desk); `store_id` is the home store;
+    `label_code` a current label code (lifecycle or segment labels once computed).
+    """
+    stmt = select(Member).where(Member.status == MemberStatus.ACTIVE)
+    if query:
+        stmt = stmt.where(Member.id.in_(find_member_ids(session, keyring, query) or [""]))
+    if tier:
+        stmt = stmt.where(Member.tier_code == tier)
+    if store_id:
+        stmt = stmt.where(Member.home_store_id == store_id)
+    if label_code:
+        labelled = select(Label.member_id).where(Label.code == label_code, Label.status == "active")
+        stmt = stmt.where(Member.id.in_(labelled))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = session.scalars(
+        stmt.order_by(Member.created_at.desc(), Member.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return list(page), total
