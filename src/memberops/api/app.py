@@ -20,6 +20,7 @@ from memberops.config import Settings
 from memberops.labels.endpoints import router as labels_router
 from memberops.runtime import Runtime, open_runtime
 from memberops.servicedesk import endpoints as servicedesk_endpoints
+from memberops.web.endpoints import install_console
 
 __all__ = ["API_PREFIX", "ROUTERS", "app_from_env", "create_app"]
 
@@ -105,6 +106,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(labels_router)  # declares its own /v1/members prefix
+    install_console(app)  # the console at /, served from the package
 
     @app.get(f"{API_PREFIX}/docs", include_in_schema=False, response_class=HTMLResponse)
     def docs(request: Request) -> HTMLResponse:

@@ -1,0 +1,452 @@
+"""What the console pages show, built on the same service functions the API uses.
+
+The front-desk card, the member 360 view and the dashboards read through the members,
+labels, orders, identity, privacy and service-desk services. Profile groups are shown
+generically: the loyalty engine, the profile pipeline and analytics add keys to them
+over time, and every page must stay correct when a group or a key is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from memberops.actor import Actor
+from memberops.catalog.models import Item, Store
+from memberops.db import utcnow
+from memberops.errors import Forbidden, NotFound
+from memberops.identity.models import MergeRecord
+from memberops.labels import service as labels
+from memberops.labels.guard import screen
+from memberops.members.models import Member, MemberProfile, MemberStatus
+from memberops.members.service import (
+    decrypt_basic,
+    find_member_ids,
+    get_member_or_raise,
+    identifiers_of,
+    read_profile,
+)
+from memberops.orders.counted import counted_order_lines_query, counted_orders_query
+from memberops.privacy import audit
+from memberops.privacy.crypto import KeyRing
+from memberops.servicedesk import service as desk
+from memberops.servicedesk.models import Complaint
+
+__all__ = [
+    "CARD_ROLES",
+    "DASHBOARDS",
+    "DASHBOARD_ROLES",
+    "Chart",
+    "FrontDeskCard",
+    "build_charts",
+    "front_desk_card",
+    "front_desk_lookup",
+    "member_360",
+    "screen_note",
+]
+
+# Who may open the front-desk card (the API's lookup roles, less POS, plus managers).
+CARD_ROLES = ("admin", "manager", "staff")
+# Labels shown on the card: what helps serve the guest at the table.
+_CARD_CATEGORIES = ("service_need", "dining_preference", "occasion")
+_BIRTHDAY_WINDOW_DAYS = 7
+
+
+@dataclass
+class FrontDeskCard:
+    """The role-minimised card: no full name, no full phone, no birth year."""
+
+    member_id: str
+    display_name: str | None
+    phone: str | None
+    tier: str | None
+    tier_progress: dict[str, Any] | None
+    points: int
+    needs: list[dict[str, Any]]
+    top_dishes: list[dict[str, Any]]
+    last_order: list[dict[str, Any]]
+    last_visit_at: datetime | None
+    last_visit_store: str | None
+    birthday_month_day: str | None
+    birthday_soon: bool
+    sensitive_hidden: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def front_desk_lookup(session: Session, keyring: KeyRing, query: str, *, actor: Actor) -> list[str]:
+    """Members matching an exact identifier (phone, card, member id, QR), audited."""
+    if actor.role not in CARD_ROLES:
+        raise Forbidden(f"the front desk needs one of the roles: {', '.join(CARD_ROLES)}")
+    text = query.strip()
+    # A member QR code carries "memberops:member:<id>"; a scanner types it as text.
+    if text.lower().startswith("memberops:member:"):
+        text = text.split(":", 2)[2]
+    found = find_member_ids(session, keyring, text) if text else []
+    audit.record(
+        session,
+        actor,
+        "member.lookup",
+        member_id=found[0] if len(found) == 1 else None,
+        fields=["id"] if found else [],
+        reason=f"console front-desk lookup, {len(found)} match(es)",
+        outcome="ok" if found else "not_found",
+    )
+    return found
+
+
+def _display_name(basic: dict[str, str | None]) -> str | None:
+    if basic.get("nickname"):
+        return basic["nickname"]
+    name = basic.get("name")
+    if not name:
+        return None
+    # Surname first and the rest masked (王** / J*** ): enough to greet, not to identify.
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def _month_day(birthday: str | None) -> str | None:
+    if not birthday:
+        return None
+    try:
+        parsed = date.fromisoformat(birthday)
+    except ValueError:
+        parts = birthday.split("-")
+        return f"{parts[-2]}-{parts[-1]}" if len(parts) >= 2 else None
+    return f"{parsed.month:02d}-{parsed.day:02d}"
+
+
+def _birthday_soon(month_day: str | None, today: date) -> bool:
+    if not month_day:
+        return False
+    month, day = (int(p) for p in month_day.split("-"))
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            when = date(year, month, day)
+        except ValueError:  # 29 February in a common year: celebrate on the 28th
+            when = date(year, month, 28)
+        if abs((when - today).days) <= _BIRTHDAY_WINDOW_DAYS:
+            return True
+    return False
+
+
+def _item_names(session: Session, item_ids: set[str]) -> dict[str, tuple[str, str | None]]:
+    if not item_ids:
+        return {}
+    rows = session.execute(select(Item.id, Item.name, Item.name_local).where(Item.id.in_(item_ids)))
+    return {item_id: (name, local) for item_id, name, local in rows}
+
+
+def _top_dishes(
+    session: Session, member_id: str, personalised: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    # The profile pipeline may already hold them; otherwise count the counted lines.
+    precomputed = (personalised or {}).get("top_dishes")
+    if isinstance(precomputed, list) and precomputed:
+        return [d if isinstance(d, dict) else {"name": str(d)} for d in precomputed[:5]]
+    lines = counted_order_lines_query(member_ids=[member_id]).subquery("lines")
+    rows = session.execute(
+        select(
+            lines.c.item_id,
+            func.sum(lines.c.quantity).label("qty"),
+            func.count(func.distinct(lines.c.order_id)).label("orders"),
+        )
+        .group_by(lines.c.item_id)
+        .order_by(
+            func.count(func.distinct(lines.c.order_id)).desc(),
+            func.sum(lines.c.quantity).desc(),
+            lines.c.item_id,
+        )
+        .limit(5)
+    ).all()
+    names = _item_names(session, {r.item_id for r in rows})
+    return [
+        {
+            "name": names.get(r.item_id, (r.item_id, None))[0],
+            "name_local": names.get(r.item_id, (r.item_id, None))[1],
+            "orders": int(r.orders),
+        }
+        for r in rows
+    ]
+
+
+def _last_visit(session: Session, member_id: str) -> tuple[Any, list[dict[str, Any]]]:
+    orders = counted_orders_query(member_ids=[member_id]).subquery("counted")
+    last = session.execute(
+        select(orders.c.order_id, orders.c.ordered_at, orders.c.store_id)
+        .order_by(orders.c.ordered_at.desc(), orders.c.order_id.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return None, []
+    lines = counted_order_lines_query(member_ids=[member_id]).subquery("lines")
+    rows = session.execute(
+        select(lines.c.item_id, lines.c.quantity, lines.c.modifiers)
+        .where(lines.c.order_id == last.order_id)
+        .order_by(lines.c.line_no)
+    ).all()
+    names = _item_names(session, {r.item_id for r in rows})
+    items = [
+        {
+            "name": names.get(r.item_id, (r.item_id, None))[0],
+            "name_local": names.get(r.item_id, (r.item_id, None))[1],
+            "quantity": r.quantity,
+            "modifiers": list(r.modifiers or []),
+        }
+        for r in rows
+    ]
+    return last, items
+
+
+def front_desk_card(
+    session: Session, keyring: KeyRing, member_id: str, *, actor: Actor
+) -> FrontDeskCard:
+    """The service card for one member, as the issue-14 role table allows staff to see it."""
+    if actor.role not in CARD_ROLES:
+        raise Forbidden(f"the front desk needs one of the roles: {', '.join(CARD_ROLES)}")
+    member = get_member_or_raise(session, member_id)
+    if member.status == MemberStatus.ERASED:
+        raise NotFound(f"member {member_id} not found")
+    basic = decrypt_basic(keyring, member)
+    phones = [
+        i["value"]
+        for i in identifiers_of(session, keyring, member.id, masked=True)
+        if i["kind"] == "phone"
+    ]
+    profile = session.get(MemberProfile, member.id)
+    personalised = profile.personalised if profile else None
+    transaction = profile.transaction if profile else None
+    # list_labels hides sensitive needs unless the member's consent holds, and audits.
+    visible = labels.list_labels(session, keyring, member.id, actor=actor)
+    needs = [
+        {
+            "text": item["text"] or item["code"],
+            "category": item["category"],
+            "sensitive": item["sensitive"],
+            "source": item["source"],
+        }
+        for item in visible
+        if item["category"] in _CARD_CATEGORIES and (item["text"] or item["code"])
+    ]
+    last, last_items = _last_visit(session, member.id)
+    store_name = None
+    if last is not None:
+        store = session.get(Store, last.store_id)
+        store_name = store.name if store else None
+    month_day = _month_day(basic.get("birthday"))
+    today = utcnow().date()
+    progress = None
+    for source in (transaction or {}, personalised or {}):
+        candidate = source.get("tier_progress")
+        if isinstance(candidate, dict):
+            progress = candidate
+    audit.record(
+        session,
+        actor,
+        "member.card",
+        member_id=member.id,
+        fields=["nickname", "phone_masked", "tier", "points", "needs", "dishes", "birthday_md"],
+        reason="console front-desk card",
+    )
+    return FrontDeskCard(
+        member_id=member.id,
+        display_name=_display_name(basic),
+        phone=phones[0] if phones else None,
+        tier=member.tier_code,
+        tier_progress=progress,
+        points=member.points_balance or 0,
+        needs=needs,
+        top_dishes=_top_dishes(session, member.id, personalised),
+        last_order=last_items,
+        last_visit_at=last.ordered_at if last is not None else None,
+        last_visit_store=store_name,
+        birthday_month_day=month_day,
+        birthday_soon=_birthday_soon(month_day, today),
+    )
+
+
+def screen_note(text: str) -> dict[str, Any]:
+    """The label guard's verdict on a note, for live screening while staff type."""
+    result = screen(text)
+    categories = list(dict.fromkeys(span.category for span in result.spans))
+    return {
+        "verdict": result.verdict,
+        "categories": categories,
+        "reasons": list(result.reasons),
+        "sensitive_categories": list(result.sensitive_categories),
+        "remainder": result.remainder,
+    }
+
+
+def _maybe(call: Callable[[], Any]) -> Any:
+    """A section the actor's role may not see reads as None (the page says so)."""
+    try:
+        return call()
+    except Forbidden:
+        return None
+
+
+def member_360(
+    session: Session, keyring: KeyRing, member_id: str, *, actor: Actor
+) -> dict[str, Any]:
+    """Everything the actor's role may see about one member, each read audited."""
+    profile = read_profile(session, keyring, member_id, actor=actor)
+    current = profile["id"]
+    orders = counted_orders_query(member_ids=[current]).subquery("counted")
+    order_rows = session.execute(
+        select(
+            orders.c.order_id,
+            orders.c.ordered_at,
+            orders.c.net_cents,
+            orders.c.party_size,
+            Store.code,
+            Store.name,
+        )
+        .join(Store, Store.id == orders.c.store_id)
+        .order_by(orders.c.ordered_at.desc())
+        .limit(20)
+    ).all()
+    order_count, spent = session.execute(
+        select(func.count(), func.coalesce(func.sum(orders.c.net_cents), 0))
+    ).one()
+    label_rows = _maybe(
+        lambda: labels.list_labels(
+            session, keyring, current, actor=actor, include_inactive=actor.role == "admin"
+        )
+    )
+    audit_rows = None
+    merges = None
+    if actor.role == "admin":
+        audit_rows = [
+            {
+                "at": e.at,
+                "actor": f"{e.actor_kind}:{e.actor_id}",
+                "role": e.role,
+                "action": e.action,
+                "store": e.store_code,
+                "reason": e.reason,
+                "outcome": e.outcome,
+            }
+            for e in audit.list_entries(session, member_id=current, limit=100)
+        ]
+        merges = [
+            {
+                "id": m.id,
+                "survivor_id": m.survivor_id,
+                "absorbed_id": m.absorbed_id,
+                "reason": m.reason,
+                "status": m.status,
+                "created_at": m.created_at,
+            }
+            for m in session.scalars(
+                select(MergeRecord)
+                .where(or_(MergeRecord.survivor_id == current, MergeRecord.absorbed_id == current))
+                .order_by(MergeRecord.created_at.desc())
+                .limit(50)
+            )
+        ]
+    complaints = None
+    if actor.role in ("admin", "manager", "staff"):
+        page, _total = desk.list_complaints(session, actor=actor, member_id=current, limit=20)
+        complaints = [desk.complaint_view(session, keyring, c) for c in page]
+    return {
+        "profile": profile,
+        "orders": [
+            {
+                "id": r.order_id,
+                "at": r.ordered_at,
+                "net_cents": r.net_cents,
+                "party_size": r.party_size,
+                "store": r.code,
+                "store_name": r.name,
+            }
+            for r in order_rows
+        ],
+        "order_count": int(order_count),
+        "spent_cents": int(spent),
+        "labels": label_rows,
+        "audit": audit_rows,
+        "merges": merges,
+        "complaints": complaints,
+    }
+
+
+# ---------------------------------------------------------------------------- dashboards
+@dataclass
+class Chart:
+    """One chart: its numbers are a table first (shown, downloadable), drawn second."""
+
+    id: str
+    title_key: str
+    columns: list[str]
+    rows: list[list[Any]]
+    kind: str = "bar"
+
+
+def _tier_distribution(session: Session) -> Chart:
+    rows = session.execute(
+        select(func.coalesce(Member.tier_code, "-"), func.count())
+        .where(Member.status == MemberStatus.ACTIVE)
+        .group_by(func.coalesce(Member.tier_code, "-"))
+        .order_by(func.count().desc())
+    ).all()
+    return Chart("tiers", "dash.tiers", ["tier", "members"], [[t, int(n)] for t, n in rows])
+
+
+def _store_mix(session: Session) -> Chart:
+    since = utcnow() - timedelta(days=365)
+    orders = counted_orders_query(ordered_since=since).subquery("counted")
+    rows = session.execute(
+        select(Store.code, func.count(), func.coalesce(func.sum(orders.c.net_cents), 0))
+        .join(Store, Store.id == orders.c.store_id)
+        .group_by(Store.code)
+        .order_by(func.count().desc())
+    ).all()
+    return Chart(
+        "stores",
+        "dash.stores",
+        ["store", "orders", "net_yuan"],
+        [[code, int(n), round(int(cents) / 100)] for code, n, cents in rows],
+    )
+
+
+def _nps(session: Session) -> Chart:
+    rows = desk.nps_by_store(session)
+    return Chart(
+        "nps",
+        "dash.nps",
+        ["store", "nps", "responses"],
+        [[r["store_code"], r["nps"], r["responses"]] for r in rows],
+    )
+
+
+def _complaints(session: Session) -> Chart:
+    rows = session.execute(
+        select(Complaint.status, func.count()).group_by(Complaint.status).order_by(Complaint.status)
+    ).all()
+    return Chart(
+        "complaints", "dash.complaints", ["status", "complaints"], [[s, int(n)] for s, n in rows]
+    )
+
+
+# Each entry reads one source; analytics serving tables add theirs here as they land.
+DASHBOARDS: list[Callable[[Session], Chart]] = [_tier_distribution, _store_mix, _nps, _complaints]
+DASHBOARD_ROLES = ("admin", "manager", "marketer", "analyst")
+
+
+def build_charts(session: Session, *, actor: Actor, only: str | None = None) -> list[Chart]:
+    """Every dashboard chart that has data (aggregates only: no member appears)."""
+    if actor.role not in DASHBOARD_ROLES:
+        raise Forbidden(f"dashboards need one of the roles: {', '.join(DASHBOARD_ROLES)}")
+    charts = []
+    for build in DASHBOARDS:
+        chart = build(session)
+        if only is not None and chart.id != only:
+            continue
+        if chart.rows:
+            charts.append(chart)
+    return charts
