@@ -172,7 +172,7 @@ def _list_members(
         limit=limit,
         offset=offset,
     )
-    codes = dict(session.execute(select(Store.id, Store.code)).tuples().all())
+    codes = {sid: code for sid, code in session.execute(select(Store.id, Store.code))}
     audit.record(
         session,
         actor,

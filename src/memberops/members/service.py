@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
@@ -14,6 +14,7 @@ from memberops.identity.models import Identifier, MemberIdentifier
 from memberops.identity.rules import mask, normalise
 from memberops.identity.service import find_members_by_identifier
 from memberops.labels.models import Label
+from memberops.orders.counted import counted_orders_query
 from memberops.members.models import ENCRYPTED_MEMBER_FIELDS, Member, MemberProfile, MemberStatus
 from memberops.privacy import audit
 from memberops.privacy.consent import current_consents
@@ -178,7 +179,8 @@ def list_members(
 ) -> tuple[list[Member], int]:
     """Active members newest first, filtered; returns (page, total).
 
-    `query` is an exact identifier (as the front desk); `store_id` is the home store;
+    `query` is an exact identifier (as the front desk); `store_id` keeps members whose
+    home store it is or who have a counted order there;
     `label_code` a current label code (lifecycle or segment labels once computed).
     """
     stmt = select(Member).where(Member.status == MemberStatus.ACTIVE)
@@ -187,7 +189,9 @@ def list_members(
     if tier:
         stmt = stmt.where(Member.tier_code == tier)
     if store_id:
-        stmt = stmt.where(Member.home_store_id == store_id)
+        counted = counted_orders_query().subquery("counted")
+        visited = select(counted.c.member_id).where(counted.c.store_id == store_id)
+        stmt = stmt.where(or_(Member.home_store_id == store_id, Member.id.in_(visited)))
     if label_code:
         labelled = select(Label.member_id).where(Label.code == label_code, Label.status == "active")
         stmt = stmt.where(Member.id.in_(labelled))

@@ -488,6 +488,7 @@ def schedule_first_visit_callbacks(
         store = stores.get(order.store_id) or session.get(Store, order.store_id)
         assert store is not None
         stores[store.id] = store
+        assert isinstance(first_at, datetime)
         due = rules.add_business_minutes(
             first_at,
             CALLBACK_AFTER_FIRST_VISIT_MINUTES,
@@ -706,7 +707,8 @@ def nps_by_store(
         stmt = stmt.where(Store.code == store_code)
     scores: dict[str, list[int]] = {}
     for code, score in session.execute(stmt):
-        scores.setdefault(code, []).append(int(score))
+        if score is not None:
+            scores.setdefault(code, []).append(int(score))
     out = []
     for code in sorted(scores):
         count, value = rules.nps(scores[code])

@@ -366,8 +366,8 @@ def member_360(
             }
             for r in order_rows
         ],
-        "order_count": int(order_count),
-        "spent_cents": int(spent),
+        "order_count": int(str(order_count)),
+        "spent_cents": int(str(spent)),
         "labels": label_rows,
         "audit": audit_rows,
         "merges": merges,
@@ -410,7 +410,7 @@ def _store_mix(session: Session) -> Chart:
         "stores",
         "dash.stores",
         ["store", "orders", "net_yuan"],
-        [[code, int(n), round(int(cents) / 100)] for code, n, cents in rows],
+        [[code, int(str(n)), round(int(str(cents)) / 100)] for code, n, cents in rows],
     )
 
 
