@@ -106,7 +106,7 @@ def test_a_store_that_never_opens_is_an_error_not_a_hang() -> None:
 
 def test_naive_start_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
-        add_business_minutes(datetime(2026, 3, 4, 9, 0), 10, DEFAULT_OPENING_HOURS, SHANGHAI)  # noqa: DTZ001
+        add_business_minutes(datetime(2026, 3, 4, 9, 0), 10, DEFAULT_OPENING_HOURS, SHANGHAI)
 
 
 def test_parse_window_reads_windows_and_refuses_nonsense() -> None:

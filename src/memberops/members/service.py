@@ -14,8 +14,8 @@ from memberops.identity.models import Identifier, MemberIdentifier
 from memberops.identity.rules import mask, normalise
 from memberops.identity.service import find_members_by_identifier
 from memberops.labels.models import Label
-from memberops.orders.counted import counted_orders_query
 from memberops.members.models import ENCRYPTED_MEMBER_FIELDS, Member, MemberProfile, MemberStatus
+from memberops.orders.counted import counted_orders_query
 from memberops.privacy import audit
 from memberops.privacy.consent import current_consents
 from memberops.privacy.crypto import KeyRing
