@@ -257,7 +257,8 @@ def test_dashboard_draws_charts_with_tables(page: Page, site: Site) -> None:
     width = page.evaluate("document.querySelector('#chart-tiers canvas').width")
     assert width > 0
     drawn = page.evaluate(
-        "typeof Chart !== 'undefined' && Chart.getChart(document.querySelector('#chart-tiers canvas')) !== undefined"
+        "typeof Chart !== 'undefined'"
+        " && Chart.getChart(document.querySelector('#chart-tiers canvas')) !== undefined"
     )
     assert drawn
     expect(section.locator("a[download]")).to_have_attribute("href", "/dashboards/tiers.csv")

@@ -158,6 +158,10 @@ def _serve(runtime: Any, host: str, port: int, *, seed_keys: bool) -> None:
         f"memberops is serving on [bold]http://{host}:{port}/v1[/bold]"
         f" (health: http://{host}:{port}/v1/health)"
     )
+    console.print(
+        f"Console: [bold]http://{host}:{port}/[/bold] (sign in with an API key or a staff"
+        " account from `memberops staff create`)"
+    )
     uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
 
 
