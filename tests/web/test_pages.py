@@ -250,3 +250,19 @@ def test_static_assets_are_in_the_package(console: Console) -> None:
 def test_api_stays_under_v1(console: Console, api_key: Callable[..., str]) -> None:
     assert console.client.get("/v1/health").json()["status"] == "ok"
     assert console.client.get("/", follow_redirects=False).headers["location"] == "/signin"
+
+
+def test_roles_outside_the_profile_readers_get_no_360(
+    console: Console, member: str, api_key: Callable[..., str]
+) -> None:
+    console.sign_in("analyst1")
+    assert console.client.get(f"/members/{member}").status_code == 403
+    console.sign_in_key(api_key("pos", store="BJ001"))
+    assert console.client.get(f"/members/{member}").status_code == 403
+    assert console.client.get("/desk", params={"q": "13812345678"}).status_code == 403
+
+
+def test_manager_card_works_without_label_access(console: Console, member: str) -> None:
+    console.sign_in("manager1")
+    page = console.client.get("/desk", params={"q": "13812345678"}).text
+    assert 'id="card"' in page and "gold" in page

@@ -167,13 +167,11 @@ def home(request: Request) -> Response:
     """The front desk for those who serve guests, the member list for managers."""
     with transaction(_runtime(request).sessions) as session:
         actor, _row = _signed_in(request, session)
-    if actor.role in ("staff",):
-        return RedirectResponse("/desk", status_code=303)
-    if actor.role in ("admin", "manager"):
+    if actor.role in pages.CARD_ROLES:
         return RedirectResponse("/desk", status_code=303)
     if actor.role in pages.DASHBOARD_ROLES:
         return RedirectResponse("/dashboards", status_code=303)
-    return RedirectResponse("/complaints", status_code=303)
+    return RedirectResponse("/signin", status_code=303)
 
 
 @router.get("/signin", response_class=HTMLResponse)

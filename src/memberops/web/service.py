@@ -41,6 +41,7 @@ __all__ = [
     "CARD_ROLES",
     "DASHBOARDS",
     "DASHBOARD_ROLES",
+    "PROFILE_ROLES",
     "Chart",
     "FrontDeskCard",
     "build_charts",
@@ -52,6 +53,9 @@ __all__ = [
 
 # Who may open the front-desk card (the API's lookup roles, less POS, plus managers).
 CARD_ROLES = ("admin", "manager", "staff")
+# Who may open member 360: the API's profile readers (less POS, which reads nothing about
+# a member beyond a checkout quote), plus store managers.
+PROFILE_ROLES = ("admin", "manager", "staff", "marketer")
 # Labels shown on the card: what helps serve the guest at the table.
 _CARD_CATEGORIES = ("service_need", "dining_preference", "occasion")
 _BIRTHDAY_WINDOW_DAYS = 7
@@ -221,7 +225,7 @@ def front_desk_card(
     personalised = profile.personalised if profile else None
     transaction = profile.transaction if profile else None
     # list_labels hides sensitive needs unless the member's consent holds, and audits.
-    visible = labels.list_labels(session, keyring, member.id, actor=actor)
+    visible = _maybe(lambda: labels.list_labels(session, keyring, member.id, actor=actor)) or []
     needs = [
         {
             "text": item["text"] or item["code"],
@@ -294,6 +298,8 @@ def member_360(
     session: Session, keyring: KeyRing, member_id: str, *, actor: Actor
 ) -> dict[str, Any]:
     """Everything the actor's role may see about one member, each read audited."""
+    if actor.role not in PROFILE_ROLES:
+        raise Forbidden(f"member 360 needs one of the roles: {', '.join(PROFILE_ROLES)}")
     profile = read_profile(session, keyring, member_id, actor=actor)
     current = profile["id"]
     orders = counted_orders_query(member_ids=[current]).subquery("counted")
