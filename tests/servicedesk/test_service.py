@@ -247,3 +247,28 @@ def test_merge_carries_complaints_and_unmerge_brings_them_back(
         assert complaint is not None and complaint.member_id == other
         assert session.scalars(select(Callback)).all() == []
     assert absorbed in (member, other)
+
+
+def test_export_holds_the_service_history_and_erasure_destroys_its_texts(
+    seeded: Runtime, member: str
+) -> None:
+    from memberops.privacy.rights import erase_member, export_member
+
+    complaint_id = open_one(seeded, member_id=member)
+    with transaction(seeded.sessions) as session:
+        service.resolve_complaint(
+            session, seeded.keyring, complaint_id, resolution="refunded", actor=ADMIN
+        )
+    with transaction(seeded.sessions) as session:
+        exported = export_member(session, seeded.keyring, member, actor=ADMIN)["service_desk"]
+    assert [c["description"] for c in exported["complaints"]] == ["soup was cold"]
+    assert [c["reason"] for c in exported["callbacks"]] == ["complaint"]
+    with transaction(seeded.sessions) as session:
+        erase_member(session, member, actor=ADMIN, reason="member asked")
+    with transaction(seeded.sessions) as session:
+        complaint = session.get(Complaint, complaint_id)
+        assert complaint is not None
+        assert complaint.description_enc is None and complaint.resolution_enc is None
+        assert complaint.status == "resolved"  # the store's figures stay
+        (callback,) = session.scalars(select(Callback)).all()
+        assert callback.status == "cancelled"

@@ -31,10 +31,11 @@ from memberops.privacy import audit
 from memberops.privacy.consent import current_consents
 from memberops.privacy.crypto import KeyRing
 from memberops.privacy.models import AuditEntry, Consent
+from memberops.servicedesk.service import erase_service_texts, export_service_history
 
 __all__ = ["erase_member", "export_member"]
 
-READ_ACTIONS = ("member.read", "member.export", "labels.read")
+READ_ACTIONS = ("member.read", "member.card", "member.export", "labels.read")
 
 
 def export_member(
@@ -150,6 +151,7 @@ def export_member(
         "labels": labels,
         "consents": {"current": current_consents(session, member.id), "history": consents},
         "profile_reads": reads,
+        "service_desk": export_service_history(session, keyring, member.id),
         "exported_at": utcnow().isoformat(),
     }
     audit.record(
@@ -240,6 +242,7 @@ def _erase_one(session: Session, member_id: str) -> None:
     )
     session.execute(update(LabelEvent).where(LabelEvent.member_id == member_id).values(reason=None))
     session.execute(delete(MemberProfile).where(MemberProfile.member_id == member_id))
+    erase_service_texts(session, member_id)
     member.name_enc = member.nickname_enc = member.birthday_enc = None
     member.gender = None
     member.status = MemberStatus.ERASED

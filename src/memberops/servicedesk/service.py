@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
@@ -43,7 +43,9 @@ __all__ = [
     "complete_callback",
     "create_survey_template",
     "due_callbacks",
+    "erase_service_texts",
     "escalate_lapsed",
+    "export_service_history",
     "get_complaint_or_raise",
     "list_complaints",
     "list_survey_templates",
@@ -714,3 +716,68 @@ def nps_by_store(
         count, value = rules.nps(scores[code])
         out.append({"store_code": code, "responses": count, "nps": value})
     return out
+
+
+# ---------------------------------------------------------------------------- rights
+def export_service_history(session: Session, keyring: KeyRing, member_id: str) -> dict[str, Any]:
+    """The member's complaints, call-backs and survey answers, for their data export."""
+    complaints = [
+        complaint_view(session, keyring, c)
+        for c in session.scalars(
+            select(Complaint).where(Complaint.member_id == member_id).order_by(Complaint.opened_at)
+        )
+    ]
+    for item in complaints:
+        for key in ("opened_at", "due_at", "resolved_at"):
+            item[key] = item[key].isoformat() if item[key] else None
+    callbacks = [
+        {
+            "reason": cb.reason,
+            "due_at": cb.due_at.isoformat(),
+            "status": cb.status,
+            "outcome": cb.outcome,
+            "store_code": store_code_of(session, cb.store_id),
+        }
+        for cb in session.scalars(
+            select(Callback).where(Callback.member_id == member_id).order_by(Callback.due_at)
+        )
+    ]
+    surveys = [
+        {
+            "answered_at": r.answered_at.isoformat(),
+            "store_code": store_code_of(session, r.store_id),
+            "nps_score": r.nps_score,
+            "answers": r.answers,
+        }
+        for r in session.scalars(
+            select(SurveyResponse)
+            .where(SurveyResponse.member_id == member_id)
+            .order_by(SurveyResponse.answered_at)
+        )
+    ]
+    return {"complaints": complaints, "callbacks": callbacks, "survey_responses": surveys}
+
+
+def erase_service_texts(session: Session, member_id: str) -> None:
+    """On erasure: destroy what the member or staff wrote (complaint texts, call-back
+    outcomes, free-text answers); counts, scores and SLA figures stay for the store."""
+    session.execute(
+        update(Complaint)
+        .where(Complaint.member_id == member_id)
+        .values(description_enc=None, resolution_enc=None)
+    )
+    session.execute(
+        update(Callback)
+        .where(Callback.member_id == member_id)
+        .values(
+            outcome=None,
+            status=case((Callback.status == "due", "cancelled"), else_=Callback.status),
+        )
+    )
+    for response in session.scalars(
+        select(SurveyResponse).where(SurveyResponse.member_id == member_id)
+    ):
+        response.answers = {
+            k: v for k, v in (response.answers or {}).items() if not isinstance(v, str)
+        }
+    session.flush()
