@@ -143,3 +143,14 @@ def test_member_list_for_admin_and_manager_only(client, key: Key, member: str) -
     assert client.get("/v1/members", headers=key("staff", store="BJ001")).status_code == 403
     lookup = client.get("/v1/members?query=13812345678", headers=key("staff", store="BJ001"))
     assert [m["id"] for m in lookup.json()["members"]] == [member]
+
+
+def test_times_without_an_offset_are_422(client, key: Key) -> None:  # type: ignore[no-untyped-def]
+    admin = key("admin")
+    naive = client.post(
+        "/v1/callbacks/first-visits", json={"since": "2026-01-01T00:00:00"}, headers=admin
+    )
+    assert naive.status_code == 422
+    assert (
+        client.get("/v1/callbacks?due_before=2026-01-01T00:00:00", headers=admin).status_code == 422
+    )

@@ -6,10 +6,10 @@ surveys for itself. Every read and write is audited by the services.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
+from pydantic import AwareDatetime
 
 from memberops.actor import Actor
 from memberops.api.deps import RuntimeDep, SessionDep, require_roles
@@ -186,7 +186,7 @@ def get_callbacks(
     session: SessionDep,
     actor: DeskDep,
     store: Annotated[str | None, Query(max_length=32)] = None,
-    due_before: datetime | None = None,
+    due_before: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CallbacksRead:
@@ -253,8 +253,8 @@ def get_surveys(session: SessionDep, actor: SurveyReaderDep) -> list[SurveyRead]
 def get_nps(
     session: SessionDep,
     actor: NpsDep,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
     store: Annotated[str | None, Query(max_length=32)] = None,
 ) -> NpsRead:
     """Net Promoter Score per store over the window."""

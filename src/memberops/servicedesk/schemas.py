@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = [
     "CallbackDone",
@@ -132,8 +132,8 @@ class CallbackDone(_Strict):
 class FirstVisitSchedule(_Strict):
     """Schedule call-backs for first visits from `since` (up to `until`)."""
 
-    since: datetime
-    until: datetime | None = None
+    since: AwareDatetime
+    until: AwareDatetime | None = None
 
 
 class ScheduledRead(BaseModel):
