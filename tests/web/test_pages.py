@@ -266,3 +266,41 @@ def test_manager_card_works_without_label_access(console: Console, member: str) 
     console.sign_in("manager1")
     page = console.client.get("/desk", params={"q": "13812345678"}).text
     assert 'id="card"' in page and "gold" in page
+
+
+def test_admin_undoes_a_merge_from_the_360_page(
+    console: Console,
+    member: str,
+    api_key: Callable[..., str],
+    order: Callable[..., dict[str, object]],
+) -> None:
+    from memberops.actor import Actor
+    from memberops.identity.models import MergeRecord
+    from memberops.identity.service import merge_by_decision
+    from memberops.members.service import find_member_ids
+
+    admin = {"Authorization": f"Bearer {api_key('admin')}"}
+    other_order = order("w-9", customer={"phone": "13900002222", "phone_verified": True})
+    assert console.client.post("/v1/orders", json=other_order, headers=admin).status_code == 200
+    runtime = console.runtime
+    with transaction(runtime.sessions) as session:
+        (other,) = find_member_ids(session, runtime.keyring, "13900002222")
+        (record,) = merge_by_decision(
+            session,
+            runtime.keyring,
+            member_ids=[member, other],
+            actor=Actor(kind="cli", id="t", role="admin"),
+            reason="same person",
+        )
+        merge_id, survivor = record.id, record.survivor_id
+    console.sign_in("admin1")
+    page_url = f"/members/{survivor}"
+    assert f"/merges/{merge_id}/undo" in console.client.get(page_url).text
+    forged = console.client.post(f"{page_url}/merges/{merge_id}/undo", data={"csrf": "x"})
+    assert forged.status_code == 403
+    console.client.post(f"{page_url}/merges/{merge_id}/undo", data={"csrf": console.csrf(page_url)})
+    with transaction(runtime.sessions) as session:
+        merge = session.get(MergeRecord, merge_id)
+        assert merge is not None and merge.status != "active"
+    console.sign_in("manager1")
+    assert "/undo" not in console.client.get(page_url).text
