@@ -394,13 +394,14 @@ class Chart:
 
 
 def _tier_distribution(session: Session) -> Chart:
-    rows = session.execute(
-        select(func.coalesce(Member.tier_code, "-"), func.count())
+    counted = session.execute(
+        select(Member.tier_code, func.count())
         .where(Member.status == MemberStatus.ACTIVE)
-        .group_by(func.coalesce(Member.tier_code, "-"))
-        .order_by(func.count().desc())
+        .group_by(Member.tier_code)
+        .order_by(func.count().desc(), Member.tier_code)
     ).all()
-    return Chart("tiers", "dash.tiers", ["tier", "members"], [[t, int(n)] for t, n in rows])
+    rows: list[list[Any]] = [[tier or "-", int(n)] for tier, n in counted]
+    return Chart("tiers", "dash.tiers", ["tier", "members"], rows)
 
 
 def _store_mix(session: Session) -> Chart:
