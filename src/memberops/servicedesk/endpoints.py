@@ -6,7 +6,7 @@ surveys for itself. Every read and write is audited by the services.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, status
 from pydantic import AwareDatetime
@@ -55,7 +55,8 @@ SurveyReaderDep = Annotated[
 ]
 AnswerDep = Annotated[Actor, Depends(require_roles("admin", "manager", "staff", "pos", "member"))]
 
-_RW = error_responses(401, 403, 404, 409, 422)
+_RW = error_responses(400, 401, 403, 404, 409, 422)
+_LIST = error_responses(401, 403, 404, 422)
 
 
 def _complaint(
@@ -87,13 +88,15 @@ def post_complaint(
     return _complaint(session, runtime, complaint)
 
 
-@complaints_router.get("", response_model=ComplaintsRead, responses=error_responses(401, 403, 422))
+@complaints_router.get("", response_model=ComplaintsRead, responses=_LIST)
 def get_complaints(
     session: SessionDep,
     runtime: RuntimeDep,
     actor: DeskDep,
     store: Annotated[str | None, Query(max_length=32)] = None,
-    status_: Annotated[str | None, Query(alias="status", max_length=16)] = None,
+    status_: Annotated[
+        Literal["open", "in_progress", "resolved", "closed"] | None, Query(alias="status")
+    ] = None,
     member_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{26}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -181,7 +184,7 @@ def _callback(callback: Callback, store_code: str) -> CallbackRead:
     )
 
 
-@callbacks_router.get("", response_model=CallbacksRead, responses=error_responses(401, 403, 422))
+@callbacks_router.get("", response_model=CallbacksRead, responses=_LIST)
 def get_callbacks(
     session: SessionDep,
     actor: DeskDep,
@@ -212,7 +215,7 @@ def callback_done(
 
 
 @callbacks_router.post(
-    "/first-visits", response_model=ScheduledRead, responses=error_responses(401, 403, 422)
+    "/first-visits", response_model=ScheduledRead, responses=error_responses(400, 401, 403, 422)
 )
 def schedule_first_visits(
     body: FirstVisitSchedule, session: SessionDep, actor: ManagerDep

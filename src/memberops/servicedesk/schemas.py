@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -29,6 +29,7 @@ __all__ = [
     "SurveyResponseRead",
 ]
 
+_WINDOW = r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$"
 _NO_TEXT_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
 
 
@@ -206,4 +207,6 @@ class NpsRead(BaseModel):
 class OpeningHoursIn(_Strict):
     """Windows per weekday (0 = Monday), e.g. {"0": ["10:00-22:00"]}."""
 
-    week: dict[int, list[str]] = Field(max_length=7)
+    week: dict[Annotated[int, Field(ge=0, le=6)], list[Annotated[str, Field(pattern=_WINDOW)]]] = (
+        Field(max_length=7)
+    )
