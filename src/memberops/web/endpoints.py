@@ -274,10 +274,8 @@ def _desk_page(
     matches: list[str] = []
     card = None
     if member_id is None and query:
-        matches = pages.front_desk_lookup(session, runtime.keyring, query, actor=actor)
-        if len(matches) == 1:
-            member_id = matches[0]
-    if member_id is not None:
+        matches, card = pages.front_desk_search(session, runtime.keyring, query, actor=actor)
+    elif member_id is not None:
         card = pages.front_desk_card(session, runtime.keyring, member_id, actor=actor)
     return render(
         request,
@@ -774,6 +772,10 @@ def install_console(app: FastAPI) -> None:
             response.headers["X-Content-Type-Options"] = "nosniff"
             response.headers["Referrer-Policy"] = "no-referrer"
             response.headers["X-Frame-Options"] = "DENY"
-            if not path.startswith("/static/"):
+            if path.startswith("/static/"):
+                # Scripts and styles change only with a release; a day of caching keeps
+                # the desk from revalidating them on every lookup.
+                response.headers["Cache-Control"] = "public, max-age=86400"
+            else:
                 response.headers["Cache-Control"] = "no-store"
         return response

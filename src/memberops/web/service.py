@@ -47,6 +47,7 @@ __all__ = [
     "build_charts",
     "front_desk_card",
     "front_desk_lookup",
+    "front_desk_search",
     "member_360",
     "screen_note",
 ]
@@ -82,25 +83,54 @@ class FrontDeskCard:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def front_desk_lookup(session: Session, keyring: KeyRing, query: str, *, actor: Actor) -> list[str]:
-    """Members matching an exact identifier (phone, card, member id, QR), audited."""
+def _find(session: Session, keyring: KeyRing, query: str, actor: Actor) -> list[str]:
     if actor.role not in CARD_ROLES:
         raise Forbidden(f"the front desk needs one of the roles: {', '.join(CARD_ROLES)}")
     text = query.strip()
     # A member QR code carries "memberops:member:<id>"; a scanner types it as text.
     if text.lower().startswith("memberops:member:"):
         text = text.split(":", 2)[2]
-    found = find_member_ids(session, keyring, text) if text else []
-    audit.record(
-        session,
-        actor,
+    return find_member_ids(session, keyring, text) if text else []
+
+
+def _lookup_event(found: list[str]) -> audit.AuditEvent:
+    return audit.AuditEvent(
         "member.lookup",
         member_id=found[0] if len(found) == 1 else None,
         fields=["id"] if found else [],
         reason=f"console front-desk lookup, {len(found)} match(es)",
         outcome="ok" if found else "not_found",
     )
+
+
+def _card_event(member_id: str) -> audit.AuditEvent:
+    return audit.AuditEvent(
+        "member.card",
+        member_id=member_id,
+        fields=["nickname", "phone_masked", "tier", "points", "needs", "dishes", "birthday_md"],
+        reason="console front-desk card",
+    )
+
+
+def front_desk_lookup(session: Session, keyring: KeyRing, query: str, *, actor: Actor) -> list[str]:
+    """Members matching an exact identifier (phone, card, member id, QR), audited."""
+    found = _find(session, keyring, query, actor)
+    audit.record_many(session, actor, [_lookup_event(found)])
     return found
+
+
+def front_desk_search(
+    session: Session, keyring: KeyRing, query: str, *, actor: Actor
+) -> tuple[list[str], FrontDeskCard | None]:
+    """The desk's one step: find by exact identifier and, on one match, open the card.
+
+    Both the lookup and the card read are audited, in one append to the chain.
+    """
+    found = _find(session, keyring, query, actor)
+    card = _build_card(session, keyring, found[0], actor=actor) if len(found) == 1 else None
+    events = [_lookup_event(found), *([_card_event(card.member_id)] if card else [])]
+    audit.record_many(session, actor, events)
+    return found, card
 
 
 def _display_name(basic: dict[str, str | None]) -> str | None:
@@ -145,71 +175,72 @@ def _item_names(session: Session, item_ids: set[str]) -> dict[str, tuple[str, st
     return {item_id: (name, local) for item_id, name, local in rows}
 
 
-def _top_dishes(
+def _dishes_and_last_visit(
     session: Session, member_id: str, personalised: dict[str, Any] | None
-) -> list[dict[str, Any]]:
-    # The profile pipeline may already hold them; otherwise count the counted lines.
-    precomputed = (personalised or {}).get("top_dishes")
-    if isinstance(precomputed, list) and precomputed:
-        return [d if isinstance(d, dict) else {"name": str(d)} for d in precomputed[:5]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any]:
+    """Favourite dishes, the last order's lines and the last visit, from one read of the
+    member's counted order lines (one query keeps the desk fast on a busy store)."""
     lines = counted_order_lines_query(member_ids=[member_id]).subquery("lines")
     rows = session.execute(
         select(
+            lines.c.order_id,
+            lines.c.ordered_at,
+            lines.c.store_id,
+            lines.c.line_no,
             lines.c.item_id,
-            func.sum(lines.c.quantity).label("qty"),
-            func.count(func.distinct(lines.c.order_id)).label("orders"),
-        )
-        .group_by(lines.c.item_id)
-        .order_by(
-            func.count(func.distinct(lines.c.order_id)).desc(),
-            func.sum(lines.c.quantity).desc(),
-            lines.c.item_id,
-        )
-        .limit(5)
+            lines.c.quantity,
+            lines.c.modifiers,
+        ).order_by(lines.c.ordered_at.desc(), lines.c.order_id.desc(), lines.c.line_no)
     ).all()
+    if not rows:
+        return [], [], None
+    last = rows[0]
     names = _item_names(session, {r.item_id for r in rows})
-    return [
-        {
-            "name": names.get(r.item_id, (r.item_id, None))[0],
-            "name_local": names.get(r.item_id, (r.item_id, None))[1],
-            "orders": int(r.orders),
-        }
-        for r in rows
-    ]
 
+    def named(item_id: str) -> tuple[str, str | None]:
+        return names.get(item_id, (item_id, None))
 
-def _last_visit(session: Session, member_id: str) -> tuple[Any, list[dict[str, Any]]]:
-    orders = counted_orders_query(member_ids=[member_id]).subquery("counted")
-    last = session.execute(
-        select(orders.c.order_id, orders.c.ordered_at, orders.c.store_id)
-        .order_by(orders.c.ordered_at.desc(), orders.c.order_id.desc())
-        .limit(1)
-    ).first()
-    if last is None:
-        return None, []
-    lines = counted_order_lines_query(member_ids=[member_id]).subquery("lines")
-    rows = session.execute(
-        select(lines.c.item_id, lines.c.quantity, lines.c.modifiers)
-        .where(lines.c.order_id == last.order_id)
-        .order_by(lines.c.line_no)
-    ).all()
-    names = _item_names(session, {r.item_id for r in rows})
-    items = [
+    last_lines = [
         {
-            "name": names.get(r.item_id, (r.item_id, None))[0],
-            "name_local": names.get(r.item_id, (r.item_id, None))[1],
+            "name": named(r.item_id)[0],
+            "name_local": named(r.item_id)[1],
             "quantity": r.quantity,
             "modifiers": list(r.modifiers or []),
         }
         for r in rows
+        if r.order_id == last.order_id
     ]
-    return last, items
+    # The profile pipeline may already hold the favourites; otherwise count them here:
+    # in how many orders a dish appears, then how many were eaten.
+    precomputed = (personalised or {}).get("top_dishes")
+    if isinstance(precomputed, list) and precomputed:
+        top = [d if isinstance(d, dict) else {"name": str(d)} for d in precomputed[:5]]
+    else:
+        orders: dict[str, set[str]] = {}
+        quantity: dict[str, int] = {}
+        for r in rows:
+            orders.setdefault(r.item_id, set()).add(r.order_id)
+            quantity[r.item_id] = quantity.get(r.item_id, 0) + int(r.quantity)
+        ranked = sorted(orders, key=lambda i: (-len(orders[i]), -quantity[i], i))[:5]
+        top = [
+            {"name": named(i)[0], "name_local": named(i)[1], "orders": len(orders[i])}
+            for i in ranked
+        ]
+    return top, last_lines, last
 
 
 def front_desk_card(
     session: Session, keyring: KeyRing, member_id: str, *, actor: Actor
 ) -> FrontDeskCard:
-    """The service card for one member, as the issue-14 role table allows staff to see it."""
+    """The service card for one member, as the role table allows staff to see it; audited."""
+    card = _build_card(session, keyring, member_id, actor=actor)
+    audit.record_many(session, actor, [_card_event(card.member_id)])
+    return card
+
+
+def _build_card(
+    session: Session, keyring: KeyRing, member_id: str, *, actor: Actor
+) -> FrontDeskCard:
     if actor.role not in CARD_ROLES:
         raise Forbidden(f"the front desk needs one of the roles: {', '.join(CARD_ROLES)}")
     member = get_member_or_raise(session, member_id)
@@ -236,7 +267,7 @@ def front_desk_card(
         for item in visible
         if item["category"] in _CARD_CATEGORIES and (item["text"] or item["code"])
     ]
-    last, last_items = _last_visit(session, member.id)
+    top_dishes, last_items, last = _dishes_and_last_visit(session, member.id, personalised)
     store_name = None
     if last is not None:
         store = session.get(Store, last.store_id)
@@ -248,14 +279,6 @@ def front_desk_card(
         candidate = source.get("tier_progress")
         if isinstance(candidate, dict):
             progress = candidate
-    audit.record(
-        session,
-        actor,
-        "member.card",
-        member_id=member.id,
-        fields=["nickname", "phone_masked", "tier", "points", "needs", "dishes", "birthday_md"],
-        reason="console front-desk card",
-    )
     return FrontDeskCard(
         member_id=member.id,
         display_name=_display_name(basic),
@@ -264,7 +287,7 @@ def front_desk_card(
         tier_progress=progress,
         points=member.points_balance or 0,
         needs=needs,
-        top_dishes=_top_dishes(session, member.id, personalised),
+        top_dishes=top_dishes,
         last_order=last_items,
         last_visit_at=last.ordered_at if last is not None else None,
         last_visit_store=store_name,
