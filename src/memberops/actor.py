@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 __all__ = ["ROLES", "Actor", "system_actor"]
 
-ROLES = ("admin", "pos", "staff", "marketer", "analyst", "member", "system")
+ROLES = ("admin", "manager", "pos", "staff", "marketer", "analyst", "member", "system")
 
 
 @dataclass(frozen=True, slots=True)

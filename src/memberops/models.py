@@ -21,13 +21,24 @@ from memberops.pipeline.models import (
     StoreProfile,
 )
 from memberops.privacy.models import AuditEntry, AuditHead, Consent, ConsentState, KeyRecord
+from memberops.servicedesk.models import (
+    Callback,
+    Complaint,
+    StoreOpeningHours,
+    SurveyResponse,
+    SurveyTemplate,
+)
+from memberops.web.models import ConsoleSession, StaffAccount
 
 __all__ = [
     "ApiKey",
     "AuditEntry",
     "AuditHead",
+    "Callback",
+    "Complaint",
     "Consent",
     "ConsentState",
+    "ConsoleSession",
     "EngagementEvent",
     "Identifier",
     "IdentityReview",
@@ -49,8 +60,12 @@ __all__ = [
     "OrderIdentifier",
     "OrderLine",
     "PipelineWatermark",
+    "StaffAccount",
     "Store",
+    "StoreOpeningHours",
     "StoreProfile",
+    "SurveyResponse",
+    "SurveyTemplate",
 ]
 
 # Every process that sees the full metadata also gets every merge handler.

@@ -30,6 +30,8 @@ from memberops.orders import endpoints as orders_endpoints
 from memberops.pipeline.endpoints import install_profile_refresher
 from memberops.privacy import endpoints as privacy_endpoints
 from memberops.runtime import Runtime, open_runtime
+from memberops.servicedesk import endpoints as servicedesk_endpoints
+from memberops.web.endpoints import install_console
 
 __all__ = ["API_PREFIX", "ROUTERS", "app_from_env", "create_app"]
 
@@ -50,6 +52,7 @@ ROUTERS: list[APIRouter] = [
     clv_endpoints.router,
     cycles_endpoints.router,
     baskets_endpoints.router,
+    *servicedesk_endpoints.routers,
 ]
 
 # Bodies read by hand (see memberops.orders.endpoints) still get their schema in the OpenAPI file.
@@ -138,6 +141,7 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX)
     if refresh_profiles:
         install_profile_refresher(app, runtime)
+    install_console(app)  # the console at /, served from the package
 
     @app.get(f"{API_PREFIX}/docs", include_in_schema=False, response_class=HTMLResponse)
     def docs(request: Request) -> HTMLResponse:

@@ -223,7 +223,7 @@ def item_categories(session: Session) -> dict[str, tuple[str, str, str]]:
 
 def all_store_codes(session: Session) -> dict[str, str]:
     """Every store's code, by store id."""
-    return dict(session.execute(select(Store.id, Store.code)).tuples())
+    return {store_id: code for store_id, code in session.execute(select(Store.id, Store.code))}
 
 
 def get_store_id_by_code_or_raise(session: Session, code: str) -> str:

@@ -24,6 +24,8 @@ from memberops.members import cli as members_cli
 from memberops.orders import cli as orders_cli
 from memberops.pipeline import cli as pipeline_cli
 from memberops.privacy import cli as privacy_cli
+from memberops.servicedesk import cli as servicedesk_cli
+from memberops.web import cli as web_cli
 
 __all__ = ["app"]
 
@@ -65,6 +67,8 @@ app.add_typer(pipeline_cli.export_app, name="export")
 app.add_typer(clv_cli.app, name="clv")
 app.add_typer(cycles_cli.app, name="cycles")
 app.add_typer(baskets_cli.app, name="baskets")
+app.add_typer(servicedesk_cli.app, name="servicedesk")
+app.add_typer(web_cli.app, name="staff")
 
 # The server waits at most this long for a lock or connection, then answers 503.
 SERVER_LOCK_TIMEOUT_S = 5.0

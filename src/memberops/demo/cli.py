@@ -84,6 +84,10 @@ def serve_with_banner(runtime: Runtime, host: str, port: int, *, seed_keys: bool
         f"memberops is serving on [bold]http://{host}:{port}/v1[/bold]"
         f" (health: http://{host}:{port}/v1/health)"
     )
+    console.print(
+        f"Console: [bold]http://{host}:{port}/[/bold] (sign in with an API key or a staff"
+        " account from `memberops staff create`)"
+    )
     # Imported here, not at the top: FastAPI and uvicorn cost every other command about a
     # second of start-up (the kill-and-resume test of key rotation races that start-up).
     # import-linter still sees this edge (demo.cli -> api.server, both assembly).

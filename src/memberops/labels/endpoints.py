@@ -179,7 +179,7 @@ def delete_label(
 # ---------------------------------------------------------------- the review queue
 reviews_router = APIRouter(prefix="/label-reviews", tags=["labels"])
 
-ReviewerDep = Annotated[Actor, Depends(require_roles("admin", "store_manager"))]
+ReviewerDep = Annotated[Actor, Depends(require_roles("admin", "manager"))]
 
 
 class ReviewRead(BaseModel):

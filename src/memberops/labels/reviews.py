@@ -29,18 +29,18 @@ __all__ = [
 ]
 
 # Who decides on held notes: an administrator, or the manager of the store.
-REVIEWER_ROLES = ("admin", "store_manager", "system")
+REVIEWER_ROLES = ("admin", "manager", "system")
 _REASON_CHARS = 200
 
 
 def _require_reviewer(actor: Actor) -> None:
     if actor.role not in REVIEWER_ROLES:
-        raise Forbidden("reviewing held label notes needs the admin or store_manager role")
+        raise Forbidden("reviewing held label notes needs the admin or manager role")
 
 
 def _in_scope(actor: Actor, review: LabelReview) -> bool:
     """A store manager sees the notes of their own store only."""
-    return actor.role != "store_manager" or review.store_code == actor.store_code
+    return actor.role != "manager" or review.store_code == actor.store_code
 
 
 def open_review(
@@ -83,7 +83,7 @@ def list_reviews(
     stmt = select(LabelReview).order_by(LabelReview.created_at, LabelReview.id).limit(limit)
     if status is not None:
         stmt = stmt.where(LabelReview.status == status)
-    if actor.role == "store_manager":
+    if actor.role == "manager":
         stmt = stmt.where(LabelReview.store_code == actor.store_code)
     return list(session.scalars(stmt))
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
@@ -51,6 +51,7 @@ __all__ = [
     "delete_label",
     "dispute_label",
     "list_labels",
+    "members_with_label_query",
     "record_label_event",
     "sensitive_consent_id",
     "write_member_label",
@@ -112,11 +113,15 @@ def _clean_text(field: str, text: str | None, *, required: bool, max_chars: int)
 
 
 def _screen_reason(reason: str | None) -> None:
-    """The stated reason is stored in clear, so it must pass the guard outright."""
+    """The stated reason is stored in clear: nothing forbidden or sensitive may be in it.
+
+    A reason describes the record ("recorded at the front desk"), not a dining need, so
+    the guard's "review" (not a recognised service need, nothing forbidden found) is fine.
+    """
     if reason is None:
         return
     screening = screen(reason)
-    if screening.verdict != "allow":
+    if screening.verdict in ("reject", "sensitive"):
         raise _rejected("reason", screening)
 
 
@@ -459,3 +464,8 @@ def delete_label(
         reason=f"label {label.id}" + (" (reason given)" if reason else ""),
     )
     return label
+
+
+def members_with_label_query(code: str) -> Select[str]:
+    """Ids of members holding an active label with this code (for member lists, segments)."""
+    return select(Label.member_id).where(Label.code == code, Label.status == "active")

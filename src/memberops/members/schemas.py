@@ -1,10 +1,12 @@
-"""Wire shapes of the member routes: the front-desk lookup."""
+"""Wire shapes of the member routes: the front-desk lookup and the member list."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
-__all__ = ["MemberMatch", "MemberMatches"]
+__all__ = ["MemberListItem", "MemberMatch", "MemberMatches", "MemberPage"]
 
 
 class MemberMatch(BaseModel):
@@ -17,3 +19,22 @@ class MemberMatch(BaseModel):
 
 class MemberMatches(BaseModel):
     members: list[MemberMatch]
+
+
+class MemberListItem(BaseModel):
+    """One member in the list (pseudonymous: no name, no phone)."""
+
+    id: str
+    tier: str | None
+    points: int
+    home_store: str | None
+    created_at: datetime
+
+
+class MemberPage(BaseModel):
+    """One page of the member list."""
+
+    members: list[MemberListItem]
+    total: int
+    limit: int
+    offset: int

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
@@ -30,6 +30,7 @@ __all__ = [
     "drop_profiles",
     "erase_personal_fields",
     "get_member_or_raise",
+    "list_members",
     "new_member_row",
     "profile_groups",
     "read_profile",
@@ -185,3 +186,42 @@ def erase_personal_fields(member: Member) -> None:
     member.gender = None
     member.status = MemberStatus.ERASED
     member.erased_at = utcnow()
+
+
+def list_members(
+    session: Session,
+    *,
+    member_ids: Sequence[str] | None = None,
+    tier: str | None = None,
+    store_id: str | None = None,
+    store_visitors: Select[str | None] | None = None,
+    within: Sequence[Select[str | None]] = (),
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Member], int]:
+    """Active members newest first, filtered; returns (page, total).
+
+    `member_ids` keeps only those members (an identifier lookup made by the caller);
+    `store_id` keeps members whose home store it is or who appear in `store_visitors`
+    (member ids with a counted order there); each select in `within` must also hold the
+    member (a current label, a segment). Other capabilities' selects come from the
+    caller, so members reads no table but its own.
+    """
+    conditions: list[ColumnElement[bool]] = [Member.status == MemberStatus.ACTIVE]
+    if member_ids is not None:
+        conditions.append(Member.id.in_(list(member_ids) or [""]))
+    if tier:
+        conditions.append(Member.tier_code == tier)
+    if store_id:
+        home = Member.home_store_id == store_id
+        conditions.append(
+            or_(home, Member.id.in_(store_visitors)) if store_visitors is not None else home
+        )
+    for subquery in within:
+        conditions.append(Member.id.in_(subquery))
+    stmt = select(Member).where(*conditions)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = session.scalars(
+        stmt.order_by(Member.created_at.desc(), Member.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return list(page), total

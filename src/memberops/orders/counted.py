@@ -62,14 +62,19 @@ def counted_orders_query(
     net_cents, source, ingested_at. `ordered_since` is inclusive, `ordered_until`
     exclusive.
     """
-    refunds = refunded_cents_query().subquery("refunds")
-    refunded = func.coalesce(refunds.c.refunded_cents, 0)
-    conditions: list[ColumnElement[bool]] = [
-        Order.member_id.is_not(None),
-        Order.id.not_in(_voided()),
-    ]
+    refunds_query = refunded_cents_query()
+    voided = _voided()
+    conditions: list[ColumnElement[bool]] = [Order.member_id.is_not(None)]
     if member_ids is not None:
         conditions.append(Order.member_id.in_(list(member_ids)))
+        # For a few members (the front desk, a profile), look only at their orders'
+        # adjustments instead of aggregating every refund in the chain on each read.
+        theirs = select(Order.id).where(Order.member_id.in_(list(member_ids)))
+        refunds_query = refunds_query.where(OrderAdjustment.order_id.in_(theirs))
+        voided = voided.where(OrderAdjustment.order_id.in_(theirs))
+    conditions.append(Order.id.not_in(voided))
+    refunds = refunds_query.subquery("refunds")
+    refunded = func.coalesce(refunds.c.refunded_cents, 0)
     if ordered_since is not None:
         conditions.append(Order.ordered_at >= ordered_since)
     if ordered_until is not None:

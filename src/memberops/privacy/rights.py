@@ -45,6 +45,7 @@ from memberops.privacy import audit
 from memberops.privacy.consent import current_consents
 from memberops.privacy.crypto import KeyRing
 from memberops.privacy.models import AuditEntry, Consent
+from memberops.servicedesk.service import erase_service_texts, export_service_history
 
 __all__ = [
     "ERASED_TABLES",
@@ -54,7 +55,7 @@ __all__ = [
     "uncovered_member_owned_tables",
 ]
 
-READ_ACTIONS = ("member.read", "member.export", "labels.read")
+READ_ACTIONS = ("member.read", "member.card", "member.export", "labels.read")
 
 
 Section = Callable[[Session, KeyRing, Member], Any]
@@ -213,6 +214,11 @@ _SECTIONS: tuple[tuple[str, tuple[str, ...], Section], ...] = (
     ("labels", ("labels",), _labels),
     ("label_reviews", ("label_reviews",), _label_reviews),
     ("consents", ("consents", "consent_states"), _consents),
+    (
+        "service_desk",
+        ("complaints", "callbacks", "survey_responses"),
+        lambda s, k, m: export_service_history(s, k, m.id),
+    ),
     ("profile_reads", (), _reads),
 )
 EXPORTED_TABLES = frozenset(table for _s, tables, _b in _SECTIONS for table in tables)
@@ -365,6 +371,7 @@ ERASED_TABLES: dict[str, Callable[[Session, str], None]] = {
     "labels": _erase_labels,
     "label_events": _erase_label_events,
     "label_reviews": _erase_label_reviews,
+    "complaints": erase_service_texts,
     "api_keys": _erase_api_keys,
 }
 
