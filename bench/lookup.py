@@ -137,7 +137,7 @@ def start(kind: str, members: int, port: int, home: Path) -> Server:
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240
     while True:
         try:
             if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
