@@ -145,6 +145,7 @@ def start(kind: str, members: int, port: int, home: Path) -> Server:
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline or process.poll() is not None:
+            process.terminate()
             raise SystemExit("the server did not start")
         time.sleep(0.2)
     return Server(base, staff, admin_key, phones, process, cleanup)

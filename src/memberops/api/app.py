@@ -17,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter
 from memberops import __version__
 from memberops.api import endpoints, members_endpoints, orders_endpoints
 from memberops.api.errors import install_error_handlers
+from memberops.api.overload import InFlightLimit
 from memberops.api.ratelimit import DEFAULT_LIMITS, RateLimits, RequestLimiter
 from memberops.catalog import endpoints as catalog_endpoints
 from memberops.config import Settings
@@ -113,6 +114,8 @@ def create_app(runtime: Runtime, *, rate_limits: RateLimits | None = DEFAULT_LIM
         else RequestLimiter(rate_limits, storage_url=runtime.settings.redis_url)
     )
     install_error_handlers(app)
+    # Outermost: requests beyond the bound are answered 503 before they take anything.
+    app.add_middleware(InFlightLimit)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(labels_router)  # declares its own /v1/members prefix
