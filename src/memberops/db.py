@@ -175,9 +175,9 @@ def make_engine(url: str, *, echo: bool = False, lock_timeout_s: float = 30.0) -
     connection. Commands that import large files keep the default; the server uses less.
     """
     pool_timeout = max(1.0, lock_timeout_s)
-    # As many connections as the server runs request threads (40, Starlette's default),
-    # so requests never queue for a connection while a thread is free.
-    pool = {"pool_size": 10, "max_overflow": 30, "pool_timeout": pool_timeout}
+    # Two connections for each request the server admits at once (memberops.api.overload):
+    # admitted requests never wait for a connection.
+    pool = {"pool_size": 10, "max_overflow": 40, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

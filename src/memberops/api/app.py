@@ -17,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter
 from memberops import __version__
 from memberops.api import health
 from memberops.api.errors import install_error_handlers
+from memberops.api.overload import InFlightLimit
 from memberops.api.ratelimit import DEFAULT_LIMITS, RateLimits, RequestLimiter
 from memberops.baskets import endpoints as baskets_endpoints
 from memberops.catalog import endpoints as catalog_endpoints
@@ -137,6 +138,8 @@ def create_app(
         else RequestLimiter(rate_limits, storage_url=runtime.settings.redis_url)
     )
     install_error_handlers(app)
+    # Outermost: requests beyond the bound are answered 503 before they take anything.
+    app.add_middleware(InFlightLimit)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     if refresh_profiles:
