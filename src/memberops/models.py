@@ -4,6 +4,19 @@ from memberops.api.models import ApiKey
 from memberops.catalog.models import Item, Store
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.labels.models import Label, LabelEvent
+from memberops.loyalty.models import (
+    LotMove,
+    LoyaltyAccount,
+    LoyaltyEntry,
+    LoyaltyLot,
+    PartnerConversion,
+    PartnerRate,
+    Redemption,
+    TierHistory,
+    TierPolicyDoc,
+    TierState,
+    Voucher,
+)
 from memberops.members.models import Member, MemberProfile
 from memberops.orders.models import (
     EngagementEvent,
@@ -29,6 +42,10 @@ __all__ = [
     "KeyRecord",
     "Label",
     "LabelEvent",
+    "LotMove",
+    "LoyaltyAccount",
+    "LoyaltyEntry",
+    "LoyaltyLot",
     "Member",
     "MemberIdentifier",
     "MemberProfile",
@@ -37,7 +54,14 @@ __all__ = [
     "OrderAdjustment",
     "OrderIdentifier",
     "OrderLine",
+    "PartnerConversion",
+    "PartnerRate",
+    "Redemption",
     "Store",
+    "TierHistory",
+    "TierPolicyDoc",
+    "TierState",
+    "Voucher",
 ]
 
 # Every process that sees the full metadata also gets every merge handler.

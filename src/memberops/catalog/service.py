@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from memberops.catalog.models import Item, Store
 from memberops.errors import ValidationError
 
-__all__ = ["ItemIn", "StoreIn", "upsert_items", "upsert_stores"]
+__all__ = ["ItemIn", "StoreIn", "public_prices", "upsert_items", "upsert_stores"]
 
 
 @dataclass(frozen=True)
@@ -78,3 +78,16 @@ def upsert_items(session: Session, items: Iterable[ItemIn]) -> int:
         count += 1
     session.flush()
     return count
+
+
+def public_prices(session: Session, skus: Iterable[str]) -> dict[str, int]:
+    """The public price in cents of each known SKU (unknown SKUs are absent)."""
+    wanted = sorted(set(skus))
+    if not wanted:
+        return {}
+    return {
+        sku: int(price)
+        for sku, price in session.execute(
+            select(Item.sku, Item.price_cents).where(Item.sku.in_(wanted), Item.active.is_(True))
+        )
+    }

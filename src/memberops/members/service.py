@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
+from memberops.db import table_of
 from memberops.errors import NotFound
 from memberops.identity.models import Identifier, MemberIdentifier
 from memberops.identity.rules import mask, normalise
@@ -19,12 +21,15 @@ from memberops.privacy.consent import current_consents
 from memberops.privacy.crypto import KeyRing
 
 __all__ = [
+    "MembershipCache",
     "decrypt_basic",
     "find_member_ids",
     "get_member_or_raise",
     "identifiers_of",
+    "joined_at",
     "profile_groups",
     "read_profile",
+    "set_membership_cache",
 ]
 
 _MEMBER_ID = re.compile(r"^[0-9a-f]{26}$")
@@ -161,3 +166,36 @@ def read_profile(
         reason=reason,
     )
     return view
+
+
+MembershipCache = tuple[str, str | None, int]
+"""(member id, tier code, points balance) as the loyalty ledger last posted them."""
+
+
+def set_membership_cache(session: Session, rows: list[MembershipCache]) -> None:
+    """Store the tier and points the loyalty engine derived, on the member rows.
+
+    Only the loyalty ledger calls this, after its own postings and in the same
+    transaction, so the profile shows what the ledger holds; the ledger stays the truth.
+    """
+    if not rows:
+        return
+    table = table_of(Member)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("member_key"))
+        .values(tier_code=bindparam("tier_value"), points_balance=bindparam("points_value")),
+        [{"member_key": m, "tier_value": t, "points_value": p} for m, t, p in rows],
+    )
+
+
+def joined_at(session: Session, member_ids: list[str]) -> dict[str, datetime]:
+    """When each member joined (their membership anniversary counts from here)."""
+    found: dict[str, datetime] = {}
+    for start in range(0, len(member_ids), 1000):
+        chunk = member_ids[start : start + 1000]
+        for member_id, created_at in session.execute(
+            select(Member.id, Member.created_at).where(Member.id.in_(chunk))
+        ):
+            found[member_id] = created_at
+    return found
