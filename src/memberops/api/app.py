@@ -18,6 +18,7 @@ from memberops.api import endpoints, members_endpoints, orders_endpoints
 from memberops.api.errors import install_error_handlers
 from memberops.config import Settings
 from memberops.labels.endpoints import router as labels_router
+from memberops.loyalty.endpoints import router as loyalty_router
 from memberops.runtime import Runtime, open_runtime
 
 __all__ = ["API_PREFIX", "ROUTERS", "app_from_env", "create_app"]
@@ -31,6 +32,7 @@ ROUTERS: list[APIRouter] = [
     members_endpoints.router,
     endpoints.identity_router,
     endpoints.audit_router,
+    loyalty_router,
 ]
 
 # Bodies read by hand (see orders_endpoints) still get their schema in the OpenAPI file.

@@ -28,6 +28,7 @@ from memberops.db import transaction
 from memberops.errors import NotFound, ValidationError
 from memberops.labels.cli import app as labels_app
 from memberops.labels.pipeline import refresh_service_needs
+from memberops.loyalty.cli import ledger_app, points_app, tiers_app
 
 app = typer.Typer(
     help="memberops: one profile per member across every channel, privacy from the first row.",
@@ -692,3 +693,6 @@ def apikeys_create(
 
 
 app.add_typer(labels_app, name="labels")
+app.add_typer(tiers_app, name="tiers")
+app.add_typer(points_app, name="points")
+app.add_typer(ledger_app, name="ledger")

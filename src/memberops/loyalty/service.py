@@ -73,6 +73,7 @@ __all__ = [
     "LedgerVerification",
     "LoyaltyMergeHandler",
     "LoyaltyOrdersHandler",
+    "RedemptionResult",
     "activate_policy",
     "active_policy",
     "adjust_points",
