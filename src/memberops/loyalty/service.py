@@ -403,8 +403,9 @@ def post_orders(
     """
     rows = repo.counted_orders_by_id(session, order_ids) if order_ids else []
     adjustment_members: dict[str, str] = {}
+    in_batch = {r.order_id: r.member_id for r in rows}
     for adjustment in adjustments:
-        holder = _order_holder(session, adjustment.order_id)
+        holder = in_batch.get(adjustment.order_id) or _order_holder(session, adjustment.order_id)
         if holder is not None:
             adjustment_members[adjustment.id] = holder
     members = {r.member_id for r in rows} | set(adjustment_members.values())
@@ -1399,6 +1400,7 @@ def diff_csv(result: dict[str, Any]) -> str:
 def points_view(session: Session, *, member_id: str, history: int = 50) -> dict[str, Any]:
     """Balance, owed points, open lots and recent entries of a member."""
     member = get_member_or_raise(session, member_id)
+    _, policy = active_policy(session)
     account = session.get(LoyaltyAccount, member.id, populate_existing=True)
     lots = repo.open_lots(session, [member.id])
     entries = session.scalars(
@@ -1411,7 +1413,11 @@ def points_view(session: Session, *, member_id: str, history: int = 50) -> dict[
         "member_id": member.id,
         "balance": account.balance if account else 0,
         "owed": account.owed if account else 0,
-        "spendable": (account.balance - account.owed) if account else 0,
+        "spendable": (
+            (account.balance - account.owed if policy.overspent == "clawback" else account.balance)
+            if account
+            else 0
+        ),
         "lifetime_earned": account.lifetime_earned if account else 0,
         "lots": [
             {
