@@ -65,7 +65,12 @@ from memberops.loyalty.rules import (
     voucher_points,
     window_start,
 )
-from memberops.members.service import get_member_or_raise, joined_at, set_membership_cache
+from memberops.members.service import (
+    get_member_or_raise,
+    joined_at,
+    lock_members,
+    set_membership_cache,
+)
 from memberops.orders.hooks import OrdersStored, StoredAdjustment
 from memberops.privacy import audit
 
@@ -192,7 +197,9 @@ class _Ctx:
 
 def _ctx(session: Session, member_ids: Iterable[str], actor: Actor | str) -> _Ctx:
     version, policy = active_policy(session)
-    accounts = repo.lock_accounts(session, member_ids)
+    ids = sorted(set(member_ids))
+    lock_members(session, ids)
+    accounts = repo.lock_accounts(session, ids)
     label = actor if isinstance(actor, str) else actor.label
     ctx = _Ctx(session, policy, version, label, utcnow(), accounts)
     _expire_due(ctx, list(accounts))
@@ -404,6 +411,11 @@ def post_orders(
     rows = repo.counted_orders_by_id(session, order_ids) if order_ids else []
     adjustment_members: dict[str, str] = {}
     in_batch = {r.order_id: r.member_id for r in rows}
+    waiting = [a.order_id for a in adjustments if a.order_id not in in_batch]
+    if waiting:
+        in_batch.update(
+            {r.order_id: r.member_id for r in repo.counted_orders_by_id(session, waiting)}
+        )
     for adjustment in adjustments:
         holder = in_batch.get(adjustment.order_id) or _order_holder(session, adjustment.order_id)
         if holder is not None:
@@ -595,9 +607,12 @@ def redeem(
         )
     )
     if existing is not None:
-        if existing.points != points or existing.member_id != member_id:
+        if (
+            existing.points != points
+            or get_member_or_raise(session, existing.member_id).id != member_id
+        ):
             raise Conflict(f"redemption {redemption_id} already stored with other content")
-        return _redemption_result(ctx, existing, replayed=True)
+        return _redemption_result(ctx, existing, replayed=True, holder=member_id)
     if points > _spendable(ctx, member_id):
         raise Conflict(f"member {member_id} has fewer than {points} spendable points")
     entry = _entry(
@@ -629,7 +644,9 @@ def redeem(
     return _redemption_result(ctx, record, replayed=False)
 
 
-def _redemption_result(ctx: _Ctx, record: Redemption, *, replayed: bool) -> RedemptionResult:
+def _redemption_result(
+    ctx: _Ctx, record: Redemption, *, replayed: bool, holder: str | None = None
+) -> RedemptionResult:
     ctx.session.flush()
     moves = ctx.session.execute(
         select(LotMove.lot_id, LotMove.points, LoyaltyLot.expires_at)
@@ -641,7 +658,7 @@ def _redemption_result(ctx: _Ctx, record: Redemption, *, replayed: bool) -> Rede
         member_id=record.member_id,
         points=record.points,
         status=record.status,
-        balance=_spendable(ctx, record.member_id),
+        balance=_spendable(ctx, holder or record.member_id),
         replayed=replayed,
         lots=[
             {"lot_id": lot_id, "points": pts, "expires_at": exp.isoformat()}
@@ -663,10 +680,11 @@ def cancel_redemption(
     )
     if record is None:
         raise NotFound(f"redemption {redemption_id} not found")
-    ctx = _ctx(session, [record.member_id], actor)
+    holder = get_member_or_raise(session, record.member_id).id
+    ctx = _ctx(session, [holder], actor)
     session.refresh(record)
     if record.status == "cancelled":
-        return _redemption_result(ctx, record, replayed=True)
+        return _redemption_result(ctx, record, replayed=True, holder=holder)
     moves = session.execute(
         select(LotMove.lot_id, LotMove.points).where(
             LotMove.entry_id == record.entry_id, LotMove.kind == "redeem"
@@ -674,7 +692,7 @@ def cancel_redemption(
     ).all()
     entry = _entry(
         ctx,
-        record.member_id,
+        holder,
         type_="reverse",
         points=record.points,
         counter="redemption",
@@ -688,14 +706,29 @@ def cancel_redemption(
     for lot_id, points in moves:
         lot = session.get(LoyaltyLot, lot_id, populate_existing=True)
         assert lot is not None
-        lot.remaining += points
-        session.add(LotMove(lot_id=lot_id, entry_id=entry.id, points=-points, kind="restore"))
-        ctx.accounts[record.member_id].balance += points
-        if lot.expires_at <= ctx.now:
+        if lot.member_id == holder:
+            lot.remaining += points
+            session.add(LotMove(lot_id=lot_id, entry_id=entry.id, points=-points, kind="restore"))
+            ctx.accounts[holder].balance += points
+            target = lot
+        else:
+            # The lot moved away with a merge or unmerge: the points come back to the
+            # member holding the redemption now, as a lot with the original expiry.
+            target = _new_lot(
+                ctx,
+                holder,
+                entry,
+                points,
+                earned_at=lot.earned_at,
+                expires_at=lot.expires_at,
+                order_ref=lot.order_ref,
+                origin_lot_id=lot.id,
+            )
+        if target.expires_at <= ctx.now:
             if expire_entry is None:
                 expire_entry = _entry(
                     ctx,
-                    record.member_id,
+                    holder,
                     type_="expire",
                     points=0,
                     counter="breakage",
@@ -704,11 +737,12 @@ def cancel_redemption(
                     source_id=record.id,
                     dedup_key=f"expire:cancel:{source_system}:{redemption_id}",
                 )
+            session.flush()
             session.add(
-                LotMove(lot_id=lot_id, entry_id=expire_entry.id, points=points, kind="expire")
+                LotMove(lot_id=target.id, entry_id=expire_entry.id, points=points, kind="expire")
             )
-            lot.remaining -= points
-            ctx.accounts[record.member_id].balance -= points
+            target.remaining -= points
+            ctx.accounts[holder].balance -= points
             expired_total += points
     if expire_entry is not None:
         expire_entry.points = -expired_total
@@ -718,12 +752,12 @@ def cancel_redemption(
         session,
         actor,
         "loyalty.redeem_cancel",
-        member_id=record.member_id,
+        member_id=holder,
         reason=f"{record.points} points back, {expired_total} of them expired",
     )
-    _repay_owed(ctx, record.member_id, entry)
+    _repay_owed(ctx, holder, entry)
     _finish(ctx)
-    return _redemption_result(ctx, record, replayed=False)
+    return _redemption_result(ctx, record, replayed=False, holder=holder)
 
 
 def adjust_points(
@@ -1147,6 +1181,7 @@ def evaluate_tiers(
     for start in range(0, len(member_ids), batch_size):
         chunk = member_ids[start : start + batch_size]
         ctx = _Ctx(session, policy, version, label, utcnow(), {})
+        lock_members(session, chunk)
         states = repo.tier_states(session, chunk)
         joined = {m: t.date() for m, t in joined_at(session, chunk).items()}
         by_end: dict[datetime, list[str]] = {}

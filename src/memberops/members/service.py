@@ -27,6 +27,7 @@ __all__ = [
     "get_member_or_raise",
     "identifiers_of",
     "joined_at",
+    "lock_members",
     "profile_groups",
     "read_profile",
     "set_membership_cache",
@@ -199,3 +200,21 @@ def joined_at(session: Session, member_ids: list[str]) -> dict[str, datetime]:
         ):
             found[member_id] = created_at
     return found
+
+
+def lock_members(session: Session, member_ids: list[str]) -> None:
+    """Lock member rows in id order (PostgreSQL; SQLite already serialises writers).
+
+    Writers that touch a member row and another capability's per-member rows take the
+    member row first, so two of them never wait on each other in a cycle.
+    """
+    ids = sorted(set(member_ids))
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for start in range(0, len(ids), 1000):
+        session.execute(
+            select(Member.id)
+            .where(Member.id.in_(ids[start : start + 1000]))
+            .order_by(Member.id)
+            .with_for_update()
+        ).all()
