@@ -76,7 +76,7 @@ def lock_accounts(session: Session, member_ids: Iterable[str]) -> dict[str, Loya
             select(LoyaltyAccount)
             .where(LoyaltyAccount.member_id.in_(chunk))
             .order_by(LoyaltyAccount.member_id)
-            .with_for_update()
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
         for account in session.scalars(stmt):

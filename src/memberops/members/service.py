@@ -216,5 +216,8 @@ def lock_members(session: Session, member_ids: list[str]) -> None:
             select(Member.id)
             .where(Member.id.in_(ids[start : start + 1000]))
             .order_by(Member.id)
-            .with_for_update()
+            # FOR NO KEY UPDATE: rows inserted by the same transactions (orders, entries)
+            # hold KEY SHARE locks on the member through their foreign keys; a plain FOR
+            # UPDATE would wait on those and two imports would deadlock.
+            .with_for_update(key_share=True)
         ).all()
