@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
+from tests.loyalty.conftest import ADMIN, dinner, load, member_of
 
 from memberops.clock import FixedClock, use_clock
 from memberops.db import transaction
@@ -16,7 +17,6 @@ from memberops.identity.service import merge_members
 from memberops.loyalty import service
 from memberops.loyalty.models import LoyaltyAccount, LoyaltyEntry, Redemption
 from memberops.runtime import Runtime
-from tests.loyalty.conftest import ADMIN, dinner, load, member_of
 
 NOW = datetime(2026, 3, 5, 4, tzinfo=UTC)
 
@@ -31,7 +31,7 @@ def run_together(jobs: list[Callable[[], object]]) -> list[object]:
         try:
             with use_clock(FixedClock(NOW)):
                 results[i] = jobs[i]()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread raised
+        except Exception as exc:
             results[i] = exc
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(jobs))]
