@@ -6,10 +6,11 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from memberops.loyalty.rules import DEFAULT_POLICY_TOML
-from memberops.runtime import Runtime
 from tests.conftest import CliResult
 from tests.loyalty.conftest import dinner, load, member_of, refund
+
+from memberops.loyalty.rules import DEFAULT_POLICY_TOML
+from memberops.runtime import Runtime
 
 
 def test_policy_validate_names_the_line(cli: Callable[..., CliResult], tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from tests.loyalty.conftest import dinner, load, member_of
 
 from memberops.api.app import create_app
 from memberops.api.auth import create_api_key
@@ -14,7 +15,6 @@ from memberops.clock import FixedClock, use_clock
 from memberops.db import transaction
 from memberops.loyalty.rules import DEFAULT_POLICY_TOML
 from memberops.runtime import Runtime
-from tests.loyalty.conftest import dinner, load, member_of
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
