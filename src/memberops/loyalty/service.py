@@ -1690,7 +1690,11 @@ def expire_vouchers(session: Session) -> int:
 def statement(
     session: Session, *, member_id: str, start: datetime, end: datetime
 ) -> dict[str, Any]:
-    """A member's points statement for [start, end): opening, movements, closing, vouchers."""
+    """A member's points statement for [start, end): opening, movements, closing, vouchers.
+
+    Entries count by when they took effect (an order's time for its earn), so a late
+    offline batch lands in the period of the meal.
+    """
     member = get_member_or_raise(session, member_id)
     _, policy = active_policy(session)
 
@@ -1698,7 +1702,7 @@ def statement(
         return int(
             session.scalar(
                 select(func.coalesce(func.sum(LoyaltyEntry.points), 0)).where(
-                    LoyaltyEntry.member_id == member.id, LoyaltyEntry.created_at < until
+                    LoyaltyEntry.member_id == member.id, LoyaltyEntry.effective_at < until
                 )
             )
             or 0
@@ -1709,8 +1713,8 @@ def statement(
         select(LoyaltyEntry.type, func.sum(LoyaltyEntry.points))
         .where(
             LoyaltyEntry.member_id == member.id,
-            LoyaltyEntry.created_at >= start,
-            LoyaltyEntry.created_at < end,
+            LoyaltyEntry.effective_at >= start,
+            LoyaltyEntry.effective_at < end,
         )
         .group_by(LoyaltyEntry.type)
     ):
