@@ -1,6 +1,6 @@
 """Assembly: the one place that wires capabilities to each other's extension points.
 
-Identity calls merge handlers and order returners without knowing who registered them,
+Identity calls merge handlers and order returners, orders calls order-stored handlers,
 and a profile read shows sections without knowing where they come from; this module says
 who. It is imported by `memberops.models` (the module that completes the metadata), so
 any process that can see every table also has every handler.
@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from memberops.identity.hooks import register_merge_handler, register_order_returner
 from memberops.identity.service import identifiers_section
-from memberops.members.hooks import (
-    PointsBalanceHandler,
-    register_computed_groups,
-    register_profile_section,
-)
-from memberops.orders.hooks import LaterOrdersReturner
+from memberops.loyalty.service import LoyaltyMergeHandler, LoyaltyOrdersHandler
+from memberops.members.hooks import register_computed_groups, register_profile_section
+from memberops.orders.hooks import LaterOrdersReturner, register_orders_stored_handler
 from memberops.pipeline.serving import read_member_features
 
 __all__ = ["install"]
@@ -23,7 +20,9 @@ __all__ = ["install"]
 
 def install() -> None:
     """Register every capability's handlers and profile sections (idempotent)."""
-    register_merge_handler(PointsBalanceHandler())
+    # Loyalty owns points and tiers: its ledger moves them by postings on merges.
+    register_merge_handler(LoyaltyMergeHandler())
+    register_orders_stored_handler(LoyaltyOrdersHandler())
     register_order_returner(LaterOrdersReturner())
     register_profile_section("identifiers", identifiers_section)
     register_computed_groups(read_member_features)

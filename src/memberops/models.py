@@ -4,6 +4,19 @@ from memberops.apikeys.models import ApiKey
 from memberops.catalog.models import Item, Store
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.labels.models import Label, LabelEvent, LabelReview
+from memberops.loyalty.models import (
+    LotMove,
+    LoyaltyAccount,
+    LoyaltyEntry,
+    LoyaltyLot,
+    PartnerConversion,
+    PartnerRate,
+    Redemption,
+    TierHistory,
+    TierPolicyDoc,
+    TierState,
+    Voucher,
+)
 from memberops.members.models import Member, MemberProfile
 from memberops.orders.models import (
     EngagementEvent,
@@ -48,6 +61,10 @@ __all__ = [
     "Label",
     "LabelEvent",
     "LabelReview",
+    "LotMove",
+    "LoyaltyAccount",
+    "LoyaltyEntry",
+    "LoyaltyLot",
     "Member",
     "MemberIdentifier",
     "MemberLastVisit",
@@ -59,13 +76,20 @@ __all__ = [
     "OrderAdjustment",
     "OrderIdentifier",
     "OrderLine",
+    "PartnerConversion",
+    "PartnerRate",
     "PipelineWatermark",
+    "Redemption",
     "StaffAccount",
     "Store",
     "StoreOpeningHours",
     "StoreProfile",
     "SurveyResponse",
     "SurveyTemplate",
+    "TierHistory",
+    "TierPolicyDoc",
+    "TierState",
+    "Voucher",
 ]
 
 # Every process that sees the full metadata also gets every merge handler.

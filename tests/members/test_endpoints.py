@@ -19,7 +19,7 @@ def test_front_desk_lookup_masks_the_phone_and_is_audited(api: Api) -> None:
     assert response.status_code == 200
     (match,) = response.json()["members"]
     national = phone.replace("+86", "").replace(" ", "")
-    assert match == {"id": member_id, "tier": None, "phone": f"{national[:3]}****{national[-4:]}"}
+    assert match == {"id": member_id, "tier": "red", "phone": f"{national[:3]}****{national[-4:]}"}
     assert national not in response.text
     (entry,) = api.audit_entries(action="member.lookup", secret=secret)
     assert entry.member_id == member_id

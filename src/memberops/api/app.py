@@ -26,6 +26,7 @@ from memberops.config import Settings
 from memberops.cycles import endpoints as cycles_endpoints
 from memberops.identity import endpoints as identity_endpoints
 from memberops.labels import endpoints as labels_endpoints
+from memberops.loyalty import endpoints as loyalty_endpoints
 from memberops.members import endpoints as members_endpoints
 from memberops.orders import endpoints as orders_endpoints
 from memberops.pipeline.endpoints import install_profile_refresher
@@ -54,6 +55,7 @@ ROUTERS: list[APIRouter] = [
     cycles_endpoints.router,
     baskets_endpoints.router,
     *servicedesk_endpoints.routers,
+    loyalty_endpoints.router,
 ]
 
 # Bodies read by hand (see memberops.orders.endpoints) still get their schema in the OpenAPI file.

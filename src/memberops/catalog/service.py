@@ -25,6 +25,7 @@ __all__ = [
     "import_stores",
     "item_categories",
     "item_ids_by_sku",
+    "public_prices",
     "store_codes",
     "stores_by_code",
     "upsert_items",
@@ -232,3 +233,16 @@ def get_store_id_by_code_or_raise(session: Session, code: str) -> str:
     if store_id is None:
         raise NotFound(f"store {code} not found")
     return store_id
+
+
+def public_prices(session: Session, skus: Iterable[str]) -> dict[str, int]:
+    """The public price in cents of each known SKU (unknown SKUs are absent)."""
+    wanted = sorted(set(skus))
+    if not wanted:
+        return {}
+    return {
+        sku: int(price)
+        for sku, price in session.execute(
+            select(Item.sku, Item.price_cents).where(Item.sku.in_(wanted), Item.active.is_(True))
+        )
+    }

@@ -20,6 +20,7 @@ from memberops.cycles import cli as cycles_cli
 from memberops.demo import cli as demo_cli
 from memberops.identity import cli as identity_cli
 from memberops.labels import cli as labels_cli
+from memberops.loyalty import cli as loyalty_cli
 from memberops.members import cli as members_cli
 from memberops.orders import cli as orders_cli
 from memberops.pipeline import cli as pipeline_cli
@@ -69,6 +70,9 @@ app.add_typer(cycles_cli.app, name="cycles")
 app.add_typer(baskets_cli.app, name="baskets")
 app.add_typer(servicedesk_cli.app, name="servicedesk")
 app.add_typer(web_cli.app, name="staff")
+app.add_typer(loyalty_cli.tiers_app, name="tiers")
+app.add_typer(loyalty_cli.points_app, name="points")
+app.add_typer(loyalty_cli.ledger_app, name="ledger")
 
 # The server waits at most this long for a lock or connection, then answers 503.
 SERVER_LOCK_TIMEOUT_S = 5.0

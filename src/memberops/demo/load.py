@@ -23,6 +23,8 @@ from memberops.catalog.service import ItemIn, StoreIn, upsert_items, upsert_stor
 from memberops.db import Base, transaction
 from memberops.demo.simulate import DemoChain, DemoRecord
 from memberops.errors import Conflict
+from memberops.loyalty.rules import DEFAULT_POLICY_TOML
+from memberops.loyalty.service import activate_policy, evaluate_tiers
 from memberops.orders.models import ImportBatch
 from memberops.orders.readers import SourceRecord
 from memberops.orders.service import ImportReport, ingest
@@ -129,6 +131,8 @@ def load_demo(
                 for i in chain.items
             ),
         )
+        # The chain runs the default Sea ladder; orders earn and upgrade as they land.
+        activate_policy(session, DEFAULT_POLICY_TOML, actor=system_actor("demo"))
     summary = DemoSummary(members=members, seed=seed, months=months)
     truth = _truth_db(truth_path(runtime.settings.home))
     truth.execute(
@@ -193,6 +197,9 @@ def load_demo(
             flush()
     flush()
     truth.close()
+    with transaction(runtime.sessions) as session:
+        # The period-end job for the last quarter boundary before the demo's end.
+        evaluate_tiers(session, as_of=DEMO_END, actor=actor)
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
 

@@ -1,30 +1,26 @@
-"""The members capability's extension points and its own merge handler.
+"""The members capability's extension points.
 
 Profile sections: a capability that holds something a profile read shows (identity's
 identifiers today; tiers, points and labels later) registers a section, and
 `read_profile` shows it without knowing where it comes from. Registration happens in the
 assembly module (`memberops.capabilities`).
 
-The points balance: until the loyalty ledger owns points, the balance on
-`members.points_balance` moves here and nowhere else: a merge adds the absorbed member's
-balance to the survivor, an unmerge takes exactly that back (the absorbed member's own
-balance is kept untouched).
+The points balance and tier on the member row are a cache the loyalty ledger writes
+(`members.service.set_membership_cache`); merges move points by loyalty's postings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
-from memberops.members.models import Member
 from memberops.privacy.crypto import KeyRing
 
 __all__ = [
     "ComputedGroups",
-    "PointsBalanceHandler",
     "ProfileSection",
     "clear_profile_sections",
     "computed_groups",
@@ -72,34 +68,3 @@ def computed_groups(session: Session, member_id: str) -> dict[str, Any]:
 def clear_profile_sections() -> None:
     """Forget every section (tests that assemble their own set)."""
     _sections.clear()
-
-
-class _MemberPair(Protocol):
-    """What this handler reads from a merge or unmerge event (identity's MergeEvent and
-    UnmergeEvent have it); members does not import identity, identity imports members."""
-
-    @property
-    def survivor_id(self) -> str: ...
-
-    @property
-    def absorbed_id(self) -> str: ...
-
-
-class PointsBalanceHandler:
-    """Moves `members.points_balance` on merge and back on unmerge."""
-
-    name = "members.points_balance"
-
-    def on_merge(self, session: Session, event: _MemberPair) -> None:
-        """Add the absorbed member's balance to the survivor's."""
-        survivor = session.get(Member, event.survivor_id)
-        absorbed = session.get(Member, event.absorbed_id)
-        assert survivor is not None and absorbed is not None
-        survivor.points_balance = (survivor.points_balance or 0) + (absorbed.points_balance or 0)
-
-    def on_unmerge(self, session: Session, event: _MemberPair) -> None:
-        """Take back exactly what `on_merge` added."""
-        survivor = session.get(Member, event.survivor_id)
-        absorbed = session.get(Member, event.absorbed_id)
-        assert survivor is not None and absorbed is not None
-        survivor.points_balance = (survivor.points_balance or 0) - (absorbed.points_balance or 0)

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
-from memberops.db import utcnow
+from memberops.db import table_of, utcnow
 from memberops.errors import NotFound
 from memberops.members.hooks import computed_groups, profile_sections
 from memberops.members.models import ENCRYPTED_MEMBER_FIELDS, Member, MemberProfile, MemberStatus
@@ -25,16 +25,20 @@ from memberops.privacy.crypto import KeyRing
 
 __all__ = [
     "SURVIVORSHIP_COLUMNS",
+    "MembershipCache",
     "absorb_member",
     "decrypt_basic",
     "drop_profiles",
     "erase_personal_fields",
     "get_member_or_raise",
+    "joined_at",
     "list_members",
+    "lock_members",
     "new_member_row",
     "profile_groups",
     "read_profile",
     "restore_member",
+    "set_membership_cache",
 ]
 
 # Plain columns a merge fills on the survivor when it has none (personal fields are
@@ -225,3 +229,57 @@ def list_members(
         stmt.order_by(Member.created_at.desc(), Member.id.desc()).limit(limit).offset(offset)
     ).all()
     return list(page), total
+
+
+MembershipCache = tuple[str, str | None, int]
+"""(member id, tier code, points balance) as the loyalty ledger last posted them."""
+
+
+def set_membership_cache(session: Session, rows: list[MembershipCache]) -> None:
+    """Store the tier and points the loyalty engine derived, on the member rows.
+
+    Only the loyalty ledger calls this, after its own postings and in the same
+    transaction, so the profile shows what the ledger holds; the ledger stays the truth.
+    """
+    if not rows:
+        return
+    table = table_of(Member)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("member_key"))
+        .values(tier_code=bindparam("tier_value"), points_balance=bindparam("points_value")),
+        [{"member_key": m, "tier_value": t, "points_value": p} for m, t, p in rows],
+    )
+
+
+def joined_at(session: Session, member_ids: list[str]) -> dict[str, datetime]:
+    """When each member joined (their membership anniversary counts from here)."""
+    found: dict[str, datetime] = {}
+    for start in range(0, len(member_ids), 1000):
+        chunk = member_ids[start : start + 1000]
+        for member_id, created_at in session.execute(
+            select(Member.id, Member.created_at).where(Member.id.in_(chunk))
+        ):
+            found[member_id] = created_at
+    return found
+
+
+def lock_members(session: Session, member_ids: list[str]) -> None:
+    """Lock member rows in id order (PostgreSQL; SQLite already serialises writers).
+
+    Writers that touch a member row and another capability's per-member rows take the
+    member row first, so two of them never wait on each other in a cycle.
+    """
+    ids = sorted(set(member_ids))
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for start in range(0, len(ids), 1000):
+        session.execute(
+            select(Member.id)
+            .where(Member.id.in_(ids[start : start + 1000]))
+            .order_by(Member.id)
+            # FOR NO KEY UPDATE: rows inserted by the same transactions (orders, entries)
+            # hold KEY SHARE locks on the member through their foreign keys; a plain FOR
+            # UPDATE would wait on those and two imports would deadlock.
+            .with_for_update(key_share=True)
+        ).all()

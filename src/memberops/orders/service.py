@@ -25,6 +25,7 @@ from memberops.catalog.service import item_ids_by_sku, stores_by_code
 from memberops.db import bulk_insert, new_id, utcnow
 from memberops.errors import BatchValidationError, RecordConflict, ValidationError
 from memberops.identity.resolver import IdentityResolver, PersonalFields
+from memberops.orders.hooks import OrdersStored, StoredAdjustment, orders_stored_handlers
 from memberops.orders.models import (
     EngagementEvent,
     ImportBatch,
@@ -163,6 +164,9 @@ class _Batch:
         self.catalog = Catalog.load(session)
         self.resolver = IdentityResolver(session, keyring, actor=actor)
         self.failed = False
+        # What this chunk stored, for the order hooks (loyalty earns in this transaction).
+        self.stored_orders: list[str] = []
+        self.stored_adjustments: list[StoredAdjustment] = []
 
     def reject(self, error: ValidationError, data: dict[str, Any] | None) -> None:
         self.report.rejected += 1
@@ -224,7 +228,19 @@ class _Batch:
         recorded = record_consents_bulk(self.session, consents, actor=self.actor)
         self.report.consents_recorded += recorded
         self.report.duplicates += len(consents) - recorded
+        self._notify_stored()
         self.resolver.forget()
+
+    def _notify_stored(self) -> None:
+        if self.stored_orders or self.stored_adjustments:
+            self.session.flush()
+            event = OrdersStored(
+                tuple(self.stored_orders), tuple(self.stored_adjustments), self.actor
+            )
+            for handler in orders_stored_handlers():
+                handler.on_orders_stored(self.session, event)
+        self.stored_orders = []
+        self.stored_adjustments = []
 
     def _drop_replays(self, orders: list[tuple[OrderDraft, dict[str, Any]]]) -> list[OrderDraft]:
         """Same key and content as stored (or seen earlier): skip. Other content: conflict."""
@@ -324,6 +340,7 @@ class _Batch:
         if ident_rows:
             bulk_insert(self.session, OrderIdentifier, ident_rows)
         self.report.orders_created += len(order_rows)
+        self.stored_orders.extend(row["id"] for row in order_rows)
         self.report.order_lines_created += len(line_rows)
         self._link_waiting_adjustments(order_rows)
 
@@ -334,19 +351,27 @@ class _Batch:
         for start in range(0, len(ids), _IN_CHUNK):
             waiting = self.session.execute(
                 select(
-                    OrderAdjustment.id, OrderAdjustment.source, OrderAdjustment.source_order_id
+                    OrderAdjustment.id,
+                    OrderAdjustment.source,
+                    OrderAdjustment.source_order_id,
+                    OrderAdjustment.kind,
+                    OrderAdjustment.source_adjustment_id,
+                    OrderAdjustment.amount_cents,
                 ).where(
                     OrderAdjustment.order_id.is_(None),
                     OrderAdjustment.source_order_id.in_(ids[start : start + _IN_CHUNK]),
                 )
             ).all()
-            for adj_id, source, source_order_id in waiting:
+            for adj_id, source, source_order_id, kind, source_adj_id, amount in waiting:
                 row = by_key.get((source, source_order_id))
                 if row is not None:
                     self.session.execute(
                         update(OrderAdjustment)
                         .where(OrderAdjustment.id == adj_id)
                         .values(order_id=row["id"], member_id=row["member_id"])
+                    )
+                    self.stored_adjustments.append(
+                        StoredAdjustment(adj_id, kind, source, source_adj_id, row["id"], amount)
                     )
 
     def _write_adjustment(self, draft: AdjustmentDraft, raw: dict[str, Any]) -> None:
@@ -402,9 +427,10 @@ class _Batch:
                 raw,
             )
             return
+        adjustment_id = new_id()
         self.session.execute(
             insert(OrderAdjustment).values(
-                id=new_id(),
+                id=adjustment_id,
                 kind=draft.kind,
                 source=draft.source,
                 source_adjustment_id=draft.source_adjustment_id,
@@ -419,6 +445,17 @@ class _Batch:
             )
         )
         self.report.adjustments_created += 1
+        if order is not None:
+            self.stored_adjustments.append(
+                StoredAdjustment(
+                    adjustment_id,
+                    draft.kind,
+                    draft.source,
+                    draft.source_adjustment_id,
+                    order.id,
+                    amount,
+                )
+            )
 
     def _write_events(self, events: list[tuple[EventDraft, dict[str, Any]]]) -> None:
         if not events:
