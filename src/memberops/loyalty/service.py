@@ -88,6 +88,7 @@ __all__ = [
     "evaluate_tiers",
     "expire_points",
     "explain_tier",
+    "export_member_loyalty",
     "partner_reconciliation",
     "points_view",
     "post_orders",
@@ -1963,3 +1964,35 @@ class LoyaltyOrdersHandler:
             event.adjustments,
             actor=event.actor if event.actor is not None else SYSTEM,
         )
+
+
+_EXPORTED_MODELS = (
+    LoyaltyAccount,
+    LoyaltyEntry,
+    LoyaltyLot,
+    Redemption,
+    TierState,
+    TierHistory,
+    Voucher,
+    PartnerConversion,
+)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def export_member_loyalty(session: Session, member_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Every loyalty row of the member (account, ledger, lots, redemptions, tiers,
+    vouchers, partner conversions), for a data-subject export.
+
+    Erasure keeps these rows under the member's opaque id: they are the books of a points
+    liability (like orders), and hold nothing personal beyond that id.
+    """
+    out: dict[str, list[dict[str, Any]]] = {}
+    for model in _EXPORTED_MODELS:
+        table = model.__table__
+        member_column = next(c for c in table.columns if c.info.get("member_owned"))
+        rows = session.execute(table.select().where(member_column == member_id)).mappings()
+        out[str(model.__tablename__)] = [{k: _plain(v) for k, v in row.items()} for row in rows]
+    return out

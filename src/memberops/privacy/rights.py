@@ -27,6 +27,7 @@ from memberops.errors import ConfigurationError, NotFound
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.identity.repository import identifiers_of
 from memberops.labels.models import Label, LabelEvent, LabelReview
+from memberops.loyalty.service import export_member_loyalty
 from memberops.members.models import Member, MemberStatus
 from memberops.members.ownership import member_owned_tables
 from memberops.members.service import (
@@ -214,6 +215,20 @@ _SECTIONS: tuple[tuple[str, tuple[str, ...], Section], ...] = (
     ("labels", ("labels",), _labels),
     ("label_reviews", ("label_reviews",), _label_reviews),
     ("consents", ("consents", "consent_states"), _consents),
+    (
+        "loyalty",
+        (
+            "loyalty_accounts",
+            "loyalty_entries",
+            "loyalty_lots",
+            "loyalty_redemptions",
+            "loyalty_tier_states",
+            "loyalty_tier_history",
+            "loyalty_vouchers",
+            "loyalty_partner_conversions",
+        ),
+        lambda s, k, m: export_member_loyalty(s, m.id),
+    ),
     (
         "service_desk",
         ("complaints", "callbacks", "survey_responses"),
