@@ -28,7 +28,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/members", tags=["labels"])
 
-ReaderDep = Annotated[Actor, Depends(require_roles("admin", "staff", "pos", "marketer", "member"))]
+ReaderDep = Annotated[Actor, Depends(require_roles("admin", "staff", "marketer", "member"))]
 WriterDep = Annotated[Actor, Depends(require_roles("admin", "staff", "pos", "member"))]
 OwnerDep = Annotated[Actor, Depends(require_roles("admin", "member"))]
 
@@ -87,7 +87,8 @@ def get_labels(
     include_inactive: bool = False,
 ) -> list[LabelRead]:
     """A member's labels with source and provenance, filtered by the caller's role
-    (sensitive needs only for admin, staff, POS and the member; reads are audited)."""
+    (sensitive needs only for admin, staff and the member, while consent holds;
+    POS keys read no labels; reads are audited)."""
     _own_scope(runtime, actor, member_id)
     labels = service.list_labels(
         session, runtime.keyring, member_id, actor=actor, include_inactive=include_inactive

@@ -15,12 +15,14 @@ from memberops.actor import Actor
 from memberops.api.auth import deny_other_member, require_roles
 from memberops.api.deps import OpaqueId, ReadSessionDep, RuntimeDep, SessionDep, get_limiter
 from memberops.api.errors import error_responses
+from memberops.catalog.service import stores_by_code
 from memberops.db import transaction
 from memberops.identity.repository import identifiers_of
 from memberops.identity.service import find_member_ids
 from memberops.members.models import MemberStatus
 from memberops.members.schemas import MemberMatch, MemberMatches
 from memberops.members.service import get_member_or_raise, read_profile
+from memberops.orders.repository import has_visited_store
 from memberops.privacy import audit
 
 __all__ = ["router"]
@@ -52,8 +54,14 @@ def lookup_members(
             for i in identifiers_of(session, runtime.keyring, member.id, masked=masked)
             if i["kind"] == "phone"
         ]
+        # A till needs only what a checkout quote uses: id, tier and discount.
         matches.append(
-            MemberMatch(id=member.id, tier=member.tier_code, phone=phones[0] if phones else None)
+            MemberMatch(
+                id=member.id,
+                tier=member.tier_code,
+                phone=phones[0] if phones and actor.role != "pos" else None,
+                discount_bp=member.discount_bp if actor.role == "pos" else None,
+            )
         )
     # One entry per lookup, naming the match when there is exactly one; the query itself
     # is personal data and is not written down (phone enumeration shows up as volume).
@@ -82,9 +90,25 @@ def get_member(
     member_id: OpaqueId,
     session: SessionDep,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require_roles("admin", "staff", "pos", "marketer", "member"))],
+    actor: Annotated[
+        Actor, Depends(require_roles("admin", "staff", "marketer", "analyst", "member"))
+    ],
+    reason: Annotated[
+        str | None, Query(max_length=200, description="why the member is read (audited)")
+    ] = None,
 ) -> dict[str, Any]:
-    """The profile in four groups; identifiers are masked for every role but admin and
-    the member themself."""
+    """The profile as the caller's role may see it (the role x field table in
+    docs/api.md): staff get the service card, marketers and analysts a pseudonymous id
+    and aggregates, admin and the member themself everything."""
     deny_other_member(runtime, actor, member_id, "profile read")
-    return read_profile(session, runtime.keyring, member_id, actor=actor)
+    why = reason
+    if actor.role == "staff" and actor.store_code:
+        current = get_member_or_raise(session, member_id)
+        store = stores_by_code(session).get(actor.store_code)
+        if store is None or not has_visited_store(session, current.id, store[0]):
+            # Reading a guest who never came to this store is unusual: the audit entry
+            # says so, with the reason given (if any).
+            why = f"outside store: no visit to {actor.store_code}" + (
+                f"; {reason}" if reason else ""
+            )
+    return read_profile(session, runtime.keyring, member_id, actor=actor, reason=why)
