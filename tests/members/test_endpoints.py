@@ -131,13 +131,14 @@ def test_erasure_needs_a_reason(api: Api) -> None:
 def test_consent_granted_then_withdrawn(api: Api) -> None:
     member_id, _ = _member(api)
     url = f"/v1/members/{member_id}/consents"
+    own = api.auth(api.key("member", member_id=member_id))
     before = api.client.get(url, headers=api.auth("staff")).json()
     assert before["consents"]["profiling"] is False
     decision = {"purpose": "profiling", "granted": True, "channel": "app", "notice_version": "v3"}
-    granted = api.client.post(url, json=decision, headers=api.auth("staff"))
+    granted = api.client.post(url, json=decision, headers=own)
     assert granted.status_code == 200
     assert granted.json()["consents"]["profiling"] is True
-    withdrawn = api.client.post(url, json={**decision, "granted": False}, headers=api.auth("staff"))
+    withdrawn = api.client.post(url, json={**decision, "granted": False}, headers=own)
     assert withdrawn.json()["consents"]["profiling"] is False
     assert api.client.get(url, headers=api.auth("staff")).json()["consents"]["profiling"] is False
 
@@ -145,7 +146,13 @@ def test_consent_granted_then_withdrawn(api: Api) -> None:
 def test_consent_body_is_strict(api: Api) -> None:
     member_id, _ = _member(api)
     url = f"/v1/members/{member_id}/consents"
-    decision = {"purpose": "marketing", "granted": True, "channel": "app", "notice_version": "v3"}
+    decision = {
+        "purpose": "marketing",
+        "granted": True,
+        "channel": "app",
+        "notice_version": "v3",
+        "reason": "member asked at the service desk, signed form 17",
+    }
     for bad in (
         {**decision, "granted": "yes"},
         {**decision, "member_id": member_id},

@@ -46,6 +46,7 @@ from memberops.orders.rules import (
     parse_order,
 )
 from memberops.privacy.consent import ConsentDecision, record_consents_bulk
+from memberops.privacy.rules import SEPARATE_CONSENT_PURPOSES
 from memberops.privacy.crypto import KeyRing
 
 __all__ = ["Catalog", "ImportReport", "ingest"]
@@ -217,6 +218,20 @@ class _Batch:
             if isinstance(draft, AdjustmentDraft):
                 self._write_adjustment(draft, raw)
             elif isinstance(draft, ConsentDraft):
+                if self._separate_consent_from_till(draft):
+                    # Sensitive data and partner sharing need the member's separate
+                    # consent (PIPL Art. 23, 29): the member's own app or an admin, never
+                    # a till's order feed. The rest of the batch is kept.
+                    self.warn(
+                        ValidationError(
+                            draft.locator,
+                            "purpose",
+                            f"{draft.purpose} needs the member's separate consent (their own "
+                            "app or an admin), not a POS feed; ignored",
+                        ),
+                        raw,
+                    )
+                    continue
                 decision = self._consent_decision(draft)
                 if decision is not None:
                     consents.append(decision)
@@ -483,6 +498,16 @@ class _Batch:
         if rows:
             bulk_insert(self.session, EngagementEvent, rows)
         self.report.events_created += len(rows)
+
+    def _separate_consent_from_till(self, draft: ConsentDraft) -> bool:
+        """A separate-consent purpose arriving from a till (a POS key, or a record whose
+        source or channel is the POS)."""
+        from_till = (
+            self.actor.role == "pos"
+            or draft.source.casefold() == "pos"
+            or draft.channel.casefold() == "pos"
+        )
+        return from_till and draft.purpose in SEPARATE_CONSENT_PURPOSES
 
     def _consent_decision(self, draft: ConsentDraft) -> ConsentDecision | None:
         resolution = self.resolver.resolve(
