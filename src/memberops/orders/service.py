@@ -46,8 +46,8 @@ from memberops.orders.rules import (
     parse_order,
 )
 from memberops.privacy.consent import ConsentDecision, record_consents_bulk
-from memberops.privacy.rules import SEPARATE_CONSENT_PURPOSES
 from memberops.privacy.crypto import KeyRing
+from memberops.privacy.rules import SEPARATE_CONSENT_PURPOSES
 
 __all__ = ["Catalog", "ImportReport", "ingest"]
 
