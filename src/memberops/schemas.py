@@ -5,15 +5,30 @@ A capability's own shapes live in `<capability>/schemas.py` and build on these.
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["ErrorBody", "ErrorDetail", "RequestModel", "Text"]
+__all__ = ["CONTROL_CHARACTERS", "ErrorBody", "ErrorDetail", "RequestModel", "Text", "no_control"]
 
 # Free text in a request: long enough for any name or note field, short enough to bound
 # what one field can cost.
 Text = Annotated[str, Field(max_length=400)]
+
+# NUL and the other C0/C1 control characters (tab and newline are allowed in notes): PostgreSQL
+# refuses NUL in text, and none of them belongs in a name, a reason or a version.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def no_control(value: Any) -> Any:
+    """`value` unchanged, or ValueError when a string in it holds a control character."""
+    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+        raise ValueError("must not contain NUL or other control characters")
+    if isinstance(value, list | tuple):
+        for item in value:
+            no_control(item)
+    return value
 
 
 class RequestModel(BaseModel):
@@ -24,6 +39,12 @@ class RequestModel(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        """Every text field of every request refuses NUL and control characters (422)."""
+        return no_control(value)
 
 
 class ErrorDetail(BaseModel):

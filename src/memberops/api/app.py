@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from memberops import __version__
 from memberops.api import health
+from memberops.api.bodylimit import BodyLimit
 from memberops.api.errors import install_error_handlers
 from memberops.api.ratelimit import DEFAULT_LIMITS, RateLimits, RequestLimiter
 from memberops.catalog import endpoints as catalog_endpoints
@@ -120,6 +121,7 @@ def create_app(runtime: Runtime, *, rate_limits: RateLimits | None = DEFAULT_LIM
         else RequestLimiter(rate_limits, storage_url=runtime.settings.redis_url)
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
 
