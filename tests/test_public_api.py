@@ -15,7 +15,7 @@ import memberops
 PACKAGES: dict[str, list[str]] = {
     "memberops": ["__version__"],
     "memberops.api": ["app", "auth", "deps", "errors", "health", "server"],
-    "memberops.apikeys": ["cli", "models", "service"],
+    "memberops.apikeys": ["cli", "endpoints", "models", "service"],
     "memberops.catalog": ["models", "service"],
     "memberops.cli": ["common", "main"],
     "memberops.demo": ["cli", "load", "menu", "simulate"],

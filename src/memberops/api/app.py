@@ -19,6 +19,7 @@ from memberops.api import health
 from memberops.api.bodylimit import BodyLimit
 from memberops.api.errors import install_error_handlers
 from memberops.api.ratelimit import DEFAULT_LIMITS, RateLimits, RequestLimiter
+from memberops.apikeys import endpoints as apikeys_endpoints
 from memberops.catalog import endpoints as catalog_endpoints
 from memberops.config import Settings
 from memberops.identity import endpoints as identity_endpoints
@@ -36,6 +37,7 @@ API_PREFIX = "/v1"
 # here with one line; nothing is mounted anywhere else.
 ROUTERS: list[APIRouter] = [
     health.router,
+    apikeys_endpoints.router,
     orders_endpoints.router,
     members_endpoints.router,
     privacy_endpoints.router,

@@ -6,6 +6,8 @@ only reads the presented secret and turns it into an actor.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from typing import Annotated
 
@@ -13,8 +15,8 @@ from fastapi import Depends, Request
 
 from memberops.actor import Actor
 from memberops.api.deps import RuntimeDep, get_limiter, route_name
-from memberops.apikeys.service import authenticate
-from memberops.db import read_transaction, transaction
+from memberops.apikeys.service import LAST_USED_EVERY_S, authenticate, touch_last_used
+from memberops.db import read_transaction, transaction, utcnow
 from memberops.errors import Forbidden, NotFound, Unauthenticated
 from memberops.privacy import audit
 from memberops.runtime import Runtime
@@ -27,6 +29,22 @@ def _presented_secret(request: Request) -> str | None:
     if header.lower().startswith("bearer "):
         return header[7:].strip()
     return request.headers.get("x-api-key")
+
+
+_touched: dict[str, float] = {}
+_touched_lock = threading.Lock()
+
+
+def _note_use(runtime: Runtime, key_id: str) -> None:
+    """Keep the key's last-used time, written at most once a minute per key and process."""
+    now = time.monotonic()
+    with _touched_lock:
+        last = _touched.get(key_id)
+        if last is not None and now - last < LAST_USED_EVERY_S:
+            return
+        _touched[key_id] = now
+    with transaction(runtime.sessions) as session:
+        touch_last_used(session, key_id, utcnow())
 
 
 def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
@@ -46,6 +64,8 @@ def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
         raise Unauthenticated("the API key is not valid")
     if limiter is not None:
         limiter.check(actor.id, route_name(request))
+    if actor.kind == "api_key":
+        _note_use(runtime, actor.id)
     request.state.actor = actor
     return actor
 
