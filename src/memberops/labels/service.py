@@ -338,6 +338,8 @@ def list_labels(
     if not is_self and actor.role not in label_rules.LABEL_READER_ROLES:
         raise Forbidden(f"reading labels needs one of: {', '.join(label_rules.LABEL_READER_ROLES)}")
     member = _member_for(session, member_id, actor)
+    if member.status == MemberStatus.ERASED:
+        return []  # nothing about an erased member is shown, whatever the filter
     see_sensitive = label_rules.may_see_sensitive(actor.role, is_self=is_self)
     see_all = is_self or (include_inactive and actor.role == "admin")
     # A withdrawn sensitive_data consent stops the use of the needs it covered at once

@@ -45,6 +45,7 @@ from memberops.orders.rules import (
     parse_event,
     parse_order,
 )
+from memberops.privacy import audit
 from memberops.privacy.consent import ConsentDecision, record_consents_bulk
 from memberops.privacy.crypto import KeyRing
 from memberops.privacy.rules import SEPARATE_CONSENT_PURPOSES
@@ -566,7 +567,9 @@ def ingest(
         reject=reject,
         warn=warn,
     )
+    received = 0
     for chunk in _chunks(records, chunk_size):
+        received += len(chunk)
         batch.process(chunk)
         if on_progress is not None:
             on_progress(len(chunk))
@@ -585,6 +588,18 @@ def ingest(
             finished_at=utcnow(),
             counts={k: v for k, v in report.to_dict().items() if isinstance(v, int)},
         )
+    )
+    # Who imported which batch and how much: the audit chain, beside the batch row.
+    audit.record(
+        session,
+        actor,
+        "orders.import",
+        fields=[fmt[:16]],
+        reason=(
+            f"batch {report.batch_id} from {source_name[:80]}: {received} records, "
+            f"{report.orders_created} orders, {report.duplicates} duplicates, "
+            f"{report.rejected} rejected, {report.warnings} warnings"
+        ),
     )
     session.flush()
     return report
