@@ -17,7 +17,8 @@ from pydantic import BaseModel, TypeAdapter
 from memberops import __version__
 from memberops.api import health
 from memberops.api.bodylimit import BodyLimit
-from memberops.api.errors import install_error_handlers
+from memberops.api.errors import error_responses, install_error_handlers
+from memberops.api.headers import SecurityHeaders
 from memberops.api.ratelimit import DEFAULT_LIMITS, RateLimits, RequestLimiter
 from memberops.apikeys import endpoints as apikeys_endpoints
 from memberops.catalog import endpoints as catalog_endpoints
@@ -28,6 +29,7 @@ from memberops.members import endpoints as members_endpoints
 from memberops.orders import endpoints as orders_endpoints
 from memberops.privacy import endpoints as privacy_endpoints
 from memberops.runtime import Runtime, open_runtime
+from memberops.schemas import ErrorBody
 
 __all__ = ["API_PREFIX", "ROUTERS", "app_from_env", "create_app"]
 
@@ -54,6 +56,42 @@ _EXTRA_SCHEMAS: tuple[type[BaseModel], ...] = (*orders_endpoints.REQUEST_SCHEMAS
 _DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 
+# Answers any route can give, whatever it does: a malformed body, a body past its cap,
+# the key's rate limit, a busy or unreachable database.
+_COMMON_STATUSES = (400, 413, 429, 503)
+
+
+def _document_common_answers(schema: dict[str, Any]) -> None:
+    """Declare the bearer key scheme and document the common answers on every operation."""
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {})["bearerKey"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key: `Authorization: Bearer <key>`",
+    }
+    common = error_responses(*_COMMON_STATUSES)
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status_code, entry in common.items():
+                responses.setdefault(
+                    str(status_code),
+                    {
+                        "description": entry["description"],
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ErrorBody"}
+                            }
+                        },
+                    },
+                )
+            if not path.endswith("/health"):
+                operation["security"] = [{"bearerKey": []}]
+    components.setdefault("schemas", {}).setdefault(
+        "ErrorBody", TypeAdapter(ErrorBody).json_schema(ref_template="#/components/schemas/{model}")
+    )
+
+
 class MemberOpsAPI(FastAPI):
     """FastAPI with the hand-read request bodies added to the OpenAPI components."""
 
@@ -67,6 +105,7 @@ class MemberOpsAPI(FastAPI):
                 )
                 components.update(json_schema.pop("$defs", {}))
                 components[model.__name__] = json_schema
+            _document_common_answers(schema)
             self.openapi_schema = schema
         return self.openapi_schema
 
@@ -124,6 +163,7 @@ def create_app(runtime: Runtime, *, rate_limits: RateLimits | None = DEFAULT_LIM
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
 

@@ -1,0 +1,47 @@
+"""Response headers every answer carries: no MIME sniffing, no caching of anything that
+may hold personal data, a strict CSP on HTML, and no server banner."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["HTML_CSP", "SecurityHeaders"]
+
+# HTML pages load nothing from anywhere else.
+HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+# Public, non-personal documents may be cached; everything else (members, labels, keys,
+# reports) may not.
+_CACHEABLE_SUFFIXES = ("/openapi.json", "/health")
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware adding the headers above to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, adding headers to the response start."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cacheable = str(scope.get("path", "")).endswith(_CACHEABLE_SUFFIXES)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
+                names = {k.lower() for k, _v in headers}
+                headers.append((b"x-content-type-options", b"nosniff"))
+                if not cacheable and b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                content_type = dict(headers).get(b"content-type", b"")
+                if (
+                    content_type.startswith(b"text/html")
+                    and b"content-security-policy" not in names
+                ):
+                    headers.append((b"content-security-policy", HTML_CSP.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
