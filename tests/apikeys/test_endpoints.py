@@ -4,6 +4,7 @@ last-used time."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -31,9 +32,15 @@ def test_admin_creates_lists_and_revokes_a_key(api: Api) -> None:
     # Using the key records when it was last used.
     used = api.client.get("/v1/members", params={"query": "13900000000"}, headers=api.auth(secret))
     assert used.status_code == 200
-    (row,) = [
-        k for k in api.client.get("/v1/apikeys", headers=admin).json() if k["id"] == key["id"]
-    ]
+    # Noted off the request's path: wait (bounded) for the write.
+    deadline = time.monotonic() + 5
+    while True:
+        (row,) = [
+            k for k in api.client.get("/v1/apikeys", headers=admin).json() if k["id"] == key["id"]
+        ]
+        if row["last_used_at"] is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert row["last_used_at"] is not None
     # Revoked: refused at once, gone from the default listing, shown with --all.
     revoked = api.client.delete(f"/v1/apikeys/{key['id']}", headers=admin)

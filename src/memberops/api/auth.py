@@ -6,9 +6,12 @@ only reads the presented secret and turns it into an actor.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -33,6 +36,20 @@ def _presented_secret(request: Request) -> str | None:
 
 _touched: dict[str, float] = {}
 _touched_lock = threading.Lock()
+# Last-used times are written off the request's path, one at a time: a request never
+# waits for a write lock (or a busy database) to note that its key was used.
+_touch_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memberops-key-use")
+_log = logging.getLogger("memberops.api")
+
+
+def _write_use(runtime: Runtime, key_id: str, at: datetime) -> None:
+    try:
+        with transaction(runtime.sessions) as session:
+            touch_last_used(session, key_id, at)
+    except Exception as error:  # best effort: the next use tries again
+        _log.warning("could not note the use of key %s (%s)", key_id, type(error).__name__)
+        with _touched_lock:
+            _touched.pop(key_id, None)
 
 
 def _note_use(runtime: Runtime, key_id: str) -> None:
@@ -43,8 +60,7 @@ def _note_use(runtime: Runtime, key_id: str) -> None:
         if last is not None and now - last < LAST_USED_EVERY_S:
             return
         _touched[key_id] = now
-    with transaction(runtime.sessions) as session:
-        touch_last_used(session, key_id, utcnow())
+    _touch_writer.submit(_write_use, runtime, key_id, utcnow())
 
 
 def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
