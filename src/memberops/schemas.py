@@ -31,6 +31,31 @@ def no_control(value: Any) -> Any:
     return value
 
 
+# The same rule, as a JSON Schema pattern on every text property of a request, so the
+# OpenAPI document says what the server accepts.
+NO_CONTROL_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+
+
+def _pattern_on_text(node: Any) -> None:
+    if not isinstance(node, dict):
+        return
+    plain_text = node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & set(
+        node
+    )
+    if plain_text:
+        node["pattern"] = NO_CONTROL_PATTERN
+    for option in node.get("anyOf", []):
+        _pattern_on_text(option)
+    items = node.get("items")
+    if isinstance(items, dict):
+        _pattern_on_text(items)
+
+
+def _document_no_control(schema: dict[str, Any], model: type[Any]) -> None:
+    for prop in schema.get("properties", {}).values():
+        _pattern_on_text(prop)
+
+
 class RequestModel(BaseModel):
     """Base of every request body: unknown fields rejected, no type coercion.
 
@@ -38,7 +63,7 @@ class RequestModel(BaseModel):
     into a write (OWASP API3); strict, so `true` or `12.5` is not a number of cents.
     """
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_document_no_control)
 
     @field_validator("*", mode="after")
     @classmethod

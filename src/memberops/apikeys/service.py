@@ -19,6 +19,7 @@ from memberops.actor import ROLES, Actor
 from memberops.apikeys.models import ApiKey
 from memberops.db import utcnow
 from memberops.errors import NotFound, ValidationError
+from memberops.members.models import Member
 
 __all__ = [
     "API_ROLES",
@@ -57,6 +58,8 @@ def create_api_key(
         raise ValidationError("api key", "role", f"must be one of {', '.join(API_ROLES)}")
     if role == "member" and not member_id:
         raise ValidationError("api key", "member_id", "a member key needs its member")
+    if member_id is not None and session.get(Member, member_id) is None:
+        raise ValidationError("api key", "member_id", "is not a known member")
     secret = _KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         name=name[:80],
