@@ -44,3 +44,17 @@ def test_label_categories_are_enumerated_in_the_schema(api: Api) -> None:
     spec = api.client.get("/v1/openapi.json").json()
     category = spec["components"]["schemas"]["LabelCreate"]["properties"]["category"]
     assert "service_need" in category["enum"] and "dining_preference" in category["enum"]
+
+
+def test_405_allow_lists_every_documented_method_of_the_path(api: Api) -> None:
+    spec = api.client.get("/v1/openapi.json").json()
+    for template, operations in spec["paths"].items():
+        path = template.replace("{member_id}", "0" * 26).replace("{label_id}", "0" * 26)
+        path = path.replace("{merge_id}", "0" * 26).replace("{key_id}", "0" * 26)
+        documented = sorted(m.upper() for m in operations)
+        for method in ("OPTIONS", "PATCH"):
+            if method in documented:
+                continue
+            response = api.client.request(method, path)
+            assert response.status_code == 405, (method, path)
+            assert sorted(response.headers["allow"].split(", ")) == documented, (method, path)

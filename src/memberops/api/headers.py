@@ -3,6 +3,9 @@ may hold personal data, a strict CSP on HTML, and no server banner."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["HTML_CSP", "SecurityHeaders"]
@@ -13,6 +16,20 @@ HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form
 # Public, non-personal documents may be cached; everything else (members, labels, keys,
 # reports) may not.
 _CACHEABLE_SUFFIXES = ("/openapi.json", "/health")
+
+
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """The methods the OpenAPI document lists for `path` (one path is often served by
+    routes of several capabilities, so the matched route alone does not know them all)."""
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        if _template_regex(template).fullmatch(path):
+            methods.update(m.upper() for m in operations)
+    return sorted(methods)
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)))
 
 
 class SecurityHeaders:
@@ -41,6 +58,10 @@ class SecurityHeaders:
                     and b"content-security-policy" not in names
                 ):
                     headers.append((b"content-security-policy", HTML_CSP.encode()))
+                if message["status"] == 405 and "app" in scope:
+                    allow = ", ".join(allowed_methods(scope["app"], str(scope["path"])))
+                    headers = [(k, v) for k, v in headers if k.lower() != b"allow"]
+                    headers.append((b"allow", allow.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
