@@ -1,6 +1,6 @@
 """A size cap on every request body (OWASP API4): 64 KiB by default, more only for the
 routes that carry batches (`POST /v1/orders` has its own 8 MiB cap, checked while it
-streams). A body past its cap answers 413 before any route sees it.
+streams; stores and menu items 2 MiB). A body past its cap answers 413 before any route sees it.
 """
 
 from __future__ import annotations
@@ -9,12 +9,15 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "BodyLimit"]
+__all__ = ["BATCH_MAX_BODY_BYTES", "DEFAULT_MAX_BODY_BYTES", "BodyLimit"]
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
 # Paths whose endpoints read and cap their own (larger) bodies as they stream.
 _OWN_CAP_SUFFIXES = ("/orders",)
+# Batch routes of up to 1,000 records (stores, menu items) get a larger cap.
+BATCH_MAX_BODY_BYTES = 2 * 1024 * 1024
+_BATCH_SUFFIXES = ("/stores", "/catalog/items")
 
 
 def _too_large(limit: int) -> tuple[bytes, list[tuple[bytes, bytes]]]:
@@ -40,9 +43,14 @@ class BodyLimit:
         if scope["type"] != "http" or str(scope.get("path", "")).endswith(_OWN_CAP_SUFFIXES):
             await self.app(scope, receive, send)
             return
+        limit = (
+            BATCH_MAX_BODY_BYTES
+            if str(scope.get("path", "")).endswith(_BATCH_SUFFIXES)
+            else self.limit
+        )
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         messages: list[Message] = []
         size = 0
@@ -52,8 +60,8 @@ class BodyLimit:
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
-            if size > self.limit:
-                await self._refuse(send)
+            if size > limit:
+                await self._refuse(send, limit)
                 return
             if not message.get("more_body", False):
                 break
@@ -65,7 +73,7 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body, headers = _too_large(self.limit)
+    async def _refuse(self, send: Send, limit: int) -> None:
+        body, headers = _too_large(limit)
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
