@@ -15,9 +15,18 @@ import memberops
 PACKAGES: dict[str, list[str]] = {
     "memberops": ["__version__"],
     "memberops.api": ["app", "auth", "deps", "errors", "health", "server"],
-    "memberops.apikeys": ["cli", "models", "service"],
+    "memberops.apikeys": ["cli", "endpoints", "models", "service"],
+    "memberops.baskets": ["association_rules", "frequent_itemsets"],
     "memberops.catalog": ["models", "service"],
     "memberops.cli": ["common", "main"],
+    "memberops.clv": [
+        "BetaGeo",
+        "GammaGamma",
+        "customer_lifetime_value",
+        "split_calibration_holdout",
+        "summarise_transactions",
+    ],
+    "memberops.cycles": ["CycleConfig", "visit_cycles"],
     "memberops.demo": ["cli", "load", "menu", "simulate"],
     "memberops.identity": [
         "cli",
@@ -34,6 +43,15 @@ PACKAGES: dict[str, list[str]] = {
         "service",
     ],
     "memberops.labels": ["Screening", "Span", "Verdict", "screen"],
+    "memberops.loyalty": [
+        "cli",
+        "endpoints",
+        "models",
+        "repository",
+        "rules",
+        "schemas",
+        "service",
+    ],
     "memberops.members": [
         "cli",
         "endpoints",
@@ -56,6 +74,16 @@ PACKAGES: dict[str, list[str]] = {
         "schemas",
         "service",
     ],
+    "memberops.pipeline": [
+        "ENGINES",
+        "FeatureInputs",
+        "bind_inputs",
+        "chain_feature_exprs",
+        "connect",
+        "execute",
+        "member_feature_exprs",
+        "spark_session",
+    ],
     "memberops.privacy": [
         "audit",
         "cli",
@@ -69,6 +97,8 @@ PACKAGES: dict[str, list[str]] = {
         "rules",
         "schemas",
     ],
+    "memberops.servicedesk": ["cli", "endpoints", "models", "rules", "schemas", "service"],
+    "memberops.web": ["auth", "cli", "endpoints", "i18n", "models", "service"],
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from memberops.identity.hooks import register_merge_handler, register_order_returner
 from memberops.identity.service import identifiers_section
+from memberops.labels.service import sensitive_needs_section, service_needs_section
 from memberops.loyalty.service import LoyaltyMergeHandler, LoyaltyOrdersHandler
 from memberops.members.hooks import register_computed_groups, register_profile_section
 from memberops.orders.hooks import LaterOrdersReturner, register_orders_stored_handler
@@ -26,3 +27,5 @@ def install() -> None:
     register_order_returner(LaterOrdersReturner())
     register_profile_section("identifiers", identifiers_section)
     register_computed_groups(read_member_features)
+    register_profile_section("service_needs", service_needs_section)
+    register_profile_section("sensitive_needs", sensitive_needs_section)

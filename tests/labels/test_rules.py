@@ -128,9 +128,9 @@ def test_groupings_are_computed_only_never_typed_by_staff() -> None:
 
 
 def test_sensitive_labels_are_for_serving_roles_and_the_member_only() -> None:
-    for role in ("admin", "staff", "pos"):
+    for role in ("admin", "staff"):
         assert rules.may_see_sensitive(role, is_self=False)
-    for role in ("marketer", "analyst"):
+    for role in ("pos", "marketer", "analyst"):
         assert not rules.may_see_sensitive(role, is_self=False)
     assert rules.may_see_sensitive("member", is_self=True)
     assert not rules.may_see_sensitive("member", is_self=False)

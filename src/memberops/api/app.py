@@ -16,9 +16,12 @@ from pydantic import BaseModel, TypeAdapter
 
 from memberops import __version__
 from memberops.api import health
-from memberops.api.errors import install_error_handlers
+from memberops.api.bodylimit import BodyLimit
+from memberops.api.errors import error_responses, install_error_handlers
+from memberops.api.headers import SecurityHeaders
 from memberops.api.overload import InFlightLimit
 from memberops.api.ratelimit import DEFAULT_LIMITS, RateLimits, RequestLimiter
+from memberops.apikeys import endpoints as apikeys_endpoints
 from memberops.baskets import endpoints as baskets_endpoints
 from memberops.catalog import endpoints as catalog_endpoints
 from memberops.clv import endpoints as clv_endpoints
@@ -32,6 +35,7 @@ from memberops.orders import endpoints as orders_endpoints
 from memberops.pipeline.endpoints import install_profile_refresher
 from memberops.privacy import endpoints as privacy_endpoints
 from memberops.runtime import Runtime, open_runtime
+from memberops.schemas import ErrorBody
 from memberops.servicedesk import endpoints as servicedesk_endpoints
 from memberops.web.endpoints import install_console
 
@@ -43,6 +47,7 @@ API_PREFIX = "/v1"
 # here with one line; nothing is mounted anywhere else.
 ROUTERS: list[APIRouter] = [
     health.router,
+    apikeys_endpoints.router,
     orders_endpoints.router,
     members_endpoints.router,
     privacy_endpoints.router,
@@ -65,6 +70,42 @@ _EXTRA_SCHEMAS: tuple[type[BaseModel], ...] = (*orders_endpoints.REQUEST_SCHEMAS
 _DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 
+# Answers any route can give, whatever it does: a malformed body, a body past its cap,
+# the key's rate limit, a busy or unreachable database.
+_COMMON_STATUSES = (400, 413, 429, 503)
+
+
+def _document_common_answers(schema: dict[str, Any]) -> None:
+    """Declare the bearer key scheme and document the common answers on every operation."""
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {})["bearerKey"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key: `Authorization: Bearer <key>`",
+    }
+    common = error_responses(*_COMMON_STATUSES)
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status_code, entry in common.items():
+                responses.setdefault(
+                    str(status_code),
+                    {
+                        "description": entry["description"],
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ErrorBody"}
+                            }
+                        },
+                    },
+                )
+            if not path.endswith("/health"):
+                operation["security"] = [{"bearerKey": []}]
+    components.setdefault("schemas", {}).setdefault(
+        "ErrorBody", TypeAdapter(ErrorBody).json_schema(ref_template="#/components/schemas/{model}")
+    )
+
+
 class MemberOpsAPI(FastAPI):
     """FastAPI with the hand-read request bodies added to the OpenAPI components."""
 
@@ -78,6 +119,7 @@ class MemberOpsAPI(FastAPI):
                 )
                 components.update(json_schema.pop("$defs", {}))
                 components[model.__name__] = json_schema
+            _document_common_answers(schema)
             self.openapi_schema = schema
         return self.openapi_schema
 
@@ -140,8 +182,11 @@ def create_app(
         else RequestLimiter(rate_limits, storage_url=runtime.settings.redis_url)
     )
     install_error_handlers(app)
-    # Outermost: requests beyond the bound are answered 503 before they take anything.
+    app.add_middleware(BodyLimit)
+    # Requests beyond the bound are answered 503 before they read a body or take anything;
+    # only the security headers wrap it, so even that answer carries them.
     app.add_middleware(InFlightLimit)
+    app.add_middleware(SecurityHeaders)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     if refresh_profiles:

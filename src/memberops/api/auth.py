@@ -6,15 +6,20 @@ only reads the presented secret and turns it into an actor.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from memberops.actor import Actor
 from memberops.api.deps import RuntimeDep, get_limiter, route_name
-from memberops.apikeys.service import authenticate
-from memberops.db import read_transaction, transaction
+from memberops.apikeys.service import LAST_USED_EVERY_S, authenticate, touch_last_used
+from memberops.db import read_transaction, transaction, utcnow
 from memberops.errors import Forbidden, NotFound, Unauthenticated
 from memberops.privacy import audit
 from memberops.runtime import Runtime
@@ -27,6 +32,35 @@ def _presented_secret(request: Request) -> str | None:
     if header.lower().startswith("bearer "):
         return header[7:].strip()
     return request.headers.get("x-api-key")
+
+
+_touched: dict[str, float] = {}
+_touched_lock = threading.Lock()
+# Last-used times are written off the request's path, one at a time: a request never
+# waits for a write lock (or a busy database) to note that its key was used.
+_touch_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memberops-key-use")
+_log = logging.getLogger("memberops.api")
+
+
+def _write_use(runtime: Runtime, key_id: str, at: datetime) -> None:
+    try:
+        with transaction(runtime.sessions) as session:
+            touch_last_used(session, key_id, at)
+    except Exception as error:  # best effort: the next use tries again
+        _log.warning("could not note the use of key %s (%s)", key_id, type(error).__name__)
+        with _touched_lock:
+            _touched.pop(key_id, None)
+
+
+def _note_use(runtime: Runtime, key_id: str) -> None:
+    """Keep the key's last-used time, written at most once a minute per key and process."""
+    now = time.monotonic()
+    with _touched_lock:
+        last = _touched.get(key_id)
+        if last is not None and now - last < LAST_USED_EVERY_S:
+            return
+        _touched[key_id] = now
+    _touch_writer.submit(_write_use, runtime, key_id, utcnow())
 
 
 def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
@@ -46,6 +80,8 @@ def current_actor(request: Request, runtime: RuntimeDep) -> Actor:
         raise Unauthenticated("the API key is not valid")
     if limiter is not None:
         limiter.check(actor.id, route_name(request))
+    if actor.kind == "api_key":
+        _note_use(runtime, actor.id)
     request.state.actor = actor
     return actor
 

@@ -22,4 +22,5 @@ def run_server(runtime: Runtime, host: str, port: int) -> None:
         port=port,
         log_level="warning",
         timeout_graceful_shutdown=10,
+        server_header=False,  # no banner naming the server software
     )

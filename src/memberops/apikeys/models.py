@@ -29,3 +29,6 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Refreshed at most once a minute per key and process (a write per request would
+    # put every read behind SQLite's write lock).
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,9 +18,22 @@ from sqlalchemy.orm import Session
 from memberops.actor import ROLES, Actor
 from memberops.apikeys.models import ApiKey
 from memberops.db import utcnow
-from memberops.errors import ValidationError
+from memberops.errors import NotFound, ValidationError
+from memberops.members.models import Member
 
-__all__ = ["API_ROLES", "authenticate", "create_api_key", "revoke_member_keys"]
+__all__ = [
+    "API_ROLES",
+    "LAST_USED_EVERY_S",
+    "authenticate",
+    "create_api_key",
+    "key_summary",
+    "list_api_keys",
+    "revoke_api_key",
+    "revoke_member_keys",
+    "touch_last_used",
+]
+
+LAST_USED_EVERY_S = 60
 
 API_ROLES = tuple(r for r in ROLES if r != "system")
 _KEY_PREFIX = "mo_"
@@ -44,6 +58,8 @@ def create_api_key(
         raise ValidationError("api key", "role", f"must be one of {', '.join(API_ROLES)}")
     if role == "member" and not member_id:
         raise ValidationError("api key", "member_id", "a member key needs its member")
+    if member_id is not None and session.get(Member, member_id) is None:
+        raise ValidationError("api key", "member_id", "is not a known member")
     secret = _KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         name=name[:80],
@@ -87,3 +103,53 @@ def revoke_member_keys(session: Session, member_id: str) -> int:
         .values(revoked_at=utcnow())
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def key_summary(key: ApiKey) -> dict[str, Any]:
+    """What a listing shows of a key: never its secret or hash, only the first characters."""
+    now = utcnow()
+    if key.revoked_at is not None:
+        state = "revoked"
+    elif key.expires_at is not None and key.expires_at <= now:
+        state = "expired"
+    else:
+        state = "active"
+    return {
+        "id": key.id,
+        "name": key.name,
+        "role": key.role,
+        "prefix": key.prefix,
+        "store_code": key.store_code,
+        "member_id": key.member_id,
+        "state": state,
+        "created_at": key.created_at.isoformat(),
+        "expires_at": key.expires_at.isoformat() if key.expires_at else None,
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+        "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
+    }
+
+
+def list_api_keys(
+    session: Session, *, include_revoked: bool = False, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Keys, oldest first, as summaries (no secrets)."""
+    stmt = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)
+    if not include_revoked:
+        stmt = stmt.where(ApiKey.revoked_at.is_(None))
+    return [key_summary(k) for k in session.scalars(stmt.limit(limit).offset(offset))]
+
+
+def revoke_api_key(session: Session, key_id: str) -> dict[str, Any]:
+    """Revoke one key (idempotent); it stops working on its next request."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"api key {key_id} not found")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.flush()
+    return key_summary(key)
+
+
+def touch_last_used(session: Session, key_id: str, at: datetime) -> None:
+    """Note that the key was used at `at` (callers space these out)."""
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=at))

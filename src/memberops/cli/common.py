@@ -13,6 +13,7 @@ import functools
 import getpass
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -215,9 +216,16 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_OPAQUE_ID = re.compile(r"[0-9a-f]{26}")
+
+
 def print_rows(title: str, rows: list[dict[str, Any]], columns: dict[str, str]) -> None:
     """A table of `rows`, one column per key of `columns` (key -> heading)."""
-    table = Table(*columns.values(), title=title)
+    table = Table(title=title)
+    for key, heading in columns.items():
+        # Ids are copied into the next command: never cut or folded, whatever the width.
+        is_id = any(_OPAQUE_ID.fullmatch(_cell(row.get(key))) for row in rows)
+        table.add_column(heading, no_wrap=is_id, min_width=26 if is_id else None)
     for row in rows:
         table.add_row(*(_cell(row.get(key)) for key in columns))
     console.print(table)

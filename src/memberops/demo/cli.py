@@ -3,9 +3,13 @@ derive service needs, then serve the API with a fresh admin key."""
 
 from __future__ import annotations
 
+import socket
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from memberops.apikeys.service import create_api_key
 from memberops.cli.common import (
@@ -18,7 +22,10 @@ from memberops.cli.common import (
 )
 from memberops.db import transaction
 from memberops.demo.load import load_demo, reset_demo_database
+from memberops.errors import ConfigurationError, Conflict
+from memberops.identity.repository import identifiers_of
 from memberops.labels.pipeline import refresh_service_needs
+from memberops.members.models import Member, MemberStatus
 from memberops.pipeline.runner import run_refresh
 from memberops.runtime import Runtime
 
@@ -35,10 +42,20 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Load only; do not serve.")] = False,
     host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Replace a database that already holds data.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Generate the demo chain, load it through the real ingestion path, then serve."""
+    if not no_serve:
+        check_port_free(host, port)  # before minutes of loading, not after
     runtime = open_cli_runtime()
+    if not reset and holds_data(runtime):
+        raise Conflict(
+            "the database already holds members; `memberops demo --reset` replaces them "
+            "(keys printed before stop working), `memberops serve` serves them as they are"
+        )
     reset_demo_database(runtime)
     with progress() as bar:
         task = bar.add_task("simulating and loading members", total=members)
@@ -70,8 +87,53 @@ def demo(
         f"{labelled['active_labels']:,} service-need labels derived from order modifiers; "
         f"{profiles.members_refreshed:,} member profiles computed.",
     )
+    with transaction(runtime.sessions) as session:
+        _key, secret = create_api_key(session, name="demo admin", role="admin")
+        # Synthetic values, but still printed only for a person at the terminal: a
+        # scripted load (--no-serve) keeps identifiers out of its logs.
+        samples = [] if no_serve else sample_lookups(session, runtime)
+    console.print(f"Demo admin API key (shown once): [bold]{secret}[/bold]")
+    if samples:
+        console.print("Try a front-desk lookup with one of these (they exist in the demo):")
+        for value in samples:
+            console.print(f"  GET /v1/members?query={value}")
     if not no_serve:
-        serve_with_banner(runtime, host, port, seed_keys=True)
+        serve_with_banner(runtime, host, port, seed_keys=False)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """ConfigurationError naming the port when something already listens on it."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise ConfigurationError(
+                f"port {port} on {host} is already in use; choose another with --port"
+            ) from None
+
+
+def holds_data(runtime: Runtime) -> bool:
+    """Whether the database already holds members (a previous demo or real data)."""
+    try:
+        with transaction(runtime.sessions) as session:
+            return session.scalar(select(Member.id).limit(1)) is not None
+    except SQLAlchemyError:  # no schema yet
+        return False
+
+
+def sample_lookups(session: Session, runtime: Runtime, count: int = 3) -> list[str]:
+    """A few phones and cards that exist, for a first lookup."""
+    out: list[str] = []
+    for member_id in session.scalars(
+        select(Member.id).where(Member.status == MemberStatus.ACTIVE).order_by(Member.id).limit(20)
+    ):
+        for ident in identifiers_of(session, runtime.keyring, member_id, masked=False):
+            if ident["kind"] in ("phone", "card_no"):
+                out.append(str(ident["value"]))
+                break
+        if len(out) >= count:
+            break
+    return out
 
 
 def serve_with_banner(runtime: Runtime, host: str, port: int, *, seed_keys: bool) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
 
 from memberops.actor import Actor
 from memberops.api.auth import deny, require_roles
-from memberops.api.deps import RuntimeDep, SessionDep
+from memberops.api.deps import OpaqueId, RuntimeDep, SessionDep
 from memberops.api.errors import error_responses
 from memberops.db import transaction
 from memberops.errors import ConsentRequired, LabelRejected, NotFound
@@ -30,7 +30,7 @@ __all__ = ["reviews_router", "router"]
 
 router = APIRouter(prefix="/members", tags=["labels"])
 
-ReaderDep = Annotated[Actor, Depends(require_roles("admin", "staff", "pos", "marketer", "member"))]
+ReaderDep = Annotated[Actor, Depends(require_roles("admin", "staff", "marketer", "member"))]
 WriterDep = Annotated[Actor, Depends(require_roles("admin", "staff", "pos", "member"))]
 OwnerDep = Annotated[Actor, Depends(require_roles("admin", "member"))]
 
@@ -80,21 +80,24 @@ def _audit_refused(
         )
 
 
-@router.get("/{member_id}/labels", responses=error_responses(401, 403, 404))
+@router.get("/{member_id}/labels", responses=error_responses(401, 403, 404, 422))
 def get_labels(
-    member_id: str,
+    member_id: OpaqueId,
     session: SessionDep,
     runtime: RuntimeDep,
     actor: ReaderDep,
     include_inactive: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500, description="at most this many labels")] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="labels to skip")] = 0,
 ) -> list[LabelRead]:
     """A member's labels with source and provenance, filtered by the caller's role
-    (sensitive needs only for admin, staff, POS and the member; reads are audited)."""
+    (sensitive needs only for admin, staff and the member, while consent holds;
+    POS keys read no labels; reads are audited)."""
     _own_scope(runtime, actor, member_id)
     labels = service.list_labels(
         session, runtime.keyring, member_id, actor=actor, include_inactive=include_inactive
     )
-    return [LabelRead.model_validate(item) for item in labels]
+    return [LabelRead.model_validate(item) for item in labels[offset : offset + limit]]
 
 
 @router.post(
@@ -103,7 +106,7 @@ def get_labels(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 def post_label(
-    member_id: str,
+    member_id: OpaqueId,
     body: LabelCreate,
     session: SessionDep,
     runtime: RuntimeDep,
@@ -147,8 +150,8 @@ def post_label(
     "/{member_id}/labels/{label_id}/dispute", responses=error_responses(401, 403, 404, 409, 422)
 )
 def post_dispute(
-    member_id: str,
-    label_id: str,
+    member_id: OpaqueId,
+    label_id: OpaqueId,
     body: DisputeIn,
     session: SessionDep,
     runtime: RuntimeDep,
@@ -162,10 +165,10 @@ def post_dispute(
     return _written(label)
 
 
-@router.delete("/{member_id}/labels/{label_id}", responses=error_responses(401, 403, 404))
+@router.delete("/{member_id}/labels/{label_id}", responses=error_responses(401, 403, 404, 422))
 def delete_label(
-    member_id: str,
-    label_id: str,
+    member_id: OpaqueId,
+    label_id: OpaqueId,
     session: SessionDep,
     runtime: RuntimeDep,
     actor: OwnerDep,

@@ -83,11 +83,11 @@ STATUSES = ("active", "disputed", "deleted", "quarantined", "expired")
 # Roles allowed to write a label about a member from the store or the back office.
 LABEL_WRITER_ROLES = ("admin", "staff", "pos")
 # Roles allowed to read a member's labels at all (members read their own, see below).
-LABEL_READER_ROLES = ("admin", "staff", "pos", "marketer", "system")
+LABEL_READER_ROLES = ("admin", "staff", "marketer", "system")
 # Sensitive needs (allergy, health, religious or disability needs) are for serving the
 # member at the table; marketing and analysis have no need for them (GDPR Art. 9, PIPL
 # Art. 28-29), so marketer and analyst keys never see them.
-SENSITIVE_READER_ROLES = ("admin", "staff", "pos", "system")
+SENSITIVE_READER_ROLES = ("admin", "staff", "system")
 
 DEFAULT_RULE_CATEGORY = "dining_preference"
 

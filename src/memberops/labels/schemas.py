@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from memberops.labels.rules import CATEGORIES
 from memberops.labels.service import MAX_TEXT_CHARS
+from memberops.schemas import RequestModel
 
 __all__ = ["DisputeIn", "LabelCreate", "LabelRead", "LabelWritten", "Provenance"]
 
 
-class LabelCreate(BaseModel):
-    """A label typed by staff, or declared by the member about themself."""
+class LabelCreate(RequestModel):
+    """A label typed by staff, or declared by the member about themself (unknown fields
+    such as `source`, `status` or `sensitive` are refused: the server decides those)."""
 
-    category: str = Field(max_length=32)
+    # Not strict: `valid_until` arrives as an ISO string in JSON.
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+    category: str = Field(max_length=32, json_schema_extra={"enum": list(CATEGORIES)})
     text: str = Field(max_length=MAX_TEXT_CHARS)
     reason: str | None = Field(default=None, max_length=200)
     valid_until: datetime | None = None
 
 
-class DisputeIn(BaseModel):
+class DisputeIn(RequestModel):
     """Why the member contests a label."""
 
     reason: str = Field(min_length=1, max_length=200)

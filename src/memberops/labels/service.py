@@ -54,6 +54,8 @@ __all__ = [
     "members_with_label_query",
     "record_label_event",
     "sensitive_consent_id",
+    "sensitive_needs_section",
+    "service_needs_section",
     "write_member_label",
     "write_staff_label",
 ]
@@ -351,6 +353,8 @@ def list_labels(
     if not is_self and actor.role not in label_rules.LABEL_READER_ROLES:
         raise Forbidden(f"reading labels needs one of: {', '.join(label_rules.LABEL_READER_ROLES)}")
     member = _member_for(session, member_id, actor)
+    if member.status == MemberStatus.ERASED:
+        return []  # nothing about an erased member is shown, whatever the filter
     see_sensitive = label_rules.may_see_sensitive(actor.role, is_self=is_self)
     see_all = is_self or (include_inactive and actor.role == "admin")
     # A withdrawn sensitive_data consent stops the use of the needs it covered at once
@@ -469,3 +473,41 @@ def delete_label(
 def members_with_label_query(code: str) -> Select[str]:
     """Ids of members holding an active label with this code (for member lists, segments)."""
     return select(Label.member_id).where(Label.code == code, Label.status == "active")
+
+
+def _current_needs(
+    session: Session, keyring: KeyRing, member_id: str, *, sensitive: bool
+) -> list[dict[str, Any]]:
+    now = utcnow()
+    stmt = select(Label).where(Label.member_id == member_id, Label.sensitive.is_(sensitive))
+    if not sensitive:
+        stmt = stmt.where(Label.category == "service_need")
+    out: list[dict[str, Any]] = []
+    for label in session.scalars(stmt.order_by(Label.created_at, Label.id)):
+        if not label_rules.is_current_status(label.status):
+            continue
+        if label.valid_until is not None and label.valid_until <= now:
+            continue
+        text = (
+            keyring.decrypt(label.text_enc, row_id=label.id, **LABEL_TEXT_ENCRYPTION)
+            if label.text_enc
+            else None
+        )
+        out.append({"category": label.category, "code": label.code, "text": text})
+    return out
+
+
+def service_needs_section(
+    session: Session, keyring: KeyRing, member_id: str, actor: Actor
+) -> list[dict[str, Any]]:
+    """Current non-sensitive service needs (high chair, no onions) for the service card
+    (a profile section; the role x field table decides who sees it)."""
+    return _current_needs(session, keyring, member_id, sensitive=False)
+
+
+def sensitive_needs_section(
+    session: Session, keyring: KeyRing, member_id: str, actor: Actor
+) -> list[dict[str, Any]]:
+    """Current sensitive needs (allergies, health); the role x field table shows them
+    only while the member's sensitive_data consent holds (the member always sees them)."""
+    return _current_needs(session, keyring, member_id, sensitive=True)

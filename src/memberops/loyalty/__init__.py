@@ -1,0 +1,11 @@
+"""Loyalty: tier policies, the points ledger, vouchers, partner conversion, the quote."""
+
+__all__ = [
+    "cli",
+    "endpoints",
+    "models",
+    "repository",
+    "rules",
+    "schemas",
+    "service",
+]

@@ -17,7 +17,11 @@ from memberops.actor import Actor
 from memberops.api.auth import deny, deny_other_member, require_roles
 from memberops.api.deps import OpaqueId, ReadSessionDep, RuntimeDep, SessionDep, get_limiter
 from memberops.api.errors import error_responses
-from memberops.catalog.service import all_store_codes, get_store_id_by_code_or_raise
+from memberops.catalog.service import (
+    all_store_codes,
+    get_store_id_by_code_or_raise,
+    stores_by_code,
+)
 from memberops.db import transaction
 from memberops.errors import Forbidden
 from memberops.identity.repository import identifiers_of
@@ -27,6 +31,7 @@ from memberops.members.models import Member, MemberStatus
 from memberops.members.schemas import MemberListItem, MemberMatch, MemberMatches, MemberPage
 from memberops.members.service import get_member_or_raise, list_members, read_profile
 from memberops.orders.counted import counted_orders_query
+from memberops.orders.repository import has_visited_store
 from memberops.privacy import audit
 from memberops.privacy.crypto import KeyRing
 from memberops.runtime import Runtime
@@ -83,8 +88,14 @@ def lookup_members(
             for i in identifiers_of(session, runtime.keyring, member.id, masked=masked)
             if i["kind"] == "phone"
         ]
+        # A till needs only what a checkout quote uses: id, tier and discount.
         matches.append(
-            MemberMatch(id=member.id, tier=member.tier_code, phone=phones[0] if phones else None)
+            MemberMatch(
+                id=member.id,
+                tier=member.tier_code,
+                phone=phones[0] if phones and actor.role != "pos" else None,
+                discount_bp=member.discount_bp if actor.role == "pos" else None,
+            )
         )
     # One entry per lookup, naming the match when there is exactly one; the query itself
     # is personal data and is not written down (phone enumeration shows up as volume).
@@ -113,11 +124,28 @@ def get_member(
     member_id: OpaqueId,
     session: SessionDep,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require_roles("admin", "staff", "pos", "marketer", "member"))],
+    actor: Annotated[
+        Actor, Depends(require_roles("admin", "staff", "marketer", "analyst", "member"))
+    ],
+    reason: Annotated[
+        str | None, Query(max_length=200, description="why the member is read (audited)")
+    ] = None,
 ) -> dict[str, Any]:
-    """The profile in four groups; identifiers are masked for every role but admin and
-    the member themself."""
+    """The profile as the caller's role may see it (the role x field table in
+    docs/api.md): staff get the service card, marketers and analysts a pseudonymous id
+    and aggregates, admin and the member themself everything."""
     deny_other_member(runtime, actor, member_id, "profile read")
+    why = reason
+    if actor.role == "staff" and actor.store_code:
+        current = get_member_or_raise(session, member_id)
+        store = stores_by_code(session).get(actor.store_code)
+        if store is None or not has_visited_store(session, current.id, store[0]):
+            # Reading a guest who never came to this store is unusual: the audit entry
+            # says so, with the reason given (if any).
+            why = f"outside store: no visit to {actor.store_code}" + (
+                f"; {reason}" if reason else ""
+            )
+    return read_profile(session, runtime.keyring, member_id, actor=actor, reason=why)
     return read_profile(session, runtime.keyring, member_id, actor=actor)
 
 

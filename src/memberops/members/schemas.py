@@ -14,7 +14,12 @@ class MemberMatch(BaseModel):
 
     id: str
     tier: str | None
-    phone: str | None = Field(description="masked (138****5678) for every role but admin")
+    phone: str | None = Field(
+        description="masked (138****5678) for staff, in full for admin, absent for POS"
+    )
+    discount_bp: int | None = Field(
+        default=None, description="the member discount in basis points (POS keys only)"
+    )
 
 
 class MemberMatches(BaseModel):

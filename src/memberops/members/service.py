@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.db import table_of, utcnow
-from memberops.errors import NotFound
+from memberops.errors import Forbidden, NotFound
+from memberops.members import rules as member_rules
 from memberops.members.hooks import computed_groups, profile_sections
 from memberops.members.models import ENCRYPTED_MEMBER_FIELDS, Member, MemberProfile, MemberStatus
 from memberops.privacy import audit
@@ -36,6 +37,7 @@ __all__ = [
     "lock_members",
     "new_member_row",
     "profile_groups",
+    "pseudonym_of",
     "read_profile",
     "restore_member",
     "set_membership_cache",
@@ -92,28 +94,54 @@ def profile_groups(session: Session, keyring: KeyRing, member: Member) -> dict[s
     }
 
 
+def pseudonym_of(keyring: KeyRing, member_id: str) -> str:
+    """A stable pseudonymous id for marketing and analysis (not reversible without keys)."""
+    return "p_" + keyring.blind_index("member_pseudonym", member_id)[:24]
+
+
 def read_profile(
-    session: Session, keyring: KeyRing, member_id: str, *, actor: Actor, reason: str | None = None
+    session: Session,
+    keyring: KeyRing,
+    member_id: str,
+    *,
+    actor: Actor,
+    reason: str | None = None,
 ) -> dict[str, Any]:
-    """The full profile (four groups), audited as a read by `actor`."""
+    """The profile as `actor`'s role may see it (`members.rules.FIELD_ACCESS`), audited
+    as a read naming the fields shown. POS keys have no profile (Forbidden)."""
+    if actor.role not in member_rules.PROFILE_ROLES and actor.role != "system":
+        raise Forbidden("a profile read needs one of: " + ", ".join(member_rules.PROFILE_ROLES))
     member = get_member_or_raise(session, member_id)
     if member.status == MemberStatus.ERASED:
         raise NotFound(f"member {member_id} not found")
-    view = {
+    groups = profile_groups(session, keyring, member)
+    basic = groups["basic"]
+    basic["display_name"] = basic.get("nickname") or basic.get("name")
+    sections = {
+        name: section(session, keyring, member.id, actor)
+        for name, section in profile_sections().items()
+    }
+    identifiers = sections.get("identifiers") or []
+    phones = [
+        i.get("value") for i in identifiers if isinstance(i, dict) and i.get("kind") == "phone"
+    ]
+    personalised = groups.get("personalised") or {}
+    full = {
         "status": member.status,
-        **profile_groups(session, keyring, member),
-        **{
-            name: section(session, keyring, member.id, actor)
-            for name, section in profile_sections().items()
-        },
+        **groups,
+        **sections,
+        "phone": phones[0] if phones else None,
+        "favourite_dishes": personalised.get("top_dishes"),
         "consents": current_consents(session, member.id),
     }
+    role = "admin" if actor.role == "system" else actor.role
+    view = member_rules.project_profile(role, full, pseudonym=pseudonym_of(keyring, member.id))
     audit.record(
         session,
         actor,
         "member.read",
         member_id=member.id,
-        fields=["basic", "identifiers", "membership", "transaction", "personalised"],
+        fields=sorted(view),
         reason=reason,
     )
     return view

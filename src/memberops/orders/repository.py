@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from memberops.orders.models import Order
 
-__all__ = ["order_attributions", "order_counts", "store_ids_of_orders"]
+__all__ = ["has_visited_store", "order_attributions", "order_counts", "store_ids_of_orders"]
 
 
 def store_ids_of_orders(
@@ -43,3 +43,11 @@ def order_attributions(session: Session) -> Iterator[tuple[str, str, str, str | 
         select(Order.id, Order.source, Order.source_order_id, Order.member_id)
     ).yield_per(20_000)
     yield from ((order_id, src, src_id, member_id) for order_id, src, src_id, member_id in rows)
+
+
+def has_visited_store(session: Session, member_id: str, store_id: str) -> bool:
+    """Whether the member has any order at the store (a staff read outside it is noted)."""
+    found = session.execute(
+        select(Order.id).where(Order.member_id == member_id, Order.store_id == store_id).limit(1)
+    ).first()
+    return found is not None

@@ -46,8 +46,10 @@ from memberops.orders.rules import (
     parse_event,
     parse_order,
 )
+from memberops.privacy import audit
 from memberops.privacy.consent import ConsentDecision, record_consents_bulk
 from memberops.privacy.crypto import KeyRing
+from memberops.privacy.rules import SEPARATE_CONSENT_PURPOSES
 
 __all__ = ["Catalog", "ImportReport", "ingest"]
 
@@ -221,6 +223,20 @@ class _Batch:
             if isinstance(draft, AdjustmentDraft):
                 self._write_adjustment(draft, raw)
             elif isinstance(draft, ConsentDraft):
+                if self._separate_consent_from_till(draft):
+                    # Sensitive data and partner sharing need the member's separate
+                    # consent (PIPL Art. 23, 29): the member's own app or an admin, never
+                    # a till's order feed. The rest of the batch is kept.
+                    self.warn(
+                        ValidationError(
+                            draft.locator,
+                            "purpose",
+                            f"{draft.purpose} needs the member's separate consent (their own "
+                            "app or an admin), not a POS feed; ignored",
+                        ),
+                        raw,
+                    )
+                    continue
                 decision = self._consent_decision(draft)
                 if decision is not None:
                     consents.append(decision)
@@ -521,6 +537,16 @@ class _Batch:
             bulk_insert(self.session, EngagementEvent, rows)
         self.report.events_created += len(rows)
 
+    def _separate_consent_from_till(self, draft: ConsentDraft) -> bool:
+        """A separate-consent purpose arriving from a till (a POS key, or a record whose
+        source or channel is the POS)."""
+        from_till = (
+            self.actor.role == "pos"
+            or draft.source.casefold() == "pos"
+            or draft.channel.casefold() == "pos"
+        )
+        return from_till and draft.purpose in SEPARATE_CONSENT_PURPOSES
+
     def _consent_decision(self, draft: ConsentDraft) -> ConsentDecision | None:
         resolution = self.resolver.resolve(
             draft.customer.identifiers, at=draft.at, source=draft.channel
@@ -578,7 +604,9 @@ def ingest(
         reject=reject,
         warn=warn,
     )
+    received = 0
     for chunk in _chunks(records, chunk_size):
+        received += len(chunk)
         batch.process(chunk)
         if on_progress is not None:
             on_progress(len(chunk))
@@ -597,6 +625,18 @@ def ingest(
             finished_at=utcnow(),
             counts={k: v for k, v in report.to_dict().items() if isinstance(v, int)},
         )
+    )
+    # Who imported which batch and how much: the audit chain, beside the batch row.
+    audit.record(
+        session,
+        actor,
+        "orders.import",
+        fields=[fmt[:16]],
+        reason=(
+            f"batch {report.batch_id} from {source_name[:80]}: {received} records, "
+            f"{report.orders_created} orders, {report.duplicates} duplicates, "
+            f"{report.rejected} rejected, {report.warnings} warnings"
+        ),
     )
     session.flush()
     return report

@@ -44,6 +44,7 @@ def record_consent(
     actor: Actor,
     decided_at: datetime | None = None,
     audit_it: bool = True,
+    reason: str | None = None,
 ) -> Consent:
     """Give or withdraw consent for one purpose; withdrawing is the same single call."""
     if purpose not in PURPOSES:
@@ -83,7 +84,8 @@ def record_consent(
             "consent.grant" if granted else "consent.withdraw",
             member_id=member_id,
             fields=[purpose],
-            reason=f"{channel}/{source}, notice {notice_version}",
+            reason=f"{channel}/{source}, notice {notice_version}"
+            + (f"; {reason}" if reason else ""),
         )
     return consent
 

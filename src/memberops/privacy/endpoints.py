@@ -15,7 +15,7 @@ from memberops.actor import Actor
 from memberops.api.auth import deny_other_member, require_roles
 from memberops.api.deps import OpaqueId, ReadSessionDep, RuntimeDep, SessionDep
 from memberops.api.errors import error_responses
-from memberops.errors import NotFound
+from memberops.errors import NotFound, ValidationError
 from memberops.members.models import MemberStatus
 from memberops.members.service import get_member_or_raise
 from memberops.privacy.audit import verify_chain
@@ -90,10 +90,16 @@ def post_consent(
     consent: ConsentIn,
     session: SessionDep,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require_roles("admin", "staff", "member"))],
+    actor: Annotated[Actor, Depends(require_roles("admin", "member"))],
 ) -> ConsentsRead:
-    """Give or withdraw consent for one purpose; answers with the state afterwards."""
+    """Give or withdraw consent for one purpose; answers with the state afterwards.
+
+    Consent comes from the member (their own key, with the channel and notice version
+    they saw) or from an admin acting on the member's documented request, with a reason.
+    Staff and till keys cannot record it."""
     deny_other_member(runtime, actor, member_id, "consent change")
+    if actor.role == "admin" and not consent.reason:
+        raise ValidationError("consent", "reason", "is required when an admin records consent")
     current_id = _visible_member_id(session, member_id)
     record_consent(
         session,
@@ -104,6 +110,7 @@ def post_consent(
         source="api",
         notice_version=consent.notice_version,
         actor=actor,
+        reason=consent.reason,
     )
     return ConsentsRead(member_id=current_id, consents=current_consents(session, current_id))
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.apikeys.service import revoke_member_keys
+from memberops.catalog.service import stores_by_code
 from memberops.db import PURGE_FREED_PAGES, utcnow
 from memberops.errors import ConfigurationError, NotFound
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
@@ -63,6 +64,7 @@ Section = Callable[[Session, KeyRing, Member], Any]
 
 
 def _orders(session: Session, keyring: KeyRing, member: Member) -> list[dict[str, Any]]:
+    store_codes = {store_id: code for code, (store_id, _zone) in stores_by_code(session).items()}
     orders = []
     for order in session.scalars(
         select(Order).where(Order.member_id == member.id).order_by(Order.ordered_at)
@@ -75,6 +77,7 @@ def _orders(session: Session, keyring: KeyRing, member: Member) -> list[dict[str
                 "source": order.source,
                 "source_order_id": order.source_order_id,
                 "channel": order.channel,
+                "store_code": store_codes.get(order.store_id),
                 "ordered_at": order.ordered_at.isoformat(),
                 "utc_offset_minutes": order.utc_offset_minutes,
                 "meal_type": order.meal_type,
@@ -356,7 +359,19 @@ def _erase_identifiers(session: Session, member_id: str) -> None:
 
 def _erase_labels(session: Session, member_id: str) -> None:
     session.execute(
-        update(Label).where(Label.member_id == member_id).values(text_enc=None, status="deleted")
+        update(Label)
+        .where(Label.member_id == member_id)
+        # Codes and reasons say what was known about the member ("modifier:no onions",
+        # "asked at the table"): they go with the text.
+        .values(
+            text_enc=None,
+            status="deleted",
+            code=None,
+            reason=None,
+            rule_id=None,
+            staff_id=None,
+            sensitive_categories=[],
+        )
     )
 
 

@@ -17,6 +17,12 @@ class ConsentIn(RequestModel):
     granted: StrictBool
     channel: str = Field(min_length=1, max_length=24, pattern=r"^[a-z_]+$")
     notice_version: str = Field(min_length=1, max_length=32)
+    reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=400,
+        description="required when an admin records the decision on the member's behalf",
+    )
 
 
 class ErasureIn(RequestModel):
