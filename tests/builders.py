@@ -16,12 +16,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import make_url
+from sqlalchemy import func, make_url, select
+from sqlalchemy.orm import Session
 
+from memberops.actor import Actor
 from memberops.apikeys.service import create_api_key
 from memberops.catalog.service import ItemIn, StoreIn
-from memberops.db import transaction
+from memberops.db import new_id, transaction
+from memberops.identity.models import IdentityReview
+from memberops.labels import service as label_service
+from memberops.labels.models import Label
+from memberops.members.models import Member, MemberStatus
+from memberops.members.service import get_member_or_raise
+from memberops.orders.models import Order
+from memberops.orders.service import ingest
 from memberops.privacy import audit
+from memberops.privacy.consent import record_consent
 from memberops.runtime import Runtime
 
 with warnings.catch_warnings():
@@ -31,24 +41,37 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 __all__ = [
+    "ADMIN",
+    "ANALYST",
     "DEFAULT_ITEMS",
     "DEFAULT_STORES",
+    "MARKETER",
     "OTHER_STORE",
     "PRICES",
     "SKUS",
     "STORE",
+    "WAITER",
     "Api",
     "Person",
     "TestClient",
+    "active_members",
+    "add_member",
+    "audit_actions",
     "dump_database",
     "e164",
+    "grant_sensitive",
+    "load",
     "make_order",
+    "member_actor",
+    "member_of",
     "new_card",
     "new_order_id",
     "new_phone",
+    "open_reviews",
     "order",
     "person_order_builder",
     "phone_digits",
+    "staff_note",
 ]
 
 # ------------------------------------------------------------------ the default catalog
@@ -335,3 +358,90 @@ def dump_database(database_url: str) -> bytes:
         timeout=120,
     )
     return completed.stdout
+
+
+# ---------------------------------------------------------------------------- labels
+WAITER = Actor(kind="api_key", id="k-waiter", role="staff", staff_id="w-17", store_code="BJ01")
+MARKETER = Actor(kind="api_key", id="k-mkt", role="marketer")
+ANALYST = Actor(kind="api_key", id="k-ana", role="analyst")
+ADMIN = Actor(kind="cli", id="ops", role="admin")
+
+
+def member_actor(member_id: str) -> Actor:
+    return Actor(kind="api_key", id=f"k-{member_id[-4:]}", role="member", member_id=member_id)
+
+
+def add_member(session: Session) -> str:
+    member = Member(id=new_id())
+    session.add(member)
+    session.flush()
+    return member.id
+
+
+def grant_sensitive(session: Session, member_id: str) -> str:
+    consent = record_consent(
+        session,
+        member_id=member_id,
+        purpose="sensitive_data",
+        granted=True,
+        channel="app",
+        source="settings",
+        notice_version="2025-01",
+        actor=member_actor(member_id),
+    )
+    return consent.id
+
+
+def staff_note(runtime: Runtime, session: Session, member_id: str, text: str, **kw: Any) -> Label:
+    return label_service.write_staff_label(
+        session,
+        runtime.keyring,
+        member_id=member_id,
+        category=kw.pop("category", "service_need"),
+        text=text,
+        reason=kw.pop("reason", "guest asked at the table"),
+        actor=kw.pop("actor", WAITER),
+        **kw,
+    )
+
+
+def audit_actions(session: Session, member_id: str) -> list[str]:
+    return [e.action for e in audit.list_entries(session, member_id=member_id)]
+
+
+# ---------------------------------------------------------------------------- identity
+def load(runtime: Runtime, actor: Actor, *orders: dict[str, Any]) -> None:
+    with transaction(runtime.sessions) as session:
+        ingest(
+            session,
+            runtime.keyring,
+            [(f"record {i}", o) for i, o in enumerate(orders, start=1)],
+            actor=actor,
+            source_name="test",
+            fmt="test",
+        )
+
+
+def member_of(session: Session, source_order_id: str, source: str = "pos") -> str | None:
+    member_id = session.scalar(
+        select(Order.member_id).where(
+            Order.source == source, Order.source_order_id == source_order_id
+        )
+    )
+    return get_member_or_raise(session, member_id).id if member_id else None
+
+
+def active_members(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(Member).where(Member.status == MemberStatus.ACTIVE)
+        )
+        or 0
+    )
+
+
+def open_reviews(session: Session, kind: str | None = None) -> int:
+    stmt = select(func.count()).select_from(IdentityReview).where(IdentityReview.status == "open")
+    if kind:
+        stmt = stmt.where(IdentityReview.kind == kind)
+    return session.scalar(stmt) or 0

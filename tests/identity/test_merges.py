@@ -3,12 +3,10 @@ unmerge restores both members exactly."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from builders import active_members, load, member_of
 from memberops.actor import Actor
 from memberops.db import transaction
 from memberops.errors import Conflict
@@ -16,48 +14,9 @@ from memberops.identity.merges import merge_by_decision, unmerge
 from memberops.identity.models import IdentityReview, MergeRecord
 from memberops.identity.repository import find_members_by_identifier
 from memberops.members.models import Member, MemberStatus
-from memberops.members.service import decrypt_basic, get_member_or_raise
-from memberops.orders.models import Order
-from memberops.orders.service import ingest
+from memberops.members.service import decrypt_basic
 from memberops.privacy.consent import current_consents, record_consent
 from memberops.runtime import Runtime
-
-
-def load(runtime: Runtime, actor: Actor, *orders: dict[str, Any]) -> None:
-    with transaction(runtime.sessions) as session:
-        ingest(
-            session,
-            runtime.keyring,
-            [(f"record {i}", o) for i, o in enumerate(orders, start=1)],
-            actor=actor,
-            source_name="test",
-            fmt="test",
-        )
-
-
-def member_of(session: Session, source_order_id: str, source: str = "pos") -> str | None:
-    member_id = session.scalar(
-        select(Order.member_id).where(
-            Order.source == source, Order.source_order_id == source_order_id
-        )
-    )
-    return get_member_or_raise(session, member_id).id if member_id else None
-
-
-def active_members(session: Session) -> int:
-    return (
-        session.scalar(
-            select(func.count()).select_from(Member).where(Member.status == MemberStatus.ACTIVE)
-        )
-        or 0
-    )
-
-
-def open_reviews(session: Session, kind: str | None = None) -> int:
-    stmt = select(func.count()).select_from(IdentityReview).where(IdentityReview.status == "open")
-    if kind:
-        stmt = stmt.where(IdentityReview.kind == kind)
-    return session.scalar(stmt) or 0
 
 
 def test_survivor_is_the_older_member_and_keeps_its_fields(seeded: Runtime, admin: Actor, order):

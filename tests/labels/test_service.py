@@ -5,14 +5,22 @@ about it (seed 000, PRODUCT.md §5)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from memberops.actor import Actor
-from memberops.db import new_id
+from builders import (
+    ADMIN,
+    ANALYST,
+    MARKETER,
+    WAITER,
+    add_member,
+    audit_actions,
+    grant_sensitive,
+    member_actor,
+    staff_note,
+)
 from memberops.errors import (
     Conflict,
     ConsentRequired,
@@ -23,59 +31,9 @@ from memberops.errors import (
 )
 from memberops.labels import service
 from memberops.labels.models import Label, LabelEvent
-from memberops.members.models import Member
 from memberops.privacy import audit
-from memberops.privacy.consent import record_consent
 from memberops.privacy.models import AuditEntry
 from memberops.runtime import Runtime
-
-WAITER = Actor(kind="api_key", id="k-waiter", role="staff", staff_id="w-17", store_code="BJ01")
-MARKETER = Actor(kind="api_key", id="k-mkt", role="marketer")
-ANALYST = Actor(kind="api_key", id="k-ana", role="analyst")
-ADMIN = Actor(kind="cli", id="ops", role="admin")
-
-
-def member_actor(member_id: str) -> Actor:
-    return Actor(kind="api_key", id=f"k-{member_id[-4:]}", role="member", member_id=member_id)
-
-
-def add_member(session: Session) -> str:
-    member = Member(id=new_id())
-    session.add(member)
-    session.flush()
-    return member.id
-
-
-def grant_sensitive(session: Session, member_id: str) -> str:
-    consent = record_consent(
-        session,
-        member_id=member_id,
-        purpose="sensitive_data",
-        granted=True,
-        channel="app",
-        source="settings",
-        notice_version="2025-01",
-        actor=member_actor(member_id),
-    )
-    return consent.id
-
-
-def staff_note(runtime: Runtime, session: Session, member_id: str, text: str, **kw: Any) -> Label:
-    return service.write_staff_label(
-        session,
-        runtime.keyring,
-        member_id=member_id,
-        category=kw.pop("category", "service_need"),
-        text=text,
-        reason=kw.pop("reason", "guest asked at the table"),
-        actor=kw.pop("actor", WAITER),
-        **kw,
-    )
-
-
-def audit_actions(session: Session, member_id: str) -> list[str]:
-    return [e.action for e in audit.list_entries(session, member_id=member_id)]
-
 
 # ---------------------------------------------------------------------------- writes
 
