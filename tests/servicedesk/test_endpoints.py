@@ -119,12 +119,12 @@ def test_opening_hours_are_admin_only(client, key: Key) -> None:  # type: ignore
 
 def test_escalate_and_first_visits_need_a_manager(client, key: Key, member: str) -> None:  # type: ignore[no-untyped-def]
     assert (
-        client.post("/v1/complaints/escalate", headers=key("staff", store="BJ001")).status_code
+        client.post("/v1/complaint-escalations", headers=key("staff", store="BJ001")).status_code
         == 403
     )
-    assert client.post("/v1/complaints/escalate", headers=key("manager", store="BJ001")).json() == {
-        "escalated": 0
-    }
+    assert client.post(
+        "/v1/complaint-escalations", headers=key("manager", store="BJ001")
+    ).json() == {"escalated": 0}
     scheduled = client.post(
         "/v1/callbacks/first-visits",
         json={"since": "2026-01-01T00:00:00+08:00"},

@@ -21,8 +21,12 @@ _CACHEABLE_SUFFIXES = ("/openapi.json", "/health")
 def allowed_methods(app: Any, path: str) -> list[str]:
     """The methods the OpenAPI document lists for `path` (one path is often served by
     routes of several capabilities, so the matched route alone does not know them all)."""
+    paths = app.openapi().get("paths", {})
+    if path in paths:
+        # A literal path is its own resource, not an id of a templated one beside it.
+        return sorted(m.upper() for m in paths[path])
     methods: set[str] = set()
-    for template, operations in app.openapi().get("paths", {}).items():
+    for template, operations in paths.items():
         if _template_regex(template).fullmatch(path):
             methods.update(m.upper() for m in operations)
     return sorted(methods)

@@ -41,6 +41,9 @@ from memberops.servicedesk.schemas import (
 __all__ = ["callbacks_router", "complaints_router", "routers", "stores_router", "surveys_router"]
 
 complaints_router = APIRouter(prefix="/complaints", tags=["service desk"])
+# Its own resource, not `/complaints/escalate`: that path would also be an id under
+# `/complaints/{complaint_id}`.
+escalations_router = APIRouter(prefix="/complaint-escalations", tags=["service desk"])
 callbacks_router = APIRouter(prefix="/callbacks", tags=["service desk"])
 surveys_router = APIRouter(prefix="/surveys", tags=["service desk"])
 stores_router = APIRouter(prefix="/stores", tags=["service desk"])
@@ -163,9 +166,7 @@ def resolve(
     return _complaint(session, runtime, complaint, callback)
 
 
-@complaints_router.post(
-    "/escalate", response_model=EscalationRead, responses=error_responses(401, 403)
-)
+@escalations_router.post("", response_model=EscalationRead, responses=error_responses(401, 403))
 def escalate(session: SessionDep, actor: ManagerDep) -> EscalationRead:
     """Raise the escalation level of lapsed complaints (run it from a timer)."""
     return EscalationRead(escalated=service.escalate_lapsed(session, actor=actor))
@@ -316,4 +317,4 @@ def put_opening_hours(
     }
 
 
-routers = [complaints_router, callbacks_router, surveys_router, stores_router]
+routers = [complaints_router, escalations_router, callbacks_router, surveys_router, stores_router]
