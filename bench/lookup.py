@@ -41,7 +41,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from memberops.actor import system_actor
-from memberops.api.auth import create_api_key
+from memberops.apikeys.service import create_api_key
 from memberops.catalog.service import ItemIn, StoreIn, upsert_items, upsert_stores
 from memberops.config import Settings
 from memberops.db import transaction

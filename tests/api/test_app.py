@@ -38,7 +38,7 @@ def test_openapi_lists_every_route_with_its_error_responses(api: Api) -> None:
 
 
 def test_reference_page_loads_nothing_from_elsewhere(api: Api) -> None:
-    response = api.client.get("/v1/docs")
+    response = api.client.get("/v1/docs/reference")
     assert response.status_code == 200
     page = response.text
     assert "/v1/orders" in page

@@ -21,11 +21,12 @@ def test_every_answer_has_nosniff_and_personal_data_is_never_cached(api: Api) ->
 
 
 def test_html_has_a_strict_csp(api: Api) -> None:
-    page = api.client.get("/v1/docs")
-    assert page.status_code == 200
-    csp = page.headers["content-security-policy"]
-    assert "default-src 'none'" in csp
-    assert "http" not in csp  # nothing loaded from elsewhere
+    for url in ("/v1/docs", "/v1/docs/reference"):
+        page = api.client.get(url)
+        assert page.status_code == 200
+        csp = page.headers["content-security-policy"]
+        assert "default-src 'none'" in csp
+        assert "http" not in csp  # nothing loaded from elsewhere
 
 
 def test_openapi_declares_bearer_keys_and_the_common_answers_everywhere(api: Api) -> None:

@@ -1,10 +1,7 @@
-"""Property-based run of the whole API from its own OpenAPI document (in-process):
-no 5xx, no answer outside the schema, no undocumented status."""
+"""Property-based run of the whole API from its own OpenAPI document (in-process), on
+SQLite and on PostgreSQL: no 5xx, no answer outside the schema, no undocumented status."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from pathlib import Path
 
 import hypothesis
 import pytest
@@ -12,26 +9,17 @@ import schemathesis
 
 from memberops.api.app import create_app
 from memberops.apikeys.service import create_api_key
-from memberops.config import Settings
 from memberops.db import transaction
-from memberops.runtime import Runtime, open_runtime
+from memberops.runtime import Runtime
 
 
 @pytest.fixture(scope="module")
-def fuzz_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    home: Path = tmp_path_factory.mktemp("fuzz")
-    runtime = open_runtime(
-        Settings(home=home, database_url=f"sqlite:///{home / 'fuzz.db'}", keys_json=None)
-    )
-    yield runtime
-    runtime.close()
-
-
-@pytest.fixture(scope="module")
-def fuzz_schema(fuzz_runtime: Runtime) -> object:
-    with transaction(fuzz_runtime.sessions) as session:
+def fuzz_schema(api_runtime: Runtime) -> object:
+    """The document of an app over the shared API database: a SQLite file, or a
+    PostgreSQL schema when MEMBEROPS_TEST_DATABASE_URL is set."""
+    with transaction(api_runtime.sessions) as session:
         _, secret = create_api_key(session, name="fuzz", role="admin")
-    app = create_app(fuzz_runtime, rate_limits=None)
+    app = create_app(api_runtime, rate_limits=None)
     schema = schemathesis.openapi.from_asgi("/v1/openapi.json", app)
     schema.config.headers = {"Authorization": f"Bearer {secret}"}
     # Rules beyond the document (an admin recording consent gives a reason, a store code

@@ -1,5 +1,6 @@
 """The memberops HTTP API: everything under `/v1`, one error shape, OpenAPI at
-`/v1/openapi.json` and a self-contained reference page at `/v1/docs`.
+`/v1/openapi.json`, interactive documentation at `/v1/docs` (served from the package) and a
+plain reference at `/v1/docs/reference`.
 
     uvicorn --factory memberops.api.app:app_from_env
 """
@@ -7,16 +8,16 @@
 from __future__ import annotations
 
 import dataclasses
-import html
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, TypeAdapter
 
 from memberops import __version__
 from memberops.api import health
+from memberops.api.accesslog import AccessLog
 from memberops.api.bodylimit import BodyLimit
+from memberops.api.docs import install_docs
 from memberops.api.errors import error_responses, install_error_handlers
 from memberops.api.headers import SecurityHeaders
 from memberops.api.overload import InFlightLimit
@@ -29,6 +30,7 @@ from memberops.config import Settings
 from memberops.cycles import endpoints as cycles_endpoints
 from memberops.identity import endpoints as identity_endpoints
 from memberops.labels import endpoints as labels_endpoints
+from memberops.logs import configure_logging
 from memberops.loyalty import endpoints as loyalty_endpoints
 from memberops.members import endpoints as members_endpoints
 from memberops.orders import endpoints as orders_endpoints
@@ -65,10 +67,6 @@ ROUTERS: list[APIRouter] = [
 
 # Bodies read by hand (see memberops.orders.endpoints) still get their schema in the OpenAPI file.
 _EXTRA_SCHEMAS: tuple[type[BaseModel], ...] = (*orders_endpoints.REQUEST_SCHEMAS,)
-
-# The reference page loads nothing from anywhere: no CDN script, style or font.
-_DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
-
 
 # Answers any route can give, whatever it does: a malformed body, a body past its cap,
 # the key's rate limit, a busy or unreachable database.
@@ -124,37 +122,6 @@ class MemberOpsAPI(FastAPI):
         return self.openapi_schema
 
 
-def _docs_page(app: FastAPI) -> str:
-    """Every operation with its summary, roles and documented responses, as plain HTML."""
-    spec = app.openapi()
-    rows = []
-    for path, operations in spec.get("paths", {}).items():
-        for method, operation in operations.items():
-            statuses = ", ".join(sorted(operation.get("responses", {})))
-            rows.append(
-                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>".format(
-                    html.escape(method.upper()),
-                    html.escape(path),
-                    html.escape(operation.get("description") or operation.get("summary", "")),
-                    html.escape(statuses),
-                )
-            )
-    title = html.escape(f"{spec['info']['title']} {spec['info']['version']}")
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{title} API</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td{padding:.3em .8em;"
-        "vertical-align:top;border-bottom:1px solid #ddd}</style></head><body>"
-        f"<h1>{title} API</h1>"
-        f"<p>Machine-readable: <a href='{API_PREFIX}/openapi.json'>openapi.json</a>. "
-        "Send the key as <code>Authorization: Bearer &lt;key&gt;</code>. Errors always read "
-        '<code>{"error", "message", "details"}</code>.</p>'
-        "<table><tr><th>method</th><th>path</th><th>what it does</th><th>responses</th></tr>"
-        + "".join(rows)
-        + "</table></body></html>"
-    )
-
-
 def create_app(
     runtime: Runtime,
     *,
@@ -171,7 +138,7 @@ def create_app(
         title="memberops",
         version=__version__,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        # Swagger UI and ReDoc pull their assets from a CDN; /v1/docs is served locally.
+        # FastAPI's own pages pull Swagger UI from a CDN; /v1/docs serves it from the package.
         docs_url=None,
         redoc_url=None,
     )
@@ -187,16 +154,14 @@ def create_app(
     # only the security headers wrap it, so even that answer carries them.
     app.add_middleware(InFlightLimit)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)  # outermost: logs even the answers given before the app
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     if refresh_profiles:
         install_profile_refresher(app, runtime)
     install_console(app)  # the console at /, served from the package
 
-    @app.get(f"{API_PREFIX}/docs", include_in_schema=False, response_class=HTMLResponse)
-    def docs(request: Request) -> HTMLResponse:
-        return HTMLResponse(_docs_page(request.app), headers={"Content-Security-Policy": _DOCS_CSP})
-
+    install_docs(app, API_PREFIX)
     return app
 
 
@@ -206,4 +171,5 @@ def app_from_env() -> FastAPI:
     Database waits are bounded at 5 s: past that a request answers 503, never hangs.
     """
     settings = dataclasses.replace(Settings.from_env(), lock_timeout_s=5.0)
+    configure_logging()
     return create_app(open_runtime(settings), refresh_profiles=True)

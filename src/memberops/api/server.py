@@ -5,6 +5,7 @@ from __future__ import annotations
 import uvicorn
 
 from memberops.api.app import create_app
+from memberops.logs import configure_logging
 from memberops.runtime import Runtime
 
 __all__ = ["run_server"]
@@ -13,8 +14,10 @@ __all__ = ["run_server"]
 def run_server(runtime: Runtime, host: str, port: int) -> None:
     """Serve the API on host:port until interrupted (the caller closes the runtime).
 
-    Member profiles refresh in the background after each ingested batch.
+    Member profiles refresh in the background after each ingested batch. Each request is
+    logged on stderr by `memberops.api.accesslog` (route template, never the values).
     """
+    configure_logging()  # one access-log line per request, personal values masked
     # A bounded graceful shutdown: SIGTERM ends the server even with requests in flight.
     uvicorn.run(
         create_app(runtime, refresh_profiles=True),

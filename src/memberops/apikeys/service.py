@@ -80,7 +80,18 @@ def authenticate(session: Session, secret: str) -> Actor | None:
     """The actor behind a presented secret, or None (unknown, revoked or expired)."""
     if not secret.startswith(_KEY_PREFIX) or len(secret) > 200:
         return None
-    key = session.scalar(select(ApiKey).where(ApiKey.secret_sha256 == _digest(secret)))
+    # Every request comes here: read the few columns needed as a plain row, not an entity.
+    key = session.execute(
+        select(
+            ApiKey.id,
+            ApiKey.role,
+            ApiKey.staff_id,
+            ApiKey.store_code,
+            ApiKey.member_id,
+            ApiKey.revoked_at,
+            ApiKey.expires_at,
+        ).where(ApiKey.secret_sha256 == _digest(secret))
+    ).first()
     if key is None or key.revoked_at is not None:
         return None
     if key.expires_at is not None and key.expires_at <= utcnow():

@@ -9,11 +9,12 @@ tenure are computed at read time and are always current.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from memberops.pipeline.runner import BackgroundRefresher
 from memberops.runtime import Runtime
@@ -40,15 +41,34 @@ def install_profile_refresher(app: FastAPI, runtime: Runtime, *, delay: float = 
 
     app.router.lifespan_context = lifespan
 
-    @app.middleware("http")
-    async def notify_after_ingestion(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if (
-            request.method == "POST"
-            and request.url.path in INGESTION_PATHS
-            and response.status_code < 300
+    app.add_middleware(IngestionNotifier, refresher=refresher)
+
+
+class IngestionNotifier:
+    """Pure ASGI middleware: after a successful ingestion request has answered (its
+    transaction committed), tell the refresher."""
+
+    def __init__(self, app: ASGIApp, refresher: BackgroundRefresher) -> None:
+        self.app = app
+        self.refresher = refresher
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; notify when it was a successful POST to an ingestion path."""
+        if not (
+            scope["type"] == "http"
+            and scope.get("method") == "POST"
+            and scope.get("path") in INGESTION_PATHS
         ):
-            refresher.notify()
-        return response
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def remember_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        await self.app(scope, receive, remember_status)
+        if status < 300:
+            self.refresher.notify()

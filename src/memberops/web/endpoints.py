@@ -13,8 +13,6 @@ import csv
 import io
 import json
 import secrets
-import time
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -49,6 +47,7 @@ from memberops.runtime import Runtime
 from memberops.servicedesk import service as desk
 from memberops.web import auth
 from memberops.web import service as pages
+from memberops.web.headers import CONSOLE_CSP, ConsoleHeaders
 from memberops.web.i18n import LANGUAGES, pick_language, translate
 from memberops.web.models import ConsoleSession
 
@@ -60,12 +59,6 @@ PRESIGN_COOKIE = "mo_presign"
 LANG_COOKIE = "mo_lang"
 PAGE_SIZE = 50
 
-# No inline script or style anywhere; only this origin's files; no framing.
-CONSOLE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
-    "frame-ancestors 'none'"
-)
 
 _env = Environment(
     loader=FileSystemLoader(_HERE / "templates"),
@@ -770,26 +763,4 @@ def install_console(app: FastAPI) -> None:
             return JSONResponse({"error": "unauthenticated"}, status_code=401)
         return RedirectResponse("/signin", status_code=303)
 
-    @app.middleware("http")
-    async def _headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        path = request.url.path
-        # Server time of the page, readable in the browser's Navigation Timing
-        # (serverTiming); no personal data, only a duration.
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}"
-        if not path.startswith("/v1"):
-            response.headers["Content-Security-Policy"] = CONSOLE_CSP
-            response.headers["X-Content-Type-Options"] = "nosniff"
-            response.headers["Referrer-Policy"] = "no-referrer"
-            response.headers["X-Frame-Options"] = "DENY"
-            if path.startswith("/static/"):
-                # Scripts and styles change only with a release; a day of caching keeps
-                # the desk from revalidating them on every lookup.
-                response.headers["Cache-Control"] = "public, max-age=86400"
-            else:
-                response.headers["Cache-Control"] = "no-store"
-        return response
+    app.add_middleware(ConsoleHeaders)
