@@ -139,9 +139,7 @@ def read_top(
         raise ValidationError("concentration", "share", "must be in (0, 1]")
     row = _summary_or_raise(session, store_code)
     total = top_count(row.members, share)
-    members = repository.top_members(
-        session, row.scope, max_rank=total, limit=limit, offset=offset
-    )
+    members = repository.top_members(session, row.scope, max_rank=total, limit=limit, offset=offset)
     top_revenue = repository.top_revenue(session, row.scope, max_rank=total)
     return {
         "scope": CHAIN if store_code is None else "store",

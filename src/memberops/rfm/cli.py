@@ -19,7 +19,9 @@ from memberops.rfm.service import read_rfm, run_rfm
 
 __all__ = ["app", "check_engine", "check_picture"]
 
-app = typer.Typer(help="RFM: recency, frequency, monetary scores and segments.", no_args_is_help=True)
+app = typer.Typer(
+    help="RFM: recency, frequency, monetary scores and segments.", no_args_is_help=True
+)
 
 StoreOpt = Annotated[
     str | None, typer.Option("--store", help="Store code: score within one store.")
