@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -32,7 +34,7 @@ def test_gini_is_between_zero_and_one_and_ignores_order(values: list[int]) -> No
 def test_curve_is_monotone_and_ends_at_one(values: list[int]) -> None:
     curve = concentration_curve(values)
     assert len(curve) == 100
-    assert all(a <= b for a, b in zip(curve, curve[1:], strict=False))
+    assert all(a <= b for a, b in pairwise(curve))
     assert curve[-1] == 1.0 or sum(values) == 0
     # The top p% hold at least p% of revenue (they are the biggest spenders).
     assert all(share >= p / 100 - 1e-12 for p, share in enumerate(curve, start=1))
