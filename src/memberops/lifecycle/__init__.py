@@ -12,8 +12,6 @@ monthly flows between them and cohort retention. The state machine is in
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
