@@ -82,6 +82,11 @@ def run_lifecycle(
     con = engines.connect(engine, database_url=database_url, spark=spark)
     try:
         days = visit_days(bind_counted_orders(session, con), as_of)
+        # Visit days and states feed two expressions each: outside PostgreSQL (where the
+        # data stays in place) they are computed once and re-bound as Arrow.
+        in_place = con.name == "postgres"
+        if not in_place:
+            days = engines.bind_table(con, "visit_days", con.to_pyarrow(days))
         first = con.to_pyarrow(days.aggregate(first=days.business_date.min())).column(0)[0]
         first_day = first.as_py()
         if first_day is None:
@@ -90,6 +95,8 @@ def run_lifecycle(
             points = evaluation_points(first_day, as_of.date())
             state_expr = lifecycle_states(days, points_table(points), config)
             states = con.to_pyarrow(state_expr)
+            if not in_place:
+                state_expr = engines.bind_table(con, "lifecycle_states", states)
             flows = con.to_pyarrow(monthly_flows(state_expr))
             cohorts = con.to_pyarrow(cohort_retention(days))
     finally:
