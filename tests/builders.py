@@ -13,6 +13,7 @@ import subprocess
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,8 @@ __all__ = [
     "OTHER_STORE",
     "PRICES",
     "SKUS",
+    "SPEND_CHAIN",
+    "SPEND_CHAIN_AS_OF",
     "STORE",
     "WAITER",
     "Api",
@@ -61,6 +64,7 @@ __all__ = [
     "e164",
     "grant_sensitive",
     "load",
+    "load_spend_chain",
     "make_order",
     "member_actor",
     "member_of",
@@ -71,7 +75,9 @@ __all__ = [
     "order",
     "person_order_builder",
     "phone_digits",
+    "spend_chain_orders",
     "staff_note",
+    "visit_order",
 ]
 
 # ------------------------------------------------------------------ the default catalog
@@ -127,6 +133,64 @@ def make_order(
     }
     order.update(extra)
     return order
+
+
+def visit_order(
+    member: int,
+    at: datetime,
+    cents: int,
+    *,
+    store: str = "BJ001",
+    order_id: str | None = None,
+) -> dict[str, Any]:
+    """One dinner order of test member `member` (phone derived from the number) at `at`
+    (aware; sent in Beijing time) worth exactly `cents`, for analytics with known values."""
+    local = at.astimezone(timezone(timedelta(hours=8)))
+    return make_order(
+        order_id or f"v{member}-{local:%Y%m%d%H%M}-{store}",
+        store=store,
+        at=local.isoformat(),
+        customer={"phone": f"1375555{member:04d}", "phone_verified": True},
+        lines=[{"sku": "BR001", "quantity": 1, "unit_price_cents": cents}],
+    )
+
+
+# A five-member chain with known RFM scores and revenue concentration (tests/rfm, tests/
+# concentration): member -> (days from the last visit to SPEND_CHAIN_AS_OF, visits a week
+# apart, cents per visit). Member 0's two latest visits and member 3's latest are at
+# SH001, every other visit at BJ001.
+SPEND_CHAIN_AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
+SPEND_CHAIN = {
+    0: (2, 5, 10000),
+    1: (5, 1, 1500),
+    2: (40, 3, 6000),
+    3: (200, 4, 8000),
+    4: (400, 1, 1000),
+}
+
+
+def spend_chain_orders() -> list[dict[str, Any]]:
+    """Every order of the spend chain (dinners at 18:00 Beijing time)."""
+    orders = []
+    for member, (recency, visits, cents) in SPEND_CHAIN.items():
+        for n in range(visits):
+            at = SPEND_CHAIN_AS_OF - timedelta(days=recency + 7 * n, hours=14)
+            at_sh = (member == 0 and n < 2) or (member == 3 and n == 0)
+            orders.append(visit_order(member, at, cents, store="SH001" if at_sh else "BJ001"))
+    return orders
+
+
+def load_spend_chain(runtime: Runtime, actor: Actor) -> dict[int, str]:
+    """Ingest the spend chain; returns member number -> member id."""
+    orders = spend_chain_orders()
+    load(runtime, actor, *orders)
+    with transaction(runtime.sessions) as session:
+        return {
+            int(o["source_order_id"].split("-")[0][1:]): str(
+                member_of(session, o["source_order_id"])
+            )
+            for o in orders
+        }
 
 
 # ------------------------------------------------------------------ customers

@@ -26,6 +26,13 @@ PACKAGES: dict[str, list[str]] = {
         "split_calibration_holdout",
         "summarise_transactions",
     ],
+    "memberops.concentration": [
+        "SEGMENT_FIELDS",
+        "concentration_curve",
+        "gini",
+        "top_count",
+        "top_share",
+    ],
     "memberops.cycles": ["CycleConfig", "visit_cycles"],
     "memberops.demo": ["cli", "load", "menu", "simulate"],
     "memberops.identity": [
@@ -43,6 +50,13 @@ PACKAGES: dict[str, list[str]] = {
         "service",
     ],
     "memberops.labels": ["Screening", "Span", "Verdict", "screen"],
+    "memberops.lifecycle": [
+        "LifecycleConfig",
+        "SEGMENT_FIELDS",
+        "STATES",
+        "classify",
+        "member_states",
+    ],
     "memberops.loyalty": [
         "cli",
         "endpoints",
@@ -97,6 +111,7 @@ PACKAGES: dict[str, list[str]] = {
         "rules",
         "schemas",
     ],
+    "memberops.rfm": ["RfmConfig", "SEGMENTS", "SEGMENT_FIELDS", "segment_for"],
     "memberops.servicedesk": ["cli", "endpoints", "models", "rules", "schemas", "service"],
     "memberops.web": ["auth", "cli", "endpoints", "i18n", "models", "service"],
 }

@@ -2,8 +2,10 @@
 
 from memberops.apikeys.models import ApiKey
 from memberops.catalog.models import Item, Store
+from memberops.concentration.models import ConcentrationMember, ConcentrationSummary
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.labels.models import Label, LabelEvent, LabelReview
+from memberops.lifecycle.models import LifecycleCohort, LifecycleFlow, LifecycleState
 from memberops.loyalty.models import (
     LotMove,
     LoyaltyAccount,
@@ -34,6 +36,7 @@ from memberops.pipeline.models import (
     StoreProfile,
 )
 from memberops.privacy.models import AuditEntry, AuditHead, Consent, ConsentState, KeyRecord
+from memberops.rfm.models import RfmScore
 from memberops.servicedesk.models import (
     Callback,
     Complaint,
@@ -49,6 +52,8 @@ __all__ = [
     "AuditHead",
     "Callback",
     "Complaint",
+    "ConcentrationMember",
+    "ConcentrationSummary",
     "Consent",
     "ConsentState",
     "ConsoleSession",
@@ -61,6 +66,9 @@ __all__ = [
     "Label",
     "LabelEvent",
     "LabelReview",
+    "LifecycleCohort",
+    "LifecycleFlow",
+    "LifecycleState",
     "LotMove",
     "LoyaltyAccount",
     "LoyaltyEntry",
@@ -80,6 +88,7 @@ __all__ = [
     "PartnerRate",
     "PipelineWatermark",
     "Redemption",
+    "RfmScore",
     "StaffAccount",
     "Store",
     "StoreOpeningHours",

@@ -26,16 +26,19 @@ from memberops.apikeys import endpoints as apikeys_endpoints
 from memberops.baskets import endpoints as baskets_endpoints
 from memberops.catalog import endpoints as catalog_endpoints
 from memberops.clv import endpoints as clv_endpoints
+from memberops.concentration import endpoints as concentration_endpoints
 from memberops.config import Settings
 from memberops.cycles import endpoints as cycles_endpoints
 from memberops.identity import endpoints as identity_endpoints
 from memberops.labels import endpoints as labels_endpoints
 from memberops.logs import configure_logging
+from memberops.lifecycle import endpoints as lifecycle_endpoints
 from memberops.loyalty import endpoints as loyalty_endpoints
 from memberops.members import endpoints as members_endpoints
 from memberops.orders import endpoints as orders_endpoints
 from memberops.pipeline.endpoints import install_profile_refresher
 from memberops.privacy import endpoints as privacy_endpoints
+from memberops.rfm import endpoints as rfm_endpoints
 from memberops.runtime import Runtime, open_runtime
 from memberops.schemas import ErrorBody
 from memberops.servicedesk import endpoints as servicedesk_endpoints
@@ -63,6 +66,10 @@ ROUTERS: list[APIRouter] = [
     baskets_endpoints.router,
     *servicedesk_endpoints.routers,
     loyalty_endpoints.router,
+    rfm_endpoints.router,
+    rfm_endpoints.member_router,
+    concentration_endpoints.router,
+    lifecycle_endpoints.router,
 ]
 
 # Bodies read by hand (see memberops.orders.endpoints) still get their schema in the OpenAPI file.

@@ -16,15 +16,18 @@ from memberops.catalog import cli as catalog_cli
 from memberops.cli import init as init_cmd
 from memberops.cli.common import handle_errors, open_cli_runtime, set_debug
 from memberops.clv import cli as clv_cli
+from memberops.concentration import cli as concentration_cli
 from memberops.cycles import cli as cycles_cli
 from memberops.demo import cli as demo_cli
 from memberops.identity import cli as identity_cli
 from memberops.labels import cli as labels_cli
+from memberops.lifecycle import cli as lifecycle_cli
 from memberops.loyalty import cli as loyalty_cli
 from memberops.members import cli as members_cli
 from memberops.orders import cli as orders_cli
 from memberops.pipeline import cli as pipeline_cli
 from memberops.privacy import cli as privacy_cli
+from memberops.rfm import cli as rfm_cli
 from memberops.servicedesk import cli as servicedesk_cli
 from memberops.web import cli as web_cli
 
@@ -68,6 +71,9 @@ app.add_typer(pipeline_cli.export_app, name="export")
 app.add_typer(clv_cli.app, name="clv")
 app.add_typer(cycles_cli.app, name="cycles")
 app.add_typer(baskets_cli.app, name="baskets")
+app.add_typer(rfm_cli.app, name="rfm")
+app.add_typer(concentration_cli.app, name="concentration")
+app.add_typer(lifecycle_cli.app, name="lifecycle")
 app.add_typer(servicedesk_cli.app, name="servicedesk")
 app.add_typer(web_cli.app, name="staff")
 app.add_typer(loyalty_cli.tiers_app, name="tiers")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from memberops import clock
 from memberops.apikeys.service import create_api_key
 from memberops.cli.common import (
     JsonOpt,
@@ -20,16 +21,29 @@ from memberops.cli.common import (
     open_cli_runtime,
     progress,
 )
+from memberops.concentration.service import run_concentration
 from memberops.db import transaction
 from memberops.demo.load import load_demo, reset_demo_database
 from memberops.errors import ConfigurationError, Conflict
 from memberops.identity.repository import identifiers_of
 from memberops.labels.pipeline import refresh_service_needs
+from memberops.lifecycle.service import run_lifecycle
 from memberops.members.models import Member, MemberStatus
 from memberops.pipeline.runner import run_refresh
+from memberops.rfm.service import run_rfm
 from memberops.runtime import Runtime
 
-__all__ = ["demo", "serve_with_banner"]
+__all__ = ["demo", "run_member_analytics", "serve_with_banner"]
+
+
+def run_member_analytics(runtime: Runtime) -> None:
+    """RFM, revenue concentration and lifecycle of the whole chain as of now (one
+    transaction), so their routes and pictures have data from the start."""
+    now = clock.now()
+    with transaction(runtime.sessions) as session:
+        run_rfm(session, now=now)
+        run_concentration(session, now=now)
+        run_lifecycle(session, now=now)
 
 
 @handle_errors
@@ -74,6 +88,8 @@ def demo(
         )
         bar.add_task("computing member and store profiles", total=None)
         profiles = run_refresh(runtime, full=True)
+        bar.add_task("scoring RFM, revenue concentration and lifecycle", total=None)
+        run_member_analytics(runtime)
     emit(
         {
             **summary.__dict__,

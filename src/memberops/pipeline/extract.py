@@ -25,10 +25,18 @@ from memberops.labels.service import list_labels
 from memberops.orders.counted import counted_order_lines_query, counted_orders_query
 from memberops.orders.models import OrderAdjustment
 from memberops.pipeline import repository
-from memberops.pipeline.engines import INPUT_SCHEMAS, FeatureInputs
+from memberops.pipeline.engines import INPUT_SCHEMAS, FeatureInputs, bind_table, conform_table
 from memberops.privacy.crypto import KeyRing
 
-__all__ = ["ExportReport", "export_orders", "extract_inputs", "in_place_sql", "naive_utc"]
+__all__ = [
+    "ExportReport",
+    "bind_counted_orders",
+    "counted_orders_table",
+    "export_orders",
+    "extract_inputs",
+    "in_place_sql",
+    "naive_utc",
+]
 
 # Staff-recorded needs: written by staff or the member, screened by the label guard
 # before they were stored (rejected text never reaches the labels table). Computed
@@ -112,6 +120,39 @@ def extract_inputs(
         needs=pa.table(needs, schema=INPUT_SCHEMAS["needs"]),
         members=pa.table(member_cols, schema=INPUT_SCHEMAS["members"]),
     )
+
+
+def counted_orders_table(session: Session) -> pa.Table:
+    """The `orders` input alone (every active member's counted orders) as Arrow.
+
+    What chain-wide analytics read (RFM, concentration, lifecycle): no lines, no labels,
+    so no decryption and no per-member reads.
+    """
+    active = {m for m, _s in repository.active_members(session, None)}
+    cols: dict[str, list[Any]] = {name: [] for name in INPUT_SCHEMAS["orders"].names}
+    for row in repository.counted_order_rows(session, None):
+        if row.member_id not in active:
+            continue  # erased members keep orders under a pseudonym; they have no profile
+        cols["order_id"].append(row.order_id)
+        cols["member_id"].append(row.member_id)
+        cols["store_id"].append(row.store_id)
+        cols["ordered_at"].append(naive_utc(row.ordered_at))
+        cols["utc_offset_minutes"].append(row.utc_offset_minutes)
+        cols["meal_type"].append(row.meal_type)
+        cols["party_size"].append(row.party_size)
+        cols["net_cents"].append(row.net_cents)
+    return pa.table(cols, schema=INPUT_SCHEMAS["orders"])
+
+
+def bind_counted_orders(session: Session, con: Any) -> Any:
+    """Every active member's counted orders as an Ibis table on `con`.
+
+    On PostgreSQL the engine reads them in place (the counted-orders query compiled
+    for it); elsewhere they travel once as Arrow.
+    """
+    if con.name == "postgres":
+        return conform_table(con.sql(in_place_sql(None)["orders"]), "orders")
+    return bind_table(con, "orders", counted_orders_table(session))
 
 
 @dataclass(frozen=True)
