@@ -2,8 +2,10 @@
 
 from memberops.apikeys.models import ApiKey
 from memberops.catalog.models import Item, Store
+from memberops.fans.models import FanLevelRow
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.labels.models import Label, LabelEvent, LabelReview
+from memberops.lifestyle.models import LifestyleScore
 from memberops.loyalty.models import (
     LotMove,
     LoyaltyAccount,
@@ -53,6 +55,7 @@ __all__ = [
     "ConsentState",
     "ConsoleSession",
     "EngagementEvent",
+    "FanLevelRow",
     "Identifier",
     "IdentityReview",
     "ImportBatch",
@@ -61,6 +64,7 @@ __all__ = [
     "Label",
     "LabelEvent",
     "LabelReview",
+    "LifestyleScore",
     "LotMove",
     "LoyaltyAccount",
     "LoyaltyEntry",

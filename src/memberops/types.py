@@ -7,13 +7,23 @@ annotated forms so the same constraints reach the API.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, NewType
+from typing import Annotated, Any, Literal, NewType
 
 from pydantic import AwareDatetime as _PydanticAwareDatetime
 from pydantic import Field
 
-__all__ = ["AwareDatetime", "Cents", "CentsField", "MemberId", "Points", "ensure_aware"]
+__all__ = [
+    "AwareDatetime",
+    "Cents",
+    "CentsField",
+    "MemberId",
+    "Points",
+    "SegmentField",
+    "ensure_aware",
+]
 
 MemberId = NewType("MemberId", str)
 """A member's opaque id (hex, time-ordered); never a phone or card number."""
@@ -36,3 +46,17 @@ def ensure_aware(value: datetime, *, name: str = "time") -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware")
     return value
+
+
+@dataclass(frozen=True)
+class SegmentField:
+    """A per-member value an analysis offers to segment definitions.
+
+    `kind` says how it compares ("number" or "text"); `query(session)` returns a
+    SQLAlchemy Select with two columns, `member_id` and `value` (one row per member and
+    value: a multi-valued field such as lifestyle traits gives several rows per member).
+    """
+
+    kind: Literal["number", "text"]
+    description: str
+    query: Callable[[Any], Any]
