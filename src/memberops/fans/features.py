@@ -49,12 +49,16 @@ def fan_activity(
 
     visits_window: visits that started in [as_of - window_days, as_of). repurchase_rate:
     distinct calendar months (of the visit's local business date) with a visit among the
-    last `repurchase_months` months up to the month of `as_of`, divided by the months in
+    last `repurchase_months` months up to the month of the last instant before `as_of`,
+    divided by the months in
     that span since the member's first visit (at least 1, at most 1.0). `as_of` is naive
     UTC. Columns: member_id, visits, visits_window, active_months, months_observed,
     repurchase_rate, last_visit_at.
     """
-    now_idx = _month_index(as_of.year, as_of.month)
+    # The last month is the one holding the last instant before "as of": a run on
+    # 1 June looks at January to May, not at a June that has not started.
+    last = as_of - timedelta(microseconds=1)
+    now_idx = _month_index(last.year, last.month)
     first_idx = now_idx - repurchase_months + 1
     window_start = ibis.timestamp(as_of - timedelta(days=window_days))
     v = pipeline_features.visits(orders)

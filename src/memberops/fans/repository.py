@@ -3,7 +3,7 @@ holders out as Arrow; the `fan_levels` serving table in and out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -23,13 +23,12 @@ from memberops.pipeline.repository import active_members
 
 __all__ = [
     "active_member_ids",
+    "column_query",
     "counted_orders_table",
     "events_table",
     "holders_table",
     "level_counts",
-    "level_query",
     "replace_levels",
-    "score_query",
     "top_communicators",
 ]
 
@@ -121,14 +120,12 @@ def top_communicators(session: Session, *, limit: int) -> list[dict[str, Any]]:
     ]
 
 
-def level_query(session: Session) -> Select[Any]:
-    """Segment field "fans.level": member_id, value (hardcore | general | silent)."""
-    return select(FanLevelRow.member_id.label("member_id"), FanLevelRow.level.label("value"))
+def column_query(column: str) -> Callable[[Session], Select[Any]]:
+    """A segment query over one `fan_levels` column: member_id, value."""
+    attribute = getattr(FanLevelRow, column)
 
+    def query(session: Session) -> Select[Any]:
+        return select(FanLevelRow.member_id.label("member_id"), attribute.label("value"))
 
-def score_query(session: Session) -> Select[Any]:
-    """Segment field "fans.communication_score": member_id, value."""
-    return select(
-        FanLevelRow.member_id.label("member_id"),
-        FanLevelRow.communication_score.label("value"),
-    )
+    query.__doc__ = f"Segment field fans.{column}: member_id, value."
+    return query
