@@ -42,6 +42,11 @@ class Recommendation:
     text: str
 
 
+def _lead(ahead: float, behind: float) -> float:
+    # Rounded: 0.3 - 0.2 is 0.0999... in binary, and a documented margin of 0.1 must hold.
+    return round(ahead - behind, 9)
+
+
 def recommend(
     *,
     members: int,
@@ -71,14 +76,17 @@ def recommend(
         )
     if (
         premium_share >= config.premium_min_share
-        and premium_share - value_share >= config.lead_margin
+        and _lead(premium_share, value_share) >= config.lead_margin
     ):
         return Recommendation(
             "premium_assortment",
             f"Premium assortment: {premium_share:.0%} of members are premium "
             f"(value {value_share:.0%}); stock for quality, not discounts.",
         )
-    if value_share >= config.value_min_share and value_share - premium_share >= config.lead_margin:
+    if (
+        value_share >= config.value_min_share
+        and _lead(value_share, premium_share) >= config.lead_margin
+    ):
         return Recommendation(
             "promotions",
             f"Promotions: {value_share:.0%} of members are value-seeking "
