@@ -42,9 +42,9 @@ with warnings.catch_warnings():
 
 __all__ = [
     "ADMIN",
+    "ANALYST",
     "ANALYTICS_AS_OF",
     "ANALYTICS_ITEMS",
-    "ANALYST",
     "DEFAULT_ITEMS",
     "DEFAULT_STORES",
     "MARKETER",
@@ -63,9 +63,9 @@ __all__ = [
     "e164",
     "fan_chain_events",
     "fan_chain_orders",
-    "load_fan_chain",
     "grant_sensitive",
     "load",
+    "load_fan_chain",
     "make_order",
     "member_actor",
     "member_of",

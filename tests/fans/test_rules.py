@@ -34,19 +34,34 @@ def test_general_fans_can_need_more_visits() -> None:
 def test_score_weights_members_brought_above_talk() -> None:
     weights = CommunicationWeights()
     talker = communication_score(
-        shares=5, reviews=0, referrals=0, referred_members=0, referred_revenue_cents=0,
+        shares=5,
+        reviews=0,
+        referrals=0,
+        referred_members=0,
+        referred_revenue_cents=0,
         weights=weights,
     )
     bringer = communication_score(
-        shares=0, reviews=0, referrals=1, referred_members=1, referred_revenue_cents=0,
+        shares=0,
+        reviews=0,
+        referrals=1,
+        referred_members=1,
+        referred_revenue_cents=0,
         weights=weights,
     )
     assert (talker, bringer) == (5.0, 13.0)
     # 250.00 brought adds 2.5 points.
-    assert communication_score(
-        shares=0, reviews=0, referrals=0, referred_members=0, referred_revenue_cents=25_000,
-        weights=weights,
-    ) == 2.5
+    assert (
+        communication_score(
+            shares=0,
+            reviews=0,
+            referrals=0,
+            referred_members=0,
+            referred_revenue_cents=25_000,
+            weights=weights,
+        )
+        == 2.5
+    )
 
 
 @pytest.mark.parametrize(

@@ -25,15 +25,25 @@ def test_the_shipped_mapping_is_valid() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["diabetic", "halal_diner", "pregnant_guests", "ethnic_cuisine_fan", "muslim", "gout_patient",
-     "low_income", "religious_family", "allergy_sufferer"],
+    [
+        "diabetic",
+        "halal_diner",
+        "pregnant_guests",
+        "ethnic_cuisine_fan",
+        "muslim",
+        "gout_patient",
+        "low_income",
+        "religious_family",
+        "allergy_sufferer",
+    ],
 )
 def test_sensitive_names_are_refused(name: str) -> None:
     assert refusal_reason(name) is not None
 
 
 @pytest.mark.parametrize(
-    "name", ["family_with_children", "health_conscious", "Health-conscious", "premium", "sweet_tooth"]
+    "name",
+    ["family_with_children", "health_conscious", "Health-conscious", "premium", "sweet_tooth"],
 )
 def test_menu_choices_are_allowed(name: str) -> None:
     assert refusal_reason(name) is None

@@ -30,7 +30,9 @@ def test_default_mapping_scores_every_member(seeded: Runtime, admin: Actor) -> N
         "sweet_tooth": 0,
     }
     with transaction(seeded.sessions) as session:
-        held = [tuple(r) for r in session.execute(SEGMENT_FIELDS["lifestyle.traits"].query(session))]
+        held = [
+            tuple(r) for r in session.execute(SEGMENT_FIELDS["lifestyle.traits"].query(session))
+        ]
         summary = trait_summary(session)
     by_id = {v: k for k, v in ids.items()}
     assert sorted((by_id[m], t) for m, t in held) == [

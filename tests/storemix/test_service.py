@@ -34,7 +34,8 @@ def test_mix_per_store_and_recommendation(seeded: Runtime, admin: Actor) -> None
     with transaction(seeded.sessions) as session:
         mix = store_mix(session, as_of=AS_OF, config=SMALL)
         segments = dict(
-            tuple(r) for r in session.execute(SEGMENT_FIELDS["storemix.value_segment"].query(session))
+            tuple(r)
+            for r in session.execute(SEGMENT_FIELDS["storemix.value_segment"].query(session))
         )
     # Spend per person: B 4,100 < D 5,800 < A 6,800 < C 8,200 (percent ranks 0, 1/3,
     # 2/3, 1): C is premium, B value.

@@ -18,14 +18,17 @@ from memberops.cli.common import handle_errors, open_cli_runtime, set_debug
 from memberops.clv import cli as clv_cli
 from memberops.cycles import cli as cycles_cli
 from memberops.demo import cli as demo_cli
+from memberops.fans import cli as fans_cli
 from memberops.identity import cli as identity_cli
 from memberops.labels import cli as labels_cli
+from memberops.lifestyle import cli as lifestyle_cli
 from memberops.loyalty import cli as loyalty_cli
 from memberops.members import cli as members_cli
 from memberops.orders import cli as orders_cli
 from memberops.pipeline import cli as pipeline_cli
 from memberops.privacy import cli as privacy_cli
 from memberops.servicedesk import cli as servicedesk_cli
+from memberops.storemix import cli as storemix_cli
 from memberops.web import cli as web_cli
 
 __all__ = ["app"]
@@ -67,6 +70,9 @@ app.add_typer(pipeline_cli.app, name="pipeline")
 app.add_typer(pipeline_cli.export_app, name="export")
 app.add_typer(clv_cli.app, name="clv")
 app.add_typer(cycles_cli.app, name="cycles")
+app.add_typer(fans_cli.app, name="fans")
+app.add_typer(lifestyle_cli.app, name="lifestyle")
+app.add_typer(storemix_cli.app, name="storemix")
 app.add_typer(baskets_cli.app, name="baskets")
 app.add_typer(servicedesk_cli.app, name="servicedesk")
 app.add_typer(web_cli.app, name="staff")

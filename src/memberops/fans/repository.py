@@ -120,11 +120,11 @@ def top_communicators(session: Session, *, limit: int) -> list[dict[str, Any]]:
     ]
 
 
-def column_query(column: str) -> Callable[[Session], Select[Any]]:
+def column_query(column: str) -> Callable[[Session], Select[*tuple[Any, ...]]]:
     """A segment query over one `fan_levels` column: member_id, value."""
     attribute = getattr(FanLevelRow, column)
 
-    def query(session: Session) -> Select[Any]:
+    def query(session: Session) -> Select[*tuple[Any, ...]]:
         return select(FanLevelRow.member_id.label("member_id"), attribute.label("value"))
 
     query.__doc__ = f"Segment field fans.{column}: member_id, value."

@@ -81,9 +81,7 @@ def compute_fan_levels(
     members = repository.active_member_ids(session)
     orders = repository.counted_orders_table(session, until=as_of, members=members)
     events = repository.events_table(session, until=as_of, members=members)
-    holders = repository.holders_table(
-        session, events.column("referred_identifier_id").to_pylist()
-    )
+    holders = repository.holders_table(session, events.column("referred_identifier_id").to_pylist())
     if progress is not None:
         progress("extract")
     con = engines.connect(engine, database_url=database_url)
@@ -166,7 +164,7 @@ def run_fan_levels(
     session.flush()
     if progress is not None:
         progress("store")
-    levels = {level: 0 for level in LEVELS}
+    levels: dict[str, int] = {level: 0 for level in LEVELS}
     for row in rows:
         levels[row["level"]] += 1
     return FanRunReport(

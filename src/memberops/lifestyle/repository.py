@@ -73,7 +73,7 @@ def trait_holders(session: Session) -> list[tuple[str, str]]:
     return [(m, t) for m, t in session.execute(stmt)]
 
 
-def traits_query(session: Session) -> Select[Any]:
+def traits_query(session: Session) -> Select[*tuple[Any, ...]]:
     """Segment field "lifestyle.traits": member_id, value (one row per trait held)."""
     return select(
         LifestyleScore.member_id.label("member_id"), LifestyleScore.trait.label("value")

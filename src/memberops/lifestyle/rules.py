@@ -281,9 +281,7 @@ def parse_mapping(text: str, *, source: str = "mapping") -> LifestyleMapping:
 def trait_matches(trait: Trait, *, sku: str, category: str, tags: tuple[str, ...]) -> bool:
     """Whether an item signals `trait` (its category, one of its tags or its SKU is named)."""
     return (
-        category in trait.categories
-        or sku in trait.skus
-        or any(tag in trait.tags for tag in tags)
+        category in trait.categories or sku in trait.skus or any(tag in trait.tags for tag in tags)
     )
 
 

@@ -63,7 +63,7 @@ def has_visited_store(session: Session, member_id: str, store_id: str) -> bool:
 
 def engagement_events_query(
     *, types: Iterable[str] | None = None, occurred_until: datetime | None = None
-) -> Select[Any]:
+) -> Select[*tuple[Any, ...]]:
     """Engagement events of members: event_id, type, member_id, store_id, occurred_at,
     rating, referred_identifier_id (`occurred_until` exclusive)."""
     stmt = select(

@@ -13,7 +13,7 @@ from memberops.pipeline.models import MemberMetrics
 __all__ = ["value_segment_query"]
 
 
-def value_segment_query(session: Session) -> Select[Any]:
+def value_segment_query(session: Session) -> Select[*tuple[Any, ...]]:
     """Segment field "storemix.value_segment": member_id, value (premium | mainstream |
     value), by the percent rank of spend per person chain-wide (as `store_profiles`)."""
     ranked = select(

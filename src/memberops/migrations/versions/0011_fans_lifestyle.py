@@ -43,9 +43,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("member_id", name=op.f("pk_fan_levels")),
     )
     op.create_index("ix_fan_levels_level", "fan_levels", ["level"])
-    op.create_index(
-        "ix_fan_levels_communication_score", "fan_levels", ["communication_score"]
-    )
+    op.create_index("ix_fan_levels_communication_score", "fan_levels", ["communication_score"])
     op.create_table(
         "lifestyle_scores",
         sa.Column("member_id", _ID, nullable=False),
