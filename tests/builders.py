@@ -75,6 +75,7 @@ __all__ = [
     "open_reviews",
     "order",
     "person_order_builder",
+    "prepare_analytics",
     "phone_digits",
     "staff_note",
 ]
@@ -565,3 +566,25 @@ def load_fan_chain(runtime: Runtime, actor: Actor) -> dict[str, str]:
         ids = {who: member_of(session, f"fan-{who}-0") for who in _FAN_VISITS}
     assert all(ids.values()), ids
     return {who: str(member_id) for who, member_id in ids.items()}
+
+
+def prepare_analytics(runtime: Runtime, actor: Actor) -> dict[str, str]:
+    """The fan chain on the default catalog, with profiles, fan levels and lifestyle
+    traits computed as of ANALYTICS_AS_OF; returns the member id of A-D."""
+    from datetime import datetime
+
+    from memberops.catalog.service import upsert_items, upsert_stores
+    from memberops.fans.service import run_fan_levels
+    from memberops.lifestyle.service import run_lifestyle
+    from memberops.pipeline.service import refresh_profiles
+
+    with transaction(runtime.sessions) as session:
+        upsert_stores(session, DEFAULT_STORES)
+        upsert_items(session, DEFAULT_ITEMS)
+    ids = load_fan_chain(runtime, actor)
+    as_of = datetime.fromisoformat(ANALYTICS_AS_OF)
+    with transaction(runtime.sessions) as session:
+        refresh_profiles(session, runtime.keyring, full=True)
+        run_fan_levels(session, as_of=as_of)
+        run_lifestyle(session, as_of=as_of)
+    return ids

@@ -27,8 +27,10 @@ from memberops.catalog import endpoints as catalog_endpoints
 from memberops.clv import endpoints as clv_endpoints
 from memberops.config import Settings
 from memberops.cycles import endpoints as cycles_endpoints
+from memberops.fans import endpoints as fans_endpoints
 from memberops.identity import endpoints as identity_endpoints
 from memberops.labels import endpoints as labels_endpoints
+from memberops.lifestyle import endpoints as lifestyle_endpoints
 from memberops.loyalty import endpoints as loyalty_endpoints
 from memberops.members import endpoints as members_endpoints
 from memberops.orders import endpoints as orders_endpoints
@@ -37,6 +39,7 @@ from memberops.privacy import endpoints as privacy_endpoints
 from memberops.runtime import Runtime, open_runtime
 from memberops.schemas import ErrorBody
 from memberops.servicedesk import endpoints as servicedesk_endpoints
+from memberops.storemix import endpoints as storemix_endpoints
 from memberops.web.endpoints import install_console
 
 __all__ = ["API_PREFIX", "ROUTERS", "app_from_env", "create_app"]
@@ -59,6 +62,9 @@ ROUTERS: list[APIRouter] = [
     clv_endpoints.router,
     cycles_endpoints.router,
     baskets_endpoints.router,
+    fans_endpoints.router,
+    lifestyle_endpoints.router,
+    storemix_endpoints.router,
     *servicedesk_endpoints.routers,
     loyalty_endpoints.router,
 ]
