@@ -75,8 +75,8 @@ __all__ = [
     "open_reviews",
     "order",
     "person_order_builder",
-    "prepare_analytics",
     "phone_digits",
+    "prepare_analytics",
     "staff_note",
 ]
 
