@@ -28,6 +28,14 @@ PACKAGES: dict[str, list[str]] = {
     ],
     "memberops.cycles": ["CycleConfig", "visit_cycles"],
     "memberops.demo": ["cli", "load", "menu", "simulate"],
+    "memberops.fans": [
+        "CommunicationWeights",
+        "FanConfig",
+        "LEVELS",
+        "SEGMENT_FIELDS",
+        "communication_score",
+        "fan_level",
+    ],
     "memberops.identity": [
         "cli",
         "endpoints",
@@ -43,6 +51,14 @@ PACKAGES: dict[str, list[str]] = {
         "service",
     ],
     "memberops.labels": ["Screening", "Span", "Verdict", "screen"],
+    "memberops.lifestyle": [
+        "LifestyleMapping",
+        "SEGMENT_FIELDS",
+        "SENSITIVE_KINDS",
+        "Trait",
+        "parse_mapping",
+        "refusal_reason",
+    ],
     "memberops.loyalty": [
         "cli",
         "endpoints",
@@ -98,6 +114,7 @@ PACKAGES: dict[str, list[str]] = {
         "schemas",
     ],
     "memberops.servicedesk": ["cli", "endpoints", "models", "rules", "schemas", "service"],
+    "memberops.storemix": ["MixConfig", "Recommendation", "SEGMENT_FIELDS", "recommend"],
     "memberops.web": ["auth", "cli", "endpoints", "i18n", "models", "service"],
 }
 

@@ -76,3 +76,24 @@ def test_a_rerun_replaces_the_rows(seeded: Runtime, admin: Actor) -> None:
             run_fan_levels(session, as_of=AS_OF)
     with transaction(seeded.sessions) as session:
         assert fan_level_counts(session)["members"] == 4
+
+
+def test_duckdb_and_postgres_engines_agree(seeded: Runtime, admin: Actor) -> None:
+    if not seeded.settings.database_url.startswith("postgresql"):
+        pytest.skip("the postgres engine runs on a PostgreSQL database")
+    load_fan_chain(seeded, admin)
+    from memberops.fans.service import compute_fan_levels
+    from memberops.lifestyle.service import default_mapping, score_lifestyles
+
+    url = seeded.settings.database_url
+    with transaction(seeded.sessions) as session:
+        duck = compute_fan_levels(session, as_of=AS_OF, config=FanConfig())
+        pg = compute_fan_levels(
+            session, as_of=AS_OF, config=FanConfig(), engine="postgres", database_url=url
+        )
+        duck_traits = score_lifestyles(session, as_of=AS_OF, mapping=default_mapping())
+        pg_traits = score_lifestyles(
+            session, as_of=AS_OF, mapping=default_mapping(), engine="postgres", database_url=url
+        )
+    assert pg == duck
+    assert pg_traits == duck_traits
