@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from memberops import clock
 from memberops.apikeys.service import create_api_key
 from memberops.cli.common import (
     JsonOpt,
@@ -23,8 +24,10 @@ from memberops.cli.common import (
 from memberops.db import transaction
 from memberops.demo.load import load_demo, reset_demo_database
 from memberops.errors import ConfigurationError, Conflict
+from memberops.fans.service import run_fan_levels
 from memberops.identity.repository import identifiers_of
 from memberops.labels.pipeline import refresh_service_needs
+from memberops.lifestyle.service import run_lifestyle
 from memberops.members.models import Member, MemberStatus
 from memberops.pipeline.runner import run_refresh
 from memberops.runtime import Runtime
@@ -74,18 +77,25 @@ def demo(
         )
         bar.add_task("computing member and store profiles", total=None)
         profiles = run_refresh(runtime, full=True)
+        bar.add_task("fan levels and lifestyle traits", total=None)
+        with transaction(runtime.sessions) as session:
+            fans = run_fan_levels(session, as_of=clock.now())
+            run_lifestyle(session, as_of=clock.now())
     emit(
         {
             **summary.__dict__,
             "service_need_labels": labelled["active_labels"],
             "profiles": profiles.members_refreshed,
+            "fan_levels": fans.levels,
         },
         as_json=as_json,
         text=f"Loaded {summary.orders:,} orders from {summary.records:,} records in "
         f"{summary.seconds:.1f} s: {summary.members_created:,} members created, "
         f"{summary.merges:,} merges, {summary.reviews:,} review cases; "
         f"{labelled['active_labels']:,} service-need labels derived from order modifiers; "
-        f"{profiles.members_refreshed:,} member profiles computed.",
+        f"{profiles.members_refreshed:,} member profiles computed; fan levels: "
+        + ", ".join(f"{n:,} {level}" for level, n in fans.levels.items())
+        + ".",
     )
     with transaction(runtime.sessions) as session:
         _key, secret = create_api_key(session, name="demo admin", role="admin")

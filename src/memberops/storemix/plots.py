@@ -32,7 +32,7 @@ def draw_store_mix(stores: Sequence[Mapping[str, Any]], path: Path, *, title: st
         axes.text(101, y, store["recommendation"]["code"].replace("_", " "), va="center")
     axes.set_xlim(0, 135)
     axes.set_xlabel("% of home members")
-    axes.legend(frameon=False, loc="lower right")
+    axes.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.4, -0.08), ncols=3)
     axes.set_title(title or "Store mix")
     figure.savefig(path)
     return path
