@@ -44,6 +44,8 @@ with warnings.catch_warnings():
 __all__ = [
     "ADMIN",
     "ANALYST",
+    "ANALYTICS_AS_OF",
+    "ANALYTICS_ITEMS",
     "DEFAULT_ITEMS",
     "DEFAULT_STORES",
     "MARKETER",
@@ -62,8 +64,11 @@ __all__ = [
     "audit_actions",
     "dump_database",
     "e164",
+    "fan_chain_events",
+    "fan_chain_orders",
     "grant_sensitive",
     "load",
+    "load_fan_chain",
     "load_spend_chain",
     "make_order",
     "member_actor",
@@ -75,6 +80,7 @@ __all__ = [
     "order",
     "person_order_builder",
     "phone_digits",
+    "prepare_analytics",
     "spend_chain_orders",
     "staff_note",
     "visit_order",
@@ -509,3 +515,140 @@ def open_reviews(session: Session, kind: str | None = None) -> int:
     if kind:
         stmt = stmt.where(IdentityReview.kind == kind)
     return session.scalar(stmt) or 0
+
+
+# ------------------------------------------------- fans, lifestyles and store mix
+# Items beyond the default five that lifestyle traits react to (see the default mapping).
+ANALYTICS_ITEMS = (
+    ItemIn("KD001", "Kids noodles", "kids", 1200, tags=("kids",)),
+    ItemIn("SF006", "Fresh prawns", "seafood", 6800, tags=("seafood", "premium")),
+)
+ANALYTICS_AS_OF = "2026-06-01T00:00:00+00:00"
+FAN_PHONES = {
+    "A": "13900000001",
+    "B": "13900000002",
+    "C": "13900000003",
+    "D": "13900000004",
+    "E": "13900000005",
+}
+# What each member orders on every visit (SKU, quantity, unit price).
+_FAN_BASKETS = {
+    "A": [("BR001", 1, 6800), ("SF006", 1, 6800)],  # premium, seafood lover
+    "B": [("BR002", 1, 5800), ("VG001", 1, 1200), ("KD001", 1, 1200)],  # health, family
+    "C": [("BR001", 1, 6800), ("MT001", 2, 4800)],  # meat lover
+    "D": [("BR001", 1, 6800), ("MT001", 1, 4800)],  # no trait past its threshold
+}
+# Visit dates (local, 12:00 at UTC+8). A: the 10th and 20th, January to May (6 in the
+# 90 days before 1 June, 5 of 5 months): hardcore. B: 2 in the window, 3 of 5 months:
+# general. C: none in the window: silent. D: first order before A's referral on 1 March,
+# then two after it (15,000 brought in March and April): general.
+_FAN_VISITS = {
+    "A": [f"2026-{m:02d}-{d:02d}" for m in range(1, 6) for d in (10, 20)],
+    "B": ["2026-01-15", "2026-04-15", "2026-05-15"],
+    "C": ["2026-01-08", "2026-02-08"],
+    "D": ["2026-02-20", "2026-03-05", "2026-04-05"],
+}
+_FAN_STORES = {"A": "BJ001", "B": "BJ001", "C": "SH001", "D": "SH001"}
+
+
+def fan_chain_orders() -> list[dict[str, Any]]:
+    """The orders of members A-D (see the comments above for what they add up to).
+
+    D's March and April orders are 8,000 and 7,000 net: the March order's lines are
+    refunded by 3,600 (a refund is counted net) and April has a 4,600 discount.
+    """
+    orders = []
+    for who, days in _FAN_VISITS.items():
+        for i, day in enumerate(days):
+            lines = [
+                {"sku": sku, "quantity": q, "unit_price_cents": p}
+                for sku, q, p in _FAN_BASKETS[who]
+            ]
+            discount = 4600 if (who, day) == ("D", "2026-04-05") else 0
+            orders.append(
+                make_order(
+                    f"fan-{who}-{i}",
+                    store=_FAN_STORES[who],
+                    at=f"{day}T12:00:00+08:00",
+                    customer={"phone": FAN_PHONES[who], "phone_verified": True},
+                    lines=lines,
+                    discount=discount,
+                )
+            )
+    orders.append(
+        {
+            "record_type": "refund",
+            "source": "pos",
+            "source_refund_id": "fan-refund-1",
+            "source_order_id": "fan-D-1",
+            "amount_cents": 3600,
+            "refunded_at": "2026-03-05T13:00:00+08:00",
+        }
+    )
+    return orders
+
+
+def fan_chain_events() -> list[dict[str, Any]]:
+    """Shares, reviews and referrals: A shares twice, reviews once and refers D on 1 March
+    (D then spends 15,000); B reviews once and refers E, who never orders; C refers D on
+    1 April (D is A's already: first touch)."""
+
+    def event(n: int, who: str, kind: str, at: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "record_type": "event",
+            "source": "app",
+            "source_event_id": f"fan-ev-{n}",
+            "type": kind,
+            "occurred_at": at,
+            "customer": {"phone": FAN_PHONES[who], "phone_verified": True},
+            **extra,
+        }
+
+    return [
+        event(1, "A", "share", "2026-02-01T10:00:00+08:00"),
+        event(2, "A", "share", "2026-04-01T10:00:00+08:00"),
+        event(3, "A", "review", "2026-04-02T10:00:00+08:00", rating=5),
+        event(4, "A", "referral", "2026-03-01T10:00:00+08:00", referred_phone=FAN_PHONES["D"]),
+        event(5, "B", "review", "2026-04-16T10:00:00+08:00", rating=4),
+        event(6, "B", "referral", "2026-04-16T11:00:00+08:00", referred_phone=FAN_PHONES["E"]),
+        event(7, "C", "referral", "2026-04-01T10:00:00+08:00", referred_phone=FAN_PHONES["D"]),
+        # After "as of": not counted.
+        event(8, "C", "share", "2026-06-02T10:00:00+08:00"),
+    ]
+
+
+def load_fan_chain(runtime: Runtime, actor: Actor) -> dict[str, str]:
+    """Catalog extras, orders, then events (events find members by phone); returns the
+    member id of A-D."""
+    from memberops.catalog.service import upsert_items
+
+    with transaction(runtime.sessions) as session:
+        upsert_items(session, ANALYTICS_ITEMS)
+    load(runtime, actor, *fan_chain_orders())
+    load(runtime, actor, *fan_chain_events())
+    with transaction(runtime.sessions) as session:
+        ids = {who: member_of(session, f"fan-{who}-0") for who in _FAN_VISITS}
+    assert all(ids.values()), ids
+    return {who: str(member_id) for who, member_id in ids.items()}
+
+
+def prepare_analytics(runtime: Runtime, actor: Actor) -> dict[str, str]:
+    """The fan chain on the default catalog, with profiles, fan levels and lifestyle
+    traits computed as of ANALYTICS_AS_OF; returns the member id of A-D."""
+    from datetime import datetime
+
+    from memberops.catalog.service import upsert_items, upsert_stores
+    from memberops.fans.service import run_fan_levels
+    from memberops.lifestyle.service import run_lifestyle
+    from memberops.pipeline.service import refresh_profiles
+
+    with transaction(runtime.sessions) as session:
+        upsert_stores(session, DEFAULT_STORES)
+        upsert_items(session, DEFAULT_ITEMS)
+    ids = load_fan_chain(runtime, actor)
+    as_of = datetime.fromisoformat(ANALYTICS_AS_OF)
+    with transaction(runtime.sessions) as session:
+        refresh_profiles(session, runtime.keyring, full=True)
+        run_fan_levels(session, as_of=as_of)
+        run_lifestyle(session, as_of=as_of)
+    return ids

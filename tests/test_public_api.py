@@ -35,6 +35,14 @@ PACKAGES: dict[str, list[str]] = {
     ],
     "memberops.cycles": ["CycleConfig", "visit_cycles"],
     "memberops.demo": ["cli", "load", "menu", "simulate"],
+    "memberops.fans": [
+        "CommunicationWeights",
+        "FanConfig",
+        "LEVELS",
+        "SEGMENT_FIELDS",
+        "communication_score",
+        "fan_level",
+    ],
     "memberops.identity": [
         "cli",
         "endpoints",
@@ -56,6 +64,13 @@ PACKAGES: dict[str, list[str]] = {
         "STATES",
         "classify",
         "member_states",
+    ],
+    "memberops.lifestyle": [
+        "LifestyleMapping",
+        "SENSITIVE_KINDS",
+        "Trait",
+        "parse_mapping",
+        "refusal_reason",
     ],
     "memberops.loyalty": [
         "cli",
@@ -113,6 +128,7 @@ PACKAGES: dict[str, list[str]] = {
     ],
     "memberops.rfm": ["RfmConfig", "SEGMENTS", "SEGMENT_FIELDS", "segment_for"],
     "memberops.servicedesk": ["cli", "endpoints", "models", "rules", "schemas", "service"],
+    "memberops.storemix": ["MixConfig", "Recommendation", "SEGMENT_FIELDS", "recommend"],
     "memberops.web": ["auth", "cli", "endpoints", "i18n", "models", "service"],
 }
 

@@ -3,9 +3,11 @@
 from memberops.apikeys.models import ApiKey
 from memberops.catalog.models import Item, Store
 from memberops.concentration.models import ConcentrationMember, ConcentrationSummary
+from memberops.fans.models import FanLevelRow
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.labels.models import Label, LabelEvent, LabelReview
 from memberops.lifecycle.models import LifecycleCohort, LifecycleFlow, LifecycleState
+from memberops.lifestyle.models import LifestyleScore
 from memberops.loyalty.models import (
     LotMove,
     LoyaltyAccount,
@@ -58,6 +60,7 @@ __all__ = [
     "ConsentState",
     "ConsoleSession",
     "EngagementEvent",
+    "FanLevelRow",
     "Identifier",
     "IdentityReview",
     "ImportBatch",
@@ -69,6 +72,7 @@ __all__ = [
     "LifecycleCohort",
     "LifecycleFlow",
     "LifecycleState",
+    "LifestyleScore",
     "LotMove",
     "LoyaltyAccount",
     "LoyaltyEntry",

@@ -50,11 +50,11 @@ def ensure_aware(value: datetime, *, name: str = "time") -> datetime:
 
 @dataclass(frozen=True)
 class SegmentField:
-    """A per-member value an analytics package offers to segment definitions.
+    """A per-member value an analysis offers to segment definitions.
 
-    `query(session)` returns a SQLAlchemy Select with two columns, `member_id` and
-    `value`, from the latest stored run (chain-wide). `kind` says how to compare the value:
-    "number" (<, >, between) or "text" (equals, one of).
+    `kind` says how it compares ("number" or "text"); `query(session)` returns a
+    SQLAlchemy Select with two columns, `member_id` and `value` (one row per member and
+    value: a multi-valued field such as lifestyle traits gives several rows per member).
     """
 
     kind: Literal["number", "text"]

@@ -29,10 +29,12 @@ from memberops.clv import endpoints as clv_endpoints
 from memberops.concentration import endpoints as concentration_endpoints
 from memberops.config import Settings
 from memberops.cycles import endpoints as cycles_endpoints
+from memberops.fans import endpoints as fans_endpoints
 from memberops.identity import endpoints as identity_endpoints
 from memberops.labels import endpoints as labels_endpoints
-from memberops.logs import configure_logging
 from memberops.lifecycle import endpoints as lifecycle_endpoints
+from memberops.lifestyle import endpoints as lifestyle_endpoints
+from memberops.logs import configure_logging
 from memberops.loyalty import endpoints as loyalty_endpoints
 from memberops.members import endpoints as members_endpoints
 from memberops.orders import endpoints as orders_endpoints
@@ -42,6 +44,7 @@ from memberops.rfm import endpoints as rfm_endpoints
 from memberops.runtime import Runtime, open_runtime
 from memberops.schemas import ErrorBody
 from memberops.servicedesk import endpoints as servicedesk_endpoints
+from memberops.storemix import endpoints as storemix_endpoints
 from memberops.web.endpoints import install_console
 
 __all__ = ["API_PREFIX", "ROUTERS", "app_from_env", "create_app"]
@@ -64,6 +67,9 @@ ROUTERS: list[APIRouter] = [
     clv_endpoints.router,
     cycles_endpoints.router,
     baskets_endpoints.router,
+    fans_endpoints.router,
+    lifestyle_endpoints.router,
+    storemix_endpoints.router,
     *servicedesk_endpoints.routers,
     loyalty_endpoints.router,
     rfm_endpoints.router,

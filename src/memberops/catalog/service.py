@@ -25,6 +25,7 @@ __all__ = [
     "import_stores",
     "item_categories",
     "item_ids_by_sku",
+    "item_traits_source",
     "public_prices",
     "store_codes",
     "stores_by_code",
@@ -220,6 +221,12 @@ def item_categories(session: Session) -> dict[str, tuple[str, str, str]]:
     """Every item (active or not) by id: (sku, name, category), for analytics labels."""
     rows = session.execute(select(Item.id, Item.sku, Item.name, Item.category))
     return {item_id: (sku, name, category) for item_id, sku, name, category in rows}
+
+
+def item_traits_source(session: Session) -> list[tuple[str, str, str, list[str]]]:
+    """Every item (active or not): (item id, SKU, category, tags), for lifestyle mapping."""
+    rows = session.execute(select(Item.id, Item.sku, Item.category, Item.tags).order_by(Item.id))
+    return [(item_id, sku, category, list(tags or [])) for item_id, sku, category, tags in rows]
 
 
 def all_store_codes(session: Session) -> dict[str, str]:

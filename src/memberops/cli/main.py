@@ -19,9 +19,11 @@ from memberops.clv import cli as clv_cli
 from memberops.concentration import cli as concentration_cli
 from memberops.cycles import cli as cycles_cli
 from memberops.demo import cli as demo_cli
+from memberops.fans import cli as fans_cli
 from memberops.identity import cli as identity_cli
 from memberops.labels import cli as labels_cli
 from memberops.lifecycle import cli as lifecycle_cli
+from memberops.lifestyle import cli as lifestyle_cli
 from memberops.loyalty import cli as loyalty_cli
 from memberops.members import cli as members_cli
 from memberops.orders import cli as orders_cli
@@ -29,6 +31,7 @@ from memberops.pipeline import cli as pipeline_cli
 from memberops.privacy import cli as privacy_cli
 from memberops.rfm import cli as rfm_cli
 from memberops.servicedesk import cli as servicedesk_cli
+from memberops.storemix import cli as storemix_cli
 from memberops.web import cli as web_cli
 
 __all__ = ["app"]
@@ -70,6 +73,9 @@ app.add_typer(pipeline_cli.app, name="pipeline")
 app.add_typer(pipeline_cli.export_app, name="export")
 app.add_typer(clv_cli.app, name="clv")
 app.add_typer(cycles_cli.app, name="cycles")
+app.add_typer(fans_cli.app, name="fans")
+app.add_typer(lifestyle_cli.app, name="lifestyle")
+app.add_typer(storemix_cli.app, name="storemix")
 app.add_typer(baskets_cli.app, name="baskets")
 app.add_typer(rfm_cli.app, name="rfm")
 app.add_typer(concentration_cli.app, name="concentration")

@@ -25,9 +25,11 @@ from memberops.concentration.service import run_concentration
 from memberops.db import transaction
 from memberops.demo.load import load_demo, reset_demo_database
 from memberops.errors import ConfigurationError, Conflict
+from memberops.fans.service import FanRunReport, run_fan_levels
 from memberops.identity.repository import identifiers_of
 from memberops.labels.pipeline import refresh_service_needs
 from memberops.lifecycle.service import run_lifecycle
+from memberops.lifestyle.service import run_lifestyle
 from memberops.members.models import Member, MemberStatus
 from memberops.pipeline.runner import run_refresh
 from memberops.rfm.service import run_rfm
@@ -36,14 +38,18 @@ from memberops.runtime import Runtime
 __all__ = ["demo", "run_member_analytics", "serve_with_banner"]
 
 
-def run_member_analytics(runtime: Runtime) -> None:
-    """RFM, revenue concentration and lifecycle of the whole chain as of now (one
-    transaction), so their routes and pictures have data from the start."""
+def run_member_analytics(runtime: Runtime) -> FanRunReport:
+    """RFM, revenue concentration, lifecycle, fan levels and lifestyle traits of the whole
+    chain as of now (one transaction), so their routes and pictures have data from the
+    start; returns the fan-level run for the summary."""
     now = clock.now()
     with transaction(runtime.sessions) as session:
         run_rfm(session, now=now)
         run_concentration(session, now=now)
         run_lifecycle(session, now=now)
+        fans = run_fan_levels(session, as_of=now)
+        run_lifestyle(session, as_of=now)
+    return fans
 
 
 @handle_errors
@@ -88,20 +94,23 @@ def demo(
         )
         bar.add_task("computing member and store profiles", total=None)
         profiles = run_refresh(runtime, full=True)
-        bar.add_task("scoring RFM, revenue concentration and lifecycle", total=None)
-        run_member_analytics(runtime)
+        bar.add_task("scoring RFM, concentration, lifecycle, fan levels and lifestyles", total=None)
+        fans = run_member_analytics(runtime)
     emit(
         {
             **summary.__dict__,
             "service_need_labels": labelled["active_labels"],
             "profiles": profiles.members_refreshed,
+            "fan_levels": fans.levels,
         },
         as_json=as_json,
         text=f"Loaded {summary.orders:,} orders from {summary.records:,} records in "
         f"{summary.seconds:.1f} s: {summary.members_created:,} members created, "
         f"{summary.merges:,} merges, {summary.reviews:,} review cases; "
         f"{labelled['active_labels']:,} service-need labels derived from order modifiers; "
-        f"{profiles.members_refreshed:,} member profiles computed.",
+        f"{profiles.members_refreshed:,} member profiles computed; fan levels: "
+        + ", ".join(f"{n:,} {level}" for level, n in fans.levels.items())
+        + ".",
     )
     with transaction(runtime.sessions) as session:
         _key, secret = create_api_key(session, name="demo admin", role="admin")

@@ -14,6 +14,7 @@ from memberops.privacy.crypto import KeyRing
 __all__ = [
     "count_merges_by_status",
     "count_open_reviews_by_kind",
+    "identifier_holders",
     "list_merges",
     "list_open_reviews",
 ]
@@ -151,3 +152,25 @@ def active_identifier_ids(session: Session, member_id: str) -> set[str]:
             )
         )
     )
+
+
+def identifier_holders(session: Session, identifier_ids: list[str]) -> dict[str, str]:
+    """Who holds each identifier now: identifier id -> member id (active links only).
+
+    An identifier held by several members (a shared, non-exclusive kind) goes to the
+    lowest member id, so the answer is the same on every read. Identifiers no member
+    holds are absent.
+    """
+    out: dict[str, str] = {}
+    ids = sorted(set(identifier_ids))
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(
+            select(MemberIdentifier.identifier_id, func.min(MemberIdentifier.member_id))
+            .where(
+                MemberIdentifier.identifier_id.in_(ids[start : start + 1000]),
+                MemberIdentifier.status == "active",
+            )
+            .group_by(MemberIdentifier.identifier_id)
+        ).all()
+        out.update({identifier_id: member_id for identifier_id, member_id in rows})
+    return out

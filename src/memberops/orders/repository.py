@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from memberops.orders.models import Order
+from memberops.orders.models import EngagementEvent, Order
 
-__all__ = ["has_visited_store", "order_attributions", "order_counts", "store_ids_of_orders"]
+__all__ = [
+    "engagement_events_query",
+    "has_visited_store",
+    "order_attributions",
+    "order_counts",
+    "store_ids_of_orders",
+]
 
 
 def store_ids_of_orders(
@@ -51,3 +59,24 @@ def has_visited_store(session: Session, member_id: str, store_id: str) -> bool:
         select(Order.id).where(Order.member_id == member_id, Order.store_id == store_id).limit(1)
     ).first()
     return found is not None
+
+
+def engagement_events_query(
+    *, types: Iterable[str] | None = None, occurred_until: datetime | None = None
+) -> Select[*tuple[Any, ...]]:
+    """Engagement events of members: event_id, type, member_id, store_id, occurred_at,
+    rating, referred_identifier_id (`occurred_until` exclusive)."""
+    stmt = select(
+        EngagementEvent.id.label("event_id"),
+        EngagementEvent.type,
+        EngagementEvent.member_id,
+        EngagementEvent.store_id,
+        EngagementEvent.occurred_at,
+        EngagementEvent.rating,
+        EngagementEvent.referred_identifier_id,
+    ).where(EngagementEvent.member_id.is_not(None))
+    if types is not None:
+        stmt = stmt.where(EngagementEvent.type.in_(list(types)))
+    if occurred_until is not None:
+        stmt = stmt.where(EngagementEvent.occurred_at < occurred_until)
+    return stmt
