@@ -34,6 +34,7 @@ from memberops.pipeline.models import (
     StoreProfile,
 )
 from memberops.privacy.models import AuditEntry, AuditHead, Consent, ConsentState, KeyRecord
+from memberops.segments.models import Segment, SegmentMembership, SegmentRun, SegmentVersion
 from memberops.servicedesk.models import (
     Callback,
     Complaint,
@@ -80,6 +81,10 @@ __all__ = [
     "PartnerRate",
     "PipelineWatermark",
     "Redemption",
+    "Segment",
+    "SegmentMembership",
+    "SegmentRun",
+    "SegmentVersion",
     "StaffAccount",
     "Store",
     "StoreOpeningHours",
