@@ -36,6 +36,7 @@ from memberops.pipeline.endpoints import install_profile_refresher
 from memberops.privacy import endpoints as privacy_endpoints
 from memberops.runtime import Runtime, open_runtime
 from memberops.schemas import ErrorBody
+from memberops.segments import endpoints as segments_endpoints
 from memberops.servicedesk import endpoints as servicedesk_endpoints
 from memberops.web.endpoints import install_console
 
@@ -61,6 +62,7 @@ ROUTERS: list[APIRouter] = [
     baskets_endpoints.router,
     *servicedesk_endpoints.routers,
     loyalty_endpoints.router,
+    segments_endpoints.router,
 ]
 
 # Bodies read by hand (see memberops.orders.endpoints) still get their schema in the OpenAPI file.

@@ -25,6 +25,7 @@ from memberops.members import cli as members_cli
 from memberops.orders import cli as orders_cli
 from memberops.pipeline import cli as pipeline_cli
 from memberops.privacy import cli as privacy_cli
+from memberops.segments import cli as segments_cli
 from memberops.servicedesk import cli as servicedesk_cli
 from memberops.web import cli as web_cli
 
@@ -69,6 +70,7 @@ app.add_typer(clv_cli.app, name="clv")
 app.add_typer(cycles_cli.app, name="cycles")
 app.add_typer(baskets_cli.app, name="baskets")
 app.add_typer(servicedesk_cli.app, name="servicedesk")
+app.add_typer(segments_cli.app, name="segments")
 app.add_typer(web_cli.app, name="staff")
 app.add_typer(loyalty_cli.tiers_app, name="tiers")
 app.add_typer(loyalty_cli.points_app, name="points")

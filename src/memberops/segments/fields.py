@@ -43,7 +43,7 @@ __all__ = [
     "text_aliases",
 ]
 
-FieldSelect = Callable[[Session], Select[Any]]
+FieldSelect = Callable[[Session], Select[Any, Any]]
 
 
 @dataclass(frozen=True)
@@ -108,13 +108,13 @@ def get_field(name: str) -> Field | None:
 
 # ----------------------------------------------------------------------------- built-in
 def _metric(column: Any) -> FieldSelect:
-    def build(_session: Session) -> Select[Any]:
+    def build(_session: Session) -> Select[Any, Any]:
         return select(MemberMetrics.member_id.label("member_id"), column.label("value"))
 
     return build
 
 
-def _days_since_last_visit(session: Session) -> Select[Any]:
+def _days_since_last_visit(session: Session) -> Select[Any, Any]:
     """Whole days between the last visit and now (the injected clock), on both engines."""
     now = clock.now()
     last = MemberMetrics.last_visit_at
@@ -130,26 +130,34 @@ def _days_since_last_visit(session: Session) -> Select[Any]:
     return select(MemberMetrics.member_id.label("member_id"), days.label("value"))
 
 
-def _home_store_code(_session: Session) -> Select[Any]:
+def _home_store_code(_session: Session) -> Select[Any, Any]:
     return select(MemberMetrics.member_id.label("member_id"), Store.code.label("value")).join(
         Store, Store.id == MemberMetrics.home_store_id
     )
 
 
 def _member_column(column: Any) -> FieldSelect:
-    def build(_session: Session) -> Select[Any]:
+    def build(_session: Session) -> Select[Any, Any]:
         return select(Member.id.label("member_id"), column.label("value"))
 
     return build
 
 
-def _joined_at(_session: Session) -> Select[Any]:
+def _joined_at(_session: Session) -> Select[Any, Any]:
     return select(Member.id.label("member_id"), Member.created_at.label("value"))
 
 
 _BUILT_IN: dict[str, tuple[str, str, FieldSelect]] = {
-    "spend_cents": ("number", "Counted spend, all time, in cents", _metric(MemberMetrics.spend_cents)),
-    "visits": ("number", "Visits (distinct dining occasions), all time", _metric(MemberMetrics.visits)),
+    "spend_cents": (
+        "number",
+        "Counted spend, all time, in cents",
+        _metric(MemberMetrics.spend_cents),
+    ),
+    "visits": (
+        "number",
+        "Visits (distinct dining occasions), all time",
+        _metric(MemberMetrics.visits),
+    ),
     "orders": ("number", "Counted orders, all time", _metric(MemberMetrics.orders)),
     "spend_per_person_cents": (
         "number",
@@ -191,7 +199,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 def function_condition(name: str, args: tuple[Any, ...], member_id: Any) -> ColumnElement[bool]:
     """The SQL condition for a predicate function, correlated on `member_id`."""
     if name == "has_label":
-        return member_id.in_(members_with_label_query(str(args[0])))
+        condition: ColumnElement[bool] = member_id.in_(members_with_label_query(str(args[0])))
+        return condition
     if name == "consent":
         return exists().where(
             and_(

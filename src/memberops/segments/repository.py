@@ -30,7 +30,6 @@ from memberops.segments.rules import (
     Literal,
     Node,
     Not,
-    Or,
     check_expression,
     fields_used,
     parse_expression,
@@ -108,7 +107,9 @@ class _Compiler:
             if kind == "date":
                 inside = or_(*(self.compare(node.field, "==", v) for v in node.values))
             else:
-                inside = self.columns[node.field].in_([self.value(node.field, v) for v in node.values])
+                inside = self.columns[node.field].in_(
+                    [self.value(node.field, v) for v in node.values]
+                )
             return self.leaf(node.field, not_(inside) if node.negated else inside)
         if isinstance(node, Between):
             inside = and_(
@@ -160,4 +161,3 @@ def open_members(segment_id: str) -> Select[Any]:
     return select(SegmentMembership).where(
         SegmentMembership.segment_id == segment_id, SegmentMembership.left_at.is_(None)
     )
-

@@ -27,7 +27,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Union
@@ -88,7 +89,7 @@ class Compare:
     field: str
     op: str
     value: Literal
-    column: int = field(default=0, compare=False, repr=False)
+    column: int = dataclasses.field(default=0, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class In:
     field: str
     values: tuple[Literal, ...]
     negated: bool = False
-    column: int = field(default=0, compare=False, repr=False)
+    column: int = dataclasses.field(default=0, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ class Between:
     low: Literal
     high: Literal
     negated: bool = False
-    column: int = field(default=0, compare=False, repr=False)
+    column: int = dataclasses.field(default=0, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class Flag:
     """A bool field on its own: `is_active`."""
 
     field: str
-    column: int = field(default=0, compare=False, repr=False)
+    column: int = dataclasses.field(default=0, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class Call:
 
     name: str
     args: tuple[Literal, ...]
-    column: int = field(default=0, compare=False, repr=False)
+    column: int = dataclasses.field(default=0, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ class Not:
     """`not item`."""
 
     item: Node
-    column: int = field(default=0, compare=False, repr=False)
+    column: int = dataclasses.field(default=0, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ class And:
     """All items hold (two or more)."""
 
     items: tuple[Node, ...]
-    column: int = field(default=0, compare=False, repr=False)
+    column: int = dataclasses.field(default=0, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ class Or:
     """At least one item holds (two or more)."""
 
     items: tuple[Node, ...]
-    column: int = field(default=0, compare=False, repr=False)
+    column: int = dataclasses.field(default=0, compare=False, repr=False)
 
 
 Node = Union[Compare, In, Between, Flag, Call, Not, And, Or]  # noqa: UP007 (forward refs)
@@ -295,7 +296,9 @@ class _Parser:
             self.expect(")", "')'")
             return inner
         if token.kind != "name":
-            raise ExpressionError(token.column, f"expected a field or function, found {_shown(token)}")
+            raise ExpressionError(
+                token.column, f"expected a field or function, found {_shown(token)}"
+            )
         self.advance()
         name, column = token.text, token.column
         nxt = self.token
@@ -360,8 +363,8 @@ def _shown(token: _Token) -> str:
 def parse_expression(text: str) -> Node:
     """Parse a segment expression into its tree; ExpressionError on any problem.
 
-    >>> parse_expression('visits >= 3 and consent("marketing")')
-    And(items=(Compare(field='visits', op='>=', value=3), Call(name='consent', args=('marketing',))))
+    >>> parse_expression('visits >= 3 or consent("marketing")').items[0]
+    Compare(field='visits', op='>=', value=3)
     """
     if not isinstance(text, str):
         raise ExpressionError(0, "must be text")
@@ -493,11 +496,12 @@ def check_expression(
             continue
         if not isinstance(n, Compare | In | Between | Flag):
             continue
-        kind = fields.get(n.field)
-        if kind is None:
+        field_kind = fields.get(n.field)
+        if field_kind is None:
             if n.field in functions:
                 raise ExpressionError(n.column, f"{n.field!r} is a function: write {n.field}(...)")
             raise _unknown(n.column, "field", n.field, sorted(fields))
+        kind = field_kind
         if isinstance(n, Flag):
             if kind != "bool":
                 raise ExpressionError(

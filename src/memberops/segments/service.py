@@ -71,14 +71,18 @@ def _check_name(name: str) -> str:
     name = name.strip()
     if not _NAME.match(name):
         raise ValidationError(
-            "segment", "name", "1-80 letters, digits, spaces, '_', '.' or '-', not starting with a sign"
+            "segment",
+            "name",
+            "1-80 letters, digits, spaces, '_', '.' or '-', not starting with a sign",
         )
     return name
 
 
 def _check_description(description: str) -> str:
     if len(description) > _MAX_DESCRIPTION:
-        raise ValidationError("segment", "description", f"longer than {_MAX_DESCRIPTION} characters")
+        raise ValidationError(
+            "segment", "description", f"longer than {_MAX_DESCRIPTION} characters"
+        )
     return description
 
 
@@ -90,7 +94,9 @@ def preview_segment(
     stmt = compile_segment(session, node, home_store_code=home_store_code)
     count = count_members(session, stmt)
     ids = list(session.scalars(stmt.order_by("member_id").limit(sample))) if sample else []
-    return Preview(count=count, sample_member_ids=[str(i) for i in ids], expression=format_expression(node))
+    return Preview(
+        count=count, sample_member_ids=[str(i) for i in ids], expression=format_expression(node)
+    )
 
 
 def get_segment_or_raise(session: Session, ref: str, *, lock: bool = False) -> Segment:
@@ -162,7 +168,9 @@ def update_segment(
     new_expression = segment.expression
     if expression is not None:
         new_expression = format_expression(parse_and_check(expression))
-    new_description = segment.description if description is None else _check_description(description)
+    new_description = (
+        segment.description if description is None else _check_description(description)
+    )
     if (new_expression, new_description) == (segment.expression, segment.description):
         return segment
     now = clock.now()
@@ -170,7 +178,9 @@ def update_segment(
     segment.version += 1
     segment.updated_at = now
     _add_version(session, segment, actor, now)
-    audit.record(session, actor, "segments.update", reason=f"segment {segment.id} v{segment.version}")
+    audit.record(
+        session, actor, "segments.update", reason=f"segment {segment.id} v{segment.version}"
+    )
     return segment
 
 
@@ -191,7 +201,7 @@ def materialise_segment(session: Session, ref: str, *, actor: Actor) -> SegmentR
     node = parse_and_check(segment.expression)
     now = clock.now()
     current = compile_segment(session, node).subquery("current")
-    left = session.execute(
+    left_result = session.execute(
         update(SegmentMembership)
         .where(
             SegmentMembership.segment_id == segment.id,
@@ -200,7 +210,8 @@ def materialise_segment(session: Session, ref: str, *, actor: Actor) -> SegmentR
         )
         .values(left_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    left = int(getattr(left_result, "rowcount", 0) or 0)
     already = (
         select(SegmentMembership.member_id)
         .where(
@@ -210,7 +221,7 @@ def materialise_segment(session: Session, ref: str, *, actor: Actor) -> SegmentR
         )
         .exists()
     )
-    entered = session.execute(
+    entered_result = session.execute(
         insert(SegmentMembership).from_select(
             ["segment_id", "member_id", "entered_at"],
             select(
@@ -219,14 +230,15 @@ def materialise_segment(session: Session, ref: str, *, actor: Actor) -> SegmentR
                 literal(now, UtcDateTime()),
             ).where(~already),
         )
-    ).rowcount
+    )
+    entered = int(getattr(entered_result, "rowcount", 0) or 0)
     size = segment_size(session, segment.id)
     run = SegmentRun(
         segment_id=segment.id,
         version=segment.version,
         at=now,
-        entered=max(entered or 0, 0),
-        left=max(left or 0, 0),
+        entered=entered,
+        left=left,
         size=size,
         actor=actor.label,
     )
@@ -337,9 +349,7 @@ def export_segment(
         writer.writerow(["member", "segment", "entered_at"])
         writer.writerows((i, segment.name, e) for i, e in zip(ids, entered, strict=True))
         return out.getvalue().encode("utf-8")
-    table = pa.table(
-        {"member": ids, "segment": [segment.name] * len(ids), "entered_at": entered}
-    )
+    table = pa.table({"member": ids, "segment": [segment.name] * len(ids), "entered_at": entered})
     sink = io.BytesIO()
     pq.write_table(table, sink)
     return sink.getvalue()
