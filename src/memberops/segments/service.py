@@ -201,6 +201,7 @@ def materialise_segment(session: Session, ref: str, *, actor: Actor) -> SegmentR
     node = parse_and_check(segment.expression)
     now = clock.now()
     current = compile_segment(session, node).subquery("current")
+    before = segment_size(session, segment.id)
     left_result = session.execute(
         update(SegmentMembership)
         .where(
@@ -221,7 +222,7 @@ def materialise_segment(session: Session, ref: str, *, actor: Actor) -> SegmentR
         )
         .exists()
     )
-    entered_result = session.execute(
+    session.execute(
         insert(SegmentMembership).from_select(
             ["segment_id", "member_id", "entered_at"],
             select(
@@ -231,8 +232,10 @@ def materialise_segment(session: Session, ref: str, *, actor: Actor) -> SegmentR
             ).where(~already),
         )
     )
-    entered = int(getattr(entered_result, "rowcount", 0) or 0)
+    # Counted rather than read from rowcount, which drivers do not all report for
+    # INSERT ... SELECT; exact because the row lock keeps other writers out.
     size = segment_size(session, segment.id)
+    entered = size - (before - left)
     run = SegmentRun(
         segment_id=segment.id,
         version=segment.version,
