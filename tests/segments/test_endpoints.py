@@ -116,17 +116,18 @@ def test_lifecycle_create_materialise_members_history_export(
     )
     assert dup.status_code == 409
 
-    early = api.client.get(
-        f"/v1/segments/{segment_id}/export", headers=api.auth("analyst")
-    )
+    early = api.client.get(f"/v1/segments/{segment_id}/export", headers=api.auth("analyst"))
     assert early.status_code == 409
 
     run = api.client.post(f"/v1/segments/{segment_id}/materialise", headers=api.auth("marketer"))
     assert run.status_code == 200, run.text
     assert (run.json()["entered"], run.json()["size"]) == (2, 2)
-    assert api.client.post(
-        f"/v1/segments/{segment_id}/materialise", headers=api.auth("analyst")
-    ).status_code == 403
+    assert (
+        api.client.post(
+            f"/v1/segments/{segment_id}/materialise", headers=api.auth("analyst")
+        ).status_code
+        == 403
+    )
 
     put = api.client.put(
         f"/v1/segments/{segment_id}",
@@ -168,10 +169,13 @@ def test_lifecycle_create_materialise_members_history_export(
 
     listed = api.client.get("/v1/segments", headers=api.auth("analyst"))
     assert any(s["id"] == segment_id and s["size"] == 1 for s in listed.json())
-    assert api.client.delete(
-        f"/v1/segments/{segment_id}", headers=api.auth("marketer")
-    ).status_code == 204
-    assert api.client.get(f"/v1/segments/{segment_id}", headers=api.auth("admin")).status_code == 404
+    assert (
+        api.client.delete(f"/v1/segments/{segment_id}", headers=api.auth("marketer")).status_code
+        == 204
+    )
+    assert (
+        api.client.get(f"/v1/segments/{segment_id}", headers=api.auth("admin")).status_code == 404
+    )
 
 
 def test_fields_lists_built_ins_and_functions(api: Api) -> None:

@@ -174,8 +174,33 @@ def test_junk_raises_only_expression_errors(text: str) -> None:
 
 
 tokens = st.sampled_from(
-    ["visits", "tier", "(", ")", "and", "or", "not", "in", "between", ",", "==", ">=", "<",
-     "3", "-2.5", "'a'", '"b"', "true", "consent", "has_label", "vip", "'", "!", "=", "\\"]
+    [
+        "visits",
+        "tier",
+        "(",
+        ")",
+        "and",
+        "or",
+        "not",
+        "in",
+        "between",
+        ",",
+        "==",
+        ">=",
+        "<",
+        "3",
+        "-2.5",
+        "'a'",
+        '"b"',
+        "true",
+        "consent",
+        "has_label",
+        "vip",
+        "'",
+        "!",
+        "=",
+        "\\",
+    ]
 )
 
 

@@ -30,9 +30,7 @@ REGULARS = "visits >= 3"
 
 def _create(runtime: Runtime, expression: str = REGULARS, name: str = "regulars") -> str:
     with transaction(runtime.sessions) as session:
-        return service.create_segment(
-            session, name=name, expression=expression, actor=MARKETER
-        ).id
+        return service.create_segment(session, name=name, expression=expression, actor=MARKETER).id
 
 
 def _stays(runtime: Runtime, segment_id: str) -> list[tuple[str, bool]]:
@@ -130,9 +128,7 @@ def test_materialise_records_who_entered_and_who_left(
     assert stays.count((chain.black_lapsed, False)) == 1
 
 
-def test_export_has_pseudonymous_ids_and_nothing_personal(
-    seeded: Runtime, chain: Chain
-) -> None:
+def test_export_has_pseudonymous_ids_and_nothing_personal(seeded: Runtime, chain: Chain) -> None:
     segment_id = _create(seeded)
     with transaction(seeded.sessions) as session:
         with pytest.raises(Conflict, match="materialise it first"):
