@@ -199,7 +199,7 @@ def test_concurrent_materialise_adds_nobody_twice(seeded: Runtime, chain: Chain)
                     seeded.sessions,
                     lambda s: service.materialise_segment(s, segment_id, actor=MARKETER),
                 )
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=worker) for _ in range(4)]

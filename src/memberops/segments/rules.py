@@ -24,10 +24,10 @@ into SQL with bound parameters. Every problem is an `ExpressionError` naming the
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterator, Mapping
-import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
