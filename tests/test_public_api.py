@@ -28,6 +28,16 @@ PACKAGES: dict[str, list[str]] = {
     ],
     "memberops.cycles": ["CycleConfig", "visit_cycles"],
     "memberops.demo": ["cli", "load", "menu", "simulate"],
+    "memberops.segments": [
+        "ExpressionError",
+        "Field",
+        "all_fields",
+        "check_expression",
+        "format_expression",
+        "parse_expression",
+        "register_field",
+        "register_fields",
+    ],
     "memberops.identity": [
         "cli",
         "endpoints",
