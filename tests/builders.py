@@ -473,9 +473,7 @@ def add_segment_member(
     session.flush()
     if visits is not None:
         store_id = (
-            session.scalar(select(Store.id).where(Store.code == store_code))
-            if store_code
-            else None
+            session.scalar(select(Store.id).where(Store.code == store_code)) if store_code else None
         )
         session.add(
             MemberMetrics(
