@@ -40,7 +40,7 @@ def _fill(url: str, members: int, *, pg: bool) -> None:
     seq = _PG_SEQ if pg else _SQLITE_SEQ
     now = "now()" if pg else "datetime('now')"
     ago = (
-        "now() - make_interval(days => (n * 7919) % 400)"
+        "now() - make_interval(days => ((n::bigint * 7919) % 400)::int)"
         if pg
         else "datetime('now', '-' || ((n * 7919) % 400) || ' days')"
     )
@@ -106,7 +106,7 @@ def _run(name: str, url: str, home: Path, members: int, *, pg: bool) -> list[str
             f" {time.perf_counter() - t0:.2f} |"
         )
     runtime.close()
-    print(f"({name}: generated the data in {fill_s:.1f} s)")
+    print(f"({name}: generated the data in {fill_s:.1f} s)", *rows, sep="\n", flush=True)
     return rows
 
 

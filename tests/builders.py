@@ -13,6 +13,7 @@ import subprocess
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.apikeys.service import create_api_key
+from memberops.catalog.models import Store
 from memberops.catalog.service import ItemIn, StoreIn
 from memberops.db import new_id, transaction
 from memberops.identity.models import IdentityReview
@@ -30,6 +32,7 @@ from memberops.members.models import Member, MemberStatus
 from memberops.members.service import get_member_or_raise
 from memberops.orders.models import Order
 from memberops.orders.service import ingest
+from memberops.pipeline.models import MemberMetrics
 from memberops.privacy import audit
 from memberops.privacy.consent import record_consent
 from memberops.runtime import Runtime
@@ -463,11 +466,6 @@ def add_segment_member(
 ) -> str:
     """A member with the data segments read: metrics (when `visits` is given), tier and
     points cache, active computed labels and granted consents."""
-    from datetime import timedelta
-
-    from memberops.catalog.models import Store
-    from memberops.pipeline.models import MemberMetrics
-
     member = Member(id=new_id(), status=status, tier_code=tier, points_balance=points)
     session.add(member)
     session.flush()

@@ -89,8 +89,9 @@ class SegmentMembership(Base):
     segment_id: Mapped[str] = mapped_column(
         IdString(), ForeignKey("segments.id", ondelete="CASCADE")
     )
-    # Derived from the definition and the member's data: erasure deletes the rows, a
-    # merge drops them and the next materialise puts the survivor back where they belong.
+    # Derived from the definition and the member's data: erasure deletes the rows; after
+    # a merge the absorbed member (no longer active) leaves at the next materialise and
+    # the survivor enters if they match.
     member_id: Mapped[str] = mapped_column(
         IdString(), ForeignKey("members.id"), info={"member_owned": "derived"}
     )
