@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from builders import OTHER_STORE, STORE, Api, add_segment_member
+from builders import OTHER_STORE, STORE, Api, TestClient, add_segment_member
+from memberops.api.app import create_app
+from memberops.api.ratelimit import DEFAULT_LIMITS, RateLimits
 from memberops.db import transaction
 
 NOW = datetime.now(UTC)
@@ -183,3 +185,22 @@ def test_fields_lists_built_ins_and_functions(api: Api) -> None:
     names = {f["name"]: f for f in response.json()}
     assert names["visits"]["kind"] == "number"
     assert names["consent"]["function"] is True
+
+
+def test_preview_and_materialise_have_their_own_rate_limits(
+    api: Api, members: dict[str, str]
+) -> None:
+    preview, materialise = "POST /v1/segments/preview", "POST /v1/segments/{segment_id}/materialise"
+    assert {preview, materialise} <= set(DEFAULT_LIMITS.routes)
+    # The budget is keyed by the route template: a tiny one shows it is the one applied.
+    limits = RateLimits(routes={preview: "2/hour"})
+    with TestClient(create_app(api.runtime, rate_limits=limits)) as client:
+        headers = api.auth(api.key("analyst"))
+        statuses = [
+            client.post(
+                "/v1/segments/preview", json={"expression": "visits > 1"}, headers=headers
+            ).status_code
+            for _ in range(3)
+        ]
+        assert client.get("/v1/segments", headers=headers).status_code == 200
+    assert statuses == [200, 200, 429]
