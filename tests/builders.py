@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.apikeys.service import create_api_key
+from memberops.catalog.models import Store
 from memberops.catalog.service import ItemIn, StoreIn
 from memberops.db import new_id, transaction
 from memberops.identity.models import IdentityReview
@@ -31,6 +32,7 @@ from memberops.members.models import Member, MemberStatus
 from memberops.members.service import get_member_or_raise
 from memberops.orders.models import Order
 from memberops.orders.service import ingest
+from memberops.pipeline.models import MemberMetrics
 from memberops.privacy import audit
 from memberops.privacy.consent import record_consent
 from memberops.runtime import Runtime
@@ -652,3 +654,65 @@ def prepare_analytics(runtime: Runtime, actor: Actor) -> dict[str, str]:
         run_fan_levels(session, as_of=as_of)
         run_lifestyle(session, as_of=as_of)
     return ids
+
+
+# ---------------------------------------------------------------------------- segments
+def add_segment_member(
+    session: Session,
+    *,
+    visits: int | None = None,
+    spend_cents: int = 0,
+    last_visit: Any = None,
+    store_code: str | None = None,
+    tier: str | None = None,
+    points: int = 0,
+    label_codes: tuple[str, ...] = (),
+    consents: tuple[str, ...] = (),
+    status: str = MemberStatus.ACTIVE,
+) -> str:
+    """A member with the data segments read: metrics (when `visits` is given), tier and
+    points cache, active computed labels and granted consents."""
+    member = Member(id=new_id(), status=status, tier_code=tier, points_balance=points)
+    session.add(member)
+    session.flush()
+    if visits is not None:
+        store_id = (
+            session.scalar(select(Store.id).where(Store.code == store_code)) if store_code else None
+        )
+        session.add(
+            MemberMetrics(
+                member_id=member.id,
+                home_store_id=store_id,
+                home_store_source="visits",
+                spend_cents=spend_cents,
+                orders=visits,
+                visits=visits,
+                first_visit_at=last_visit - timedelta(days=400),
+                last_visit_at=last_visit,
+                spend_per_person_cents=spend_cents // max(visits, 1),
+            )
+        )
+    for code in label_codes:
+        session.add(
+            Label(
+                member_id=member.id,
+                category="preference",
+                code=code,
+                source="computed",
+                created_by="system:test",
+            )
+        )
+    for purpose in consents:
+        record_consent(
+            session,
+            member_id=member.id,
+            purpose=purpose,
+            granted=True,
+            channel="app",
+            source="settings",
+            notice_version="2025-01",
+            actor=member_actor(member.id),
+            audit_it=False,
+        )
+    session.flush()
+    return member.id

@@ -43,6 +43,16 @@ PACKAGES: dict[str, list[str]] = {
         "communication_score",
         "fan_level",
     ],
+    "memberops.segments": [
+        "ExpressionError",
+        "Field",
+        "all_fields",
+        "check_expression",
+        "format_expression",
+        "parse_expression",
+        "register_field",
+        "register_fields",
+    ],
     "memberops.identity": [
         "cli",
         "endpoints",

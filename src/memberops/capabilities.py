@@ -8,6 +8,7 @@ any process that can see every table also has every handler.
 
 from __future__ import annotations
 
+from memberops import concentration, fans, lifecycle, lifestyle, rfm, storemix
 from memberops.identity.hooks import register_merge_handler, register_order_returner
 from memberops.identity.service import identifiers_section
 from memberops.labels.service import sensitive_needs_section, service_needs_section
@@ -15,6 +16,7 @@ from memberops.loyalty.service import LoyaltyMergeHandler, LoyaltyOrdersHandler
 from memberops.members.hooks import register_computed_groups, register_profile_section
 from memberops.orders.hooks import LaterOrdersReturner, register_orders_stored_handler
 from memberops.pipeline.serving import read_member_features
+from memberops.segments.fields import register_fields
 
 __all__ = ["install"]
 
@@ -29,3 +31,13 @@ def install() -> None:
     register_computed_groups(read_member_features)
     register_profile_section("service_needs", service_needs_section)
     register_profile_section("sensitive_needs", sensitive_needs_section)
+    # Each analysis offers its latest per-member scores to segment definitions, named
+    # `<analysis>_<field>` (rfm_segment, lifecycle_state, fans_level, lifestyle_traits...).
+    for analysis in (rfm, concentration, lifecycle, fans, lifestyle, storemix):
+        register_fields(
+            {
+                name.replace(".", "_"): (field.kind, field.description, field.query)
+                for name, field in analysis.SEGMENT_FIELDS.items()
+            },
+            source=analysis.__name__,
+        )

@@ -39,6 +39,7 @@ from memberops.pipeline.models import (
 )
 from memberops.privacy.models import AuditEntry, AuditHead, Consent, ConsentState, KeyRecord
 from memberops.rfm.models import RfmScore
+from memberops.segments.models import Segment, SegmentMembership, SegmentRun, SegmentVersion
 from memberops.servicedesk.models import (
     Callback,
     Complaint,
@@ -93,6 +94,10 @@ __all__ = [
     "PipelineWatermark",
     "Redemption",
     "RfmScore",
+    "Segment",
+    "SegmentMembership",
+    "SegmentRun",
+    "SegmentVersion",
     "StaffAccount",
     "Store",
     "StoreOpeningHours",

@@ -43,6 +43,7 @@ from memberops.privacy import endpoints as privacy_endpoints
 from memberops.rfm import endpoints as rfm_endpoints
 from memberops.runtime import Runtime, open_runtime
 from memberops.schemas import ErrorBody
+from memberops.segments import endpoints as segments_endpoints
 from memberops.servicedesk import endpoints as servicedesk_endpoints
 from memberops.storemix import endpoints as storemix_endpoints
 from memberops.web.endpoints import install_console
@@ -76,6 +77,7 @@ ROUTERS: list[APIRouter] = [
     rfm_endpoints.member_router,
     concentration_endpoints.router,
     lifecycle_endpoints.router,
+    segments_endpoints.router,
 ]
 
 # Bodies read by hand (see memberops.orders.endpoints) still get their schema in the OpenAPI file.

@@ -48,6 +48,10 @@ class RateLimits:
         default_factory=lambda: {
             LOOKUP_ROUTE: "5/second;120/minute",
             "POST /v1/orders": "10/second;300/minute",
+            # Each runs the segment's query over every member: a few a second is plenty
+            # for a live count, and keeps one key from saturating the database.
+            "POST /v1/segments/preview": "3/second;120/minute",
+            "POST /v1/segments/{segment_id}/materialise": "1/second;20/minute",
         }
     )
     # Lookups that match nobody, per key: a twelfth of the lookup budget, so a miss

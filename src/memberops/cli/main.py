@@ -30,6 +30,7 @@ from memberops.orders import cli as orders_cli
 from memberops.pipeline import cli as pipeline_cli
 from memberops.privacy import cli as privacy_cli
 from memberops.rfm import cli as rfm_cli
+from memberops.segments import cli as segments_cli
 from memberops.servicedesk import cli as servicedesk_cli
 from memberops.storemix import cli as storemix_cli
 from memberops.web import cli as web_cli
@@ -81,6 +82,7 @@ app.add_typer(rfm_cli.app, name="rfm")
 app.add_typer(concentration_cli.app, name="concentration")
 app.add_typer(lifecycle_cli.app, name="lifecycle")
 app.add_typer(servicedesk_cli.app, name="servicedesk")
+app.add_typer(segments_cli.app, name="segments")
 app.add_typer(web_cli.app, name="staff")
 app.add_typer(loyalty_cli.tiers_app, name="tiers")
 app.add_typer(loyalty_cli.points_app, name="points")

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from memberops import __version__
 from memberops.actor import Actor
 from memberops.catalog.models import Store
-from memberops.db import transaction
+from memberops.db import read_transaction, transaction
 from memberops.errors import (
     Conflict,
     ConsentRequired,
@@ -44,6 +44,9 @@ from memberops.labels.rules import STAFF_CATEGORIES
 from memberops.members.endpoints import find_member_page
 from memberops.privacy import audit
 from memberops.runtime import Runtime
+from memberops.segments import service as segments
+from memberops.segments.fields import FUNCTIONS as SEGMENT_FUNCTIONS
+from memberops.segments.fields import all_fields as segment_fields
 from memberops.servicedesk import service as desk
 from memberops.web import auth
 from memberops.web import service as pages
@@ -764,3 +767,155 @@ def install_console(app: FastAPI) -> None:
         return RedirectResponse("/signin", status_code=303)
 
     app.add_middleware(ConsoleHeaders)
+
+
+# ---------------------------------------------------------------------------- segments
+SEGMENT_ROLES = ("admin", "manager", "marketer", "analyst")
+SEGMENT_WRITERS = ("admin", "marketer")
+
+
+def _segment_scope(actor: Actor) -> str | None:
+    """The store a manager's counts are narrowed to (None: the whole chain)."""
+    if actor.role not in SEGMENT_ROLES:
+        raise Forbidden("segments need one of the roles: " + ", ".join(SEGMENT_ROLES))
+    if actor.role != "manager":
+        return None
+    if not actor.store_code:
+        raise Forbidden("a manager account needs a store to preview segments")
+    return actor.store_code
+
+
+def _segments_page(
+    request: Request,
+    actor: Actor,
+    csrf: str,
+    *,
+    expression: str = "",
+    count: int | None = None,
+    error: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    store = _segment_scope(actor)
+    rows: list[dict[str, Any]] = []
+    if store is None:
+        with read_transaction(_runtime(request).read_sessions) as session:
+            rows = [
+                {
+                    "name": s.name,
+                    "expression": s.expression,
+                    "version": s.version,
+                    "size": segments.segment_size(session, s.id),
+                    "materialised_at": s.materialised_at,
+                }
+                for s in segments.list_segments(session)
+            ]
+    fields = [
+        {"name": f.name, "kind": f.kind, "description": f.description}
+        for f in segment_fields().values()
+    ] + [
+        {"name": f"{n}(…)", "kind": "bool", "description": spec.description}
+        for n, spec in SEGMENT_FUNCTIONS.items()
+    ]
+    return render(
+        request,
+        "segments.html",
+        actor=actor,
+        csrf=csrf,
+        expression=expression,
+        count=count,
+        error=error,
+        notice=notice,
+        segments=rows,
+        fields=fields,
+        can_save=actor.role in SEGMENT_WRITERS,
+        scope_store=store,
+        status_code=status_code,
+    )
+
+
+@router.get("/segments", response_class=HTMLResponse)
+def segments_page(request: Request, saved: int = 0) -> HTMLResponse:
+    """The segment builder: type an expression, see the count; saved segments below."""
+    with transaction(_runtime(request).sessions) as session:
+        actor, row = _signed_in(request, session)
+    try:
+        return _segments_page(
+            request, actor, row.csrf_token, notice="seg.saved_notice" if saved else None
+        )
+    except MemberOpsError as error:
+        return _error_page(request, error, actor, row.csrf_token)
+
+
+@router.post("/segments", response_class=HTMLResponse)
+def segments_submit(
+    request: Request,
+    csrf: Annotated[str, Form(max_length=100)],
+    expression: Annotated[str, Form(max_length=4000)],
+    action: Annotated[str, Form(max_length=10)] = "preview",
+    name: Annotated[str, Form(max_length=80)] = "",
+    description: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    """Count without script (`action=preview`), or save the segment (admin, marketer)."""
+    runtime = _runtime(request)
+    with transaction(runtime.sessions) as session:
+        actor, row = _signed_in(request, session)
+        _check_csrf(row, csrf)
+    try:
+        store = _segment_scope(actor)
+        if action == "save":
+            if actor.role not in SEGMENT_WRITERS:
+                raise Forbidden("saving segments needs one of the roles: admin, marketer")
+            with transaction(runtime.sessions) as session:
+                segments.create_segment(
+                    session,
+                    name=name,
+                    expression=expression,
+                    description=description,
+                    actor=actor,
+                )
+            return RedirectResponse("/segments?saved=1", status_code=303)
+        with read_transaction(runtime.read_sessions) as session:
+            preview = segments.preview_segment(session, expression, home_store_code=store, sample=0)
+        return _segments_page(
+            request, actor, row.csrf_token, expression=expression, count=preview.count
+        )
+    except Forbidden as error:
+        return _error_page(request, error, actor, row.csrf_token)
+    except MemberOpsError as error:
+        return _segments_page(
+            request,
+            actor,
+            row.csrf_token,
+            expression=expression,
+            error=str(error),
+            status_code=_error_status(error),
+        )
+
+
+@router.post("/console/segments/preview")
+async def segments_preview(request: Request) -> JSONResponse:
+    """The live count while someone types an expression (nothing is stored)."""
+    runtime = _runtime(request)
+    with transaction(runtime.sessions) as session:
+        actor, row = _signed_in(request, session)
+    _check_csrf(row, request.headers.get("x-csrf-token"))
+    store = _segment_scope(actor)
+    body = await request.body()
+    if len(body) > 8192:
+        return JSONResponse({"error": "too_large"}, status_code=413)
+    try:
+        expression = json.loads(body or b"{}").get("expression", "")
+    except (ValueError, AttributeError):
+        return JSONResponse({"error": "invalid_json"}, status_code=422)
+    if not isinstance(expression, str):
+        return JSONResponse({"error": "invalid_expression"}, status_code=422)
+    try:
+        with read_transaction(runtime.read_sessions) as session:
+            preview = segments.preview_segment(session, expression, home_store_code=store, sample=0)
+    except MemberOpsError as error:
+        return JSONResponse(error.to_dict(), status_code=_error_status(error))
+    return JSONResponse(
+        {"count": preview.count, "expression": preview.expression, "scope": store or "chain"},
+        headers={"Cache-Control": "no-store"},
+    )
