@@ -4,6 +4,14 @@ from memberops.apikeys.models import ApiKey
 from memberops.catalog.models import Item, Store
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.labels.models import Label, LabelEvent, LabelReview
+from memberops.loyalty.campaign_models import (
+    CampaignDecision,
+    CampaignHistory,
+    Coupon,
+    CouponDefinition,
+    IdempotencyKey,
+    LoyaltyCampaign,
+)
 from memberops.loyalty.models import (
     LotMove,
     LoyaltyAccount,
@@ -48,11 +56,16 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Callback",
+    "CampaignDecision",
+    "CampaignHistory",
     "Complaint",
     "Consent",
     "ConsentState",
     "ConsoleSession",
+    "Coupon",
+    "CouponDefinition",
     "EngagementEvent",
+    "IdempotencyKey",
     "Identifier",
     "IdentityReview",
     "ImportBatch",
@@ -63,6 +76,7 @@ __all__ = [
     "LabelReview",
     "LotMove",
     "LoyaltyAccount",
+    "LoyaltyCampaign",
     "LoyaltyEntry",
     "LoyaltyLot",
     "Member",

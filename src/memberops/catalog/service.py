@@ -24,6 +24,7 @@ __all__ = [
     "import_items",
     "import_stores",
     "item_categories",
+    "item_categories_by_sku",
     "item_ids_by_sku",
     "public_prices",
     "store_codes",
@@ -220,6 +221,15 @@ def item_categories(session: Session) -> dict[str, tuple[str, str, str]]:
     """Every item (active or not) by id: (sku, name, category), for analytics labels."""
     rows = session.execute(select(Item.id, Item.sku, Item.name, Item.category))
     return {item_id: (sku, name, category) for item_id, sku, name, category in rows}
+
+
+def item_categories_by_sku(session: Session, skus: Iterable[str]) -> dict[str, str]:
+    """The category of each known SKU (unknown SKUs are absent)."""
+    wanted = sorted(set(skus))
+    if not wanted:
+        return {}
+    rows = session.execute(select(Item.sku, Item.category).where(Item.sku.in_(wanted)))
+    return {sku: category for sku, category in rows}
 
 
 def all_store_codes(session: Session) -> dict[str, str]:
