@@ -29,6 +29,7 @@ from memberops.config import Settings
 from memberops.cycles import endpoints as cycles_endpoints
 from memberops.identity import endpoints as identity_endpoints
 from memberops.labels import endpoints as labels_endpoints
+from memberops.loyalty import campaign_endpoints
 from memberops.loyalty import endpoints as loyalty_endpoints
 from memberops.members import endpoints as members_endpoints
 from memberops.orders import endpoints as orders_endpoints
@@ -61,6 +62,7 @@ ROUTERS: list[APIRouter] = [
     baskets_endpoints.router,
     *servicedesk_endpoints.routers,
     loyalty_endpoints.router,
+    campaign_endpoints.router,
 ]
 
 # Bodies read by hand (see memberops.orders.endpoints) still get their schema in the OpenAPI file.

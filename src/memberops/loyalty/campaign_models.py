@@ -122,7 +122,8 @@ class Coupon(Base):
         IdString(), ForeignKey("members.id"), index=True, info=_MOVE
     )
     seq: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(12), default="issued")  # issued|redeemed
+    # Indexed: order posting asks "is any coupon waiting?" for every chunk of orders.
+    status: Mapped[str] = mapped_column(String(12), default="issued", index=True)  # issued|redeemed
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
     issued_by: Mapped[str] = mapped_column(String(120))
     redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
