@@ -1,8 +1,8 @@
 """Campaign bonuses on earned points: define, list, show, end, and apply to orders.
 
 A campaign is decided for each newly earned order in the order's own transaction
-(`apply_to_orders`, called by the ledger's order posting). Every active campaign whose
-validity overlaps the order gets a `loyalty_campaign_decisions` row saying whether it
+(`apply_to_orders`, called by the ledger's order posting). Every campaign whose validity
+comes within a week of the order gets a `loyalty_campaign_decisions` row saying whether it
 applied and why not (a minimum spend is never silently ignored). An applied bonus is a
 ledger `earn` entry with counter-account `campaign:<code>`, `order_ref` set to the order
 and de-duplication key `bonus:<source>:order:<order>:<code>`: a replayed order never earns
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -40,8 +40,12 @@ from memberops.orders.models import Order, OrderLine
 from memberops.privacy import audit
 
 _UTC = ZoneInfo("UTC")
+# Orders within a week of a campaign's validity are told why it did not apply (the order
+# at 00:00 after the last day); orders further away are not compared with it at all.
+NEAR_MISS = timedelta(days=7)
 
 __all__ = [
+    "NEAR_MISS",
     "BonusPoster",
     "EarnedOrder",
     "apply_to_orders",
@@ -299,7 +303,10 @@ def apply_to_orders(
     campaigns = list(
         session.scalars(
             select(LoyaltyCampaign)
-            .where(LoyaltyCampaign.valid_from <= last, LoyaltyCampaign.valid_to > first)
+            .where(
+                LoyaltyCampaign.valid_from <= last + NEAR_MISS,
+                LoyaltyCampaign.valid_to > first - NEAR_MISS,
+            )
             .order_by(LoyaltyCampaign.code)
         )
     )
