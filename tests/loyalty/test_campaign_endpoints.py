@@ -103,7 +103,9 @@ def test_bad_campaign_input_names_the_field(api: Api) -> None:
 
 def test_coupon_lifecycle_over_http(api: Api) -> None:
     client, keys, m, other, _, _ = api
-    assert client.post("/v1/coupons", json=COUPON, headers=auth(keys["marketer"])).status_code == 403
+    assert (
+        client.post("/v1/coupons", json=COUPON, headers=auth(keys["marketer"])).status_code == 403
+    )
     defined = client.post("/v1/coupons", json=COUPON, headers=auth(keys["admin"]))
     assert defined.status_code == 201, defined.text
     assert defined.json()["valid_to_local"] == "2026-03-31T22:00:00+08:00"

@@ -62,8 +62,9 @@ def verified(runtime: Runtime) -> None:
 def decisions(runtime: Runtime) -> list[tuple[bool, int, str]]:
     with runtime.sessions() as session:
         rows = session.execute(
-            select(CampaignDecision.applied, CampaignDecision.points, CampaignDecision.reason)
-            .order_by(CampaignDecision.at, CampaignDecision.id)
+            select(
+                CampaignDecision.applied, CampaignDecision.points, CampaignDecision.reason
+            ).order_by(CampaignDecision.at, CampaignDecision.id)
         ).all()
     return [(bool(a), int(p), r) for a, p, r in rows]
 
