@@ -300,5 +300,5 @@ def test_a_campaign_only_ever_adds_points(campaign: CampaignRule, fact: OrderFor
 
 def test_idempotency_keys_live_24_hours() -> None:
     t = datetime(2026, 3, 1, tzinfo=UTC)
-    assert IDEMPOTENCY_TTL == timedelta(hours=24)
+    assert timedelta(hours=24) == IDEMPOTENCY_TTL
     assert idempotency_expires_at(t) == t + timedelta(hours=24)

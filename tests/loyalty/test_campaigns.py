@@ -200,9 +200,8 @@ def test_ending_a_campaign_keeps_its_history_and_stops_later_orders(seeded: Runt
     with use_clock(FixedClock(datetime(2026, 3, 15, 4, tzinfo=UTC))):
         with transaction(seeded.sessions) as session:
             campaigns.end_campaign(session, "DOUBLE", actor=ADMIN)
-        with pytest.raises(Conflict):
-            with transaction(seeded.sessions) as session:
-                campaigns.end_campaign(session, "DOUBLE", actor=ADMIN)
+        with pytest.raises(Conflict), transaction(seeded.sessions) as session:
+            campaigns.end_campaign(session, "DOUBLE", actor=ADMIN)
     load(seeded, dinner("1", at="2026-03-10T19:00:00+08:00", cents=10000))  # late batch
     load(seeded, dinner("2", at="2026-03-20T19:00:00+08:00", cents=10000))
     assert [d[0] for d in decisions(seeded)] == [True, False]
