@@ -80,5 +80,7 @@ def test_coupon_commands(seeded: Runtime, cli: Callable[..., CliResult]) -> None
     assert json.loads(cli("coupons", "list", "--json").stdout)[0]["code"] == "MEAT10"
     mine = json.loads(cli("coupons", "list", "--member", m, "--json").stdout)
     assert mine[0]["code"] == issued["codes"][0]
-    both = cli("coupons", "define", "X", "--name", "X", "--from", "2026-03-01", "--to", "2026-03-31")
+    both = cli(
+        "coupons", "define", "X", "--name", "X", "--from", "2026-03-01", "--to", "2026-03-31"
+    )
     assert both.exit_code != 0 and "exactly one" in both.output

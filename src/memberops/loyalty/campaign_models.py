@@ -107,11 +107,10 @@ class Coupon(Base):
     """One personalised coupon: issued to a member, redeemed at most once."""
 
     __tablename__ = "loyalty_coupons"
-    __table_args__ = (
-        # `seq` counts a member's coupons of one definition: the per-member limit is a
-        # unique index, so concurrent issuers cannot exceed it.
-        UniqueConstraint("definition_id", "member_id", "seq"),
-    )
+    # `seq` numbers a member's coupons of one definition. Issuers lock the member rows
+    # first, so concurrent issuance cannot pass the per-member limit; no unique index,
+    # because a merge moves the absorbed member's coupons to the survivor as they are.
+    __table_args__ = (Index("ix_loyalty_coupons_definition_member", "definition_id", "member_id"),)
 
     id: Mapped[str] = mapped_column(IdString(), primary_key=True, default=new_id)
     code: Mapped[str] = mapped_column(String(40), unique=True)

@@ -3,8 +3,8 @@
 A definition (percent or fixed amount off, minimum spend, eligible SKUs or categories,
 validity in the chain's local time, per-member limit) is issued as personalised coupons,
 one row and one code per coupon, to listed members or to the members of some tiers. The
-per-member limit is a unique index on (definition, member, seq), so concurrent issuers
-cannot exceed it. A coupon is consumed exactly once, at order time (an order naming it in
+per-member limit holds under concurrent issuers because issuance locks the member rows
+first. A coupon is consumed exactly once, at order time (an order naming it in
 its vouchers) or by an explicit redemption, through a guarded
 `UPDATE ... WHERE status = 'issued'`: of two concurrent redemptions on PostgreSQL one
 updates the row, the other waits for it, finds it redeemed and gets a Conflict (409). A
@@ -21,18 +21,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
-from memberops.db import new_id, utcnow
+from memberops.db import bulk_insert, new_id, utcnow
 from memberops.errors import Conflict, NotFound, ValidationError
 from memberops.loyalty.campaign_models import Coupon, CouponDefinition
 from memberops.loyalty.campaign_rules import BasketLine, CouponRule, coupon_from, coupon_value
 from memberops.loyalty.models import LoyaltyAccount, TierState
 from memberops.loyalty.rules import TierPolicy
-from memberops.members.service import get_member_or_raise
+from memberops.members.service import get_member_or_raise, lock_members
 from memberops.privacy import audit
 
 __all__ = [
@@ -138,6 +136,9 @@ def issue_coupons(
     if tiers:
         targets.update(_tier_members(session, tiers, policy))
     ordered = sorted(targets)
+    # Member rows first (id order, like every per-member writer): a concurrent issuer of
+    # the same definition waits here and then sees these coupons.
+    lock_members(session, ordered)
     held: dict[str, int] = {}
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start : start + _CHUNK]
@@ -171,21 +172,8 @@ def issue_coupons(
                 "issued_by": actor.label[:120],
             }
         )
-    issued: list[str] = []
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    for start in range(0, len(rows), _CHUNK):
-        # A concurrent issuer that took the same seq wins; this member is then at the limit.
-        stmt = (
-            insert(Coupon)
-            .on_conflict_do_nothing(index_elements=["definition_id", "member_id", "seq"])
-            .returning(Coupon.code)
-        )
-        for batch_row in rows[start : start + _CHUNK]:
-            inserted = session.execute(stmt, batch_row).scalar()
-            if inserted is None:
-                at_limit += 1
-            else:
-                issued.append(inserted)
+    bulk_insert(session, Coupon, rows)
+    issued = [row["code"] for row in rows]
     audit.record(
         session, actor, "loyalty.coupon.issue", reason=f"{rule.code}: {len(issued)} issued"
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0013
 Revises: 0009
-Create Date: 2026-12-02 01:17:30.397703
+Create Date: 2026-12-02 01:42:01.959314
 """
 
 from __future__ import annotations
@@ -150,14 +150,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_loyalty_coupons")),
         sa.UniqueConstraint("code", name=op.f("uq_loyalty_coupons_code")),
-        sa.UniqueConstraint(
-            "definition_id",
-            "member_id",
-            "seq",
-            name=op.f("uq_loyalty_coupons_definition_id_member_id_seq"),
-        ),
     )
     with op.batch_alter_table("loyalty_coupons", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_loyalty_coupons_definition_member", ["definition_id", "member_id"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_loyalty_coupons_member_id"), ["member_id"], unique=False
         )
@@ -171,6 +168,7 @@ def downgrade() -> None:
     with op.batch_alter_table("loyalty_coupons", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_loyalty_coupons_status"))
         batch_op.drop_index(batch_op.f("ix_loyalty_coupons_member_id"))
+        batch_op.drop_index("ix_loyalty_coupons_definition_member")
 
     op.drop_table("loyalty_coupons")
     with op.batch_alter_table("loyalty_campaign_decisions", schema=None) as batch_op:
