@@ -15,6 +15,7 @@ from tests.loyalty.test_concurrency import run_together
 from memberops.clock import FixedClock, use_clock
 from memberops.db import transaction
 from memberops.errors import Conflict, NotFound, ValidationError
+from memberops.identity.merges import merge_members, unmerge
 from memberops.loyalty import coupons, service
 from memberops.runtime import Runtime
 
@@ -231,3 +232,30 @@ def test_concurrent_redemptions_of_one_coupon_one_wins(
     losses = [r for r in results if isinstance(r, Conflict)]
     assert len(wins) == 1 and len(losses) == 7, results
     assert all("already redeemed" in str(r) for r in losses)
+
+
+def test_coupons_follow_a_merge_and_go_back_on_unmerge(
+    seeded: Runtime, two: tuple[str, str]
+) -> None:
+    m, other = two
+    define(seeded)
+    (mine,) = issue(seeded, member_ids=[m])["codes"]
+    (theirs,) = issue(seeded, member_ids=[other])["codes"]
+    with transaction(seeded.sessions) as session:
+        record = merge_members(
+            session,
+            seeded.keyring,
+            survivor_id=m,
+            absorbed_id=other,
+            evidence=["test"],
+            reason="same person",
+            actor=ADMIN,
+        )
+    line = coupon_line(quote(seeded, m, [theirs]))
+    assert line["applied"], line
+    with transaction(seeded.sessions) as session:
+        assert len(coupons.member_coupons(session, m, at=NOW)) == 2
+        unmerge(session, seeded.keyring, merge_id=record.id, actor=ADMIN)
+    with transaction(seeded.sessions) as session:
+        assert [c["code"] for c in coupons.member_coupons(session, m, at=NOW)] == [mine]
+        assert [c["code"] for c in coupons.member_coupons(session, other, at=NOW)] == [theirs]
