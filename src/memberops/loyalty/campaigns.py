@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
 from memberops.catalog.service import item_categories, store_codes
-from memberops.db import new_id, utcnow
+from memberops.db import bulk_insert, new_id, utcnow
 from memberops.errors import Conflict, NotFound, ValidationError
 from memberops.loyalty import coupons
 from memberops.loyalty.campaign_models import CampaignDecision, CampaignHistory, LoyaltyCampaign
@@ -351,6 +351,7 @@ def apply_to_orders(
     keys = [f"bonus:{o.source}:order:{o.order_id}:{r.code}" for o in orders for _c, r in rules]
     posted_keys = existing_keys(keys)
     posted = 0
+    rows: list[dict[str, Any]] = []
     for order in sorted(orders, key=lambda o: (o.ordered_at, o.order_id)):
         store_code, subtotal, _vouchers = heads.get(order.order_id, ("", order.total_cents, []))
         fact = OrderForBonus(
@@ -384,22 +385,24 @@ def apply_to_orders(
                 posted_keys.add(key)
                 posted += 1
                 awarded[(campaign.id, order.member_id)] = before + decision.points
-            session.add(
-                CampaignDecision(
-                    id=new_id(),
-                    campaign_id=campaign.id,
-                    member_id=order.member_id,
-                    order_ref=order.order_id,
-                    applied=decision.applied,
-                    points=decision.points if decision.applied else 0,
-                    eligible_cents=decision.eligible_cents,
-                    reason=decision.reason[:200],
-                    entry_id=entry_id,
-                    at=now,
-                )
+            rows.append(
+                {
+                    "id": new_id(),
+                    "campaign_id": campaign.id,
+                    "member_id": order.member_id,
+                    "order_ref": order.order_id,
+                    "applied": decision.applied,
+                    "points": decision.points if decision.applied else 0,
+                    "eligible_cents": decision.eligible_cents,
+                    "reason": decision.reason[:200],
+                    "entry_id": entry_id,
+                    "at": now,
+                }
             )
             done.add((order.order_id, campaign.id))
     session.flush()
+    # One bulk write for the batch: decisions outnumber bonuses (every near miss is kept).
+    bulk_insert(session, CampaignDecision, rows)
     return posted
 
 
