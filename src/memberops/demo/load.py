@@ -38,15 +38,14 @@ __all__ = ["DEMO_END", "DemoSummary", "load_demo", "reset_demo_database", "truth
 # A fixed "today" keeps the demo deterministic for a given seed.
 DEMO_END = datetime(2026, 11, 1, tzinfo=UTC)
 POLICY = parse_policy(DEFAULT_POLICY_TOML)
-# Member day (Black Sea's Wednesday) doubled for Gold and Black in the last quarter.
+# Member day (Wednesday, local) earns double points in the last quarter, above a spend.
 DEMO_CAMPAIGN = {
     "code": "MEMBER-DAY-X2",
     "name": "Member day double points",
     "valid_from": "2026-08-01",
     "valid_to": "2026-10-31",
-    "tiers": ["gold", "black"],
     "days": ["wed"],
-    "min_spend_cents": 20000,
+    "min_spend_cents": 15000,
     "multiplier_pct": 200,
     "member_cap_points": 2000,
 }
@@ -228,9 +227,7 @@ def load_demo(
         evaluate_tiers(session, as_of=DEMO_END, actor=actor)
         # A few coupons for the chain's best members, to try in the checkout quote.
         define_coupon(session, DEMO_COUPON, zone=POLICY.zone, actor=actor)
-        issue_coupons(
-            session, "GOLD20", tiers=["gold", "black"], policy=POLICY, actor=actor
-        )
+        issue_coupons(session, "GOLD20", tiers=["gold", "black"], policy=POLICY, actor=actor)
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
 
