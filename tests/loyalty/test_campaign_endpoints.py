@@ -179,3 +179,13 @@ def test_idempotency_key_replays_the_first_answer_for_24_hours(api: Api) -> None
     with transaction(runtime.sessions) as session:
         assert idempotency.purge_expired_keys(session, now=clock.now()) == 3
         assert session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+
+
+def test_points_history_over_http_says_which_campaigns_applied(api: Api) -> None:
+    client, keys, m, _, clock, runtime = api
+    client.post("/v1/campaigns", json=CAMPAIGN, headers=auth(keys["admin"]))
+    load(runtime, dinner("3", cents=4000, at="2026-03-04T19:00:00+08:00"))
+    load(runtime, dinner("4", cents=6000, at="2026-03-04T20:00:00+08:00"))
+    points = client.get(f"/v1/members/{m}/points", headers=auth(keys["member"])).json()
+    reasons = sorted((c["applied"], c["reason"]) for c in points["campaigns"])
+    assert reasons == [(False, "eligible spend 40.00 below the minimum 50.00"), (True, "applied")]

@@ -259,3 +259,20 @@ def test_coupons_follow_a_merge_and_go_back_on_unmerge(
     with transaction(seeded.sessions) as session:
         assert [c["code"] for c in coupons.member_coupons(session, m, at=NOW)] == [mine]
         assert [c["code"] for c in coupons.member_coupons(session, other, at=NOW)] == [theirs]
+
+
+def test_concurrent_issuers_never_pass_the_per_member_limit(
+    seeded: Runtime, two: tuple[str, str]
+) -> None:
+    m, other = two
+    define(seeded, per_member_limit=2)
+
+    def job() -> Any:
+        return issue(seeded, member_ids=[m, other])
+
+    results = run_together([job for _ in range(6)])
+    assert all(isinstance(r, dict) for r in results), results
+    assert sum(r["issued"] for r in results) == 4  # type: ignore[index]
+    with transaction(seeded.sessions) as session:
+        assert len(coupons.member_coupons(session, m, at=NOW)) == 2
+        assert len(coupons.member_coupons(session, other, at=NOW)) == 2
