@@ -182,7 +182,7 @@ def test_idempotency_key_replays_the_first_answer_for_24_hours(api: Api) -> None
 
 
 def test_points_history_over_http_says_which_campaigns_applied(api: Api) -> None:
-    client, keys, m, _, clock, runtime = api
+    client, keys, m, _, _clock, runtime = api
     client.post("/v1/campaigns", json=CAMPAIGN, headers=auth(keys["admin"]))
     load(runtime, dinner("3", cents=4000, at="2026-03-04T19:00:00+08:00"))
     load(runtime, dinner("4", cents=6000, at="2026-03-04T20:00:00+08:00"))
