@@ -8,6 +8,14 @@ from memberops.identity.models import Identifier, IdentityReview, MemberIdentifi
 from memberops.labels.models import Label, LabelEvent, LabelReview
 from memberops.lifecycle.models import LifecycleCohort, LifecycleFlow, LifecycleState
 from memberops.lifestyle.models import LifestyleScore
+from memberops.loyalty.campaign_models import (
+    CampaignDecision,
+    CampaignHistory,
+    Coupon,
+    CouponDefinition,
+    IdempotencyKey,
+    LoyaltyCampaign,
+)
 from memberops.loyalty.models import (
     LotMove,
     LoyaltyAccount,
@@ -54,14 +62,19 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Callback",
+    "CampaignDecision",
+    "CampaignHistory",
     "Complaint",
     "ConcentrationMember",
     "ConcentrationSummary",
     "Consent",
     "ConsentState",
     "ConsoleSession",
+    "Coupon",
+    "CouponDefinition",
     "EngagementEvent",
     "FanLevelRow",
+    "IdempotencyKey",
     "Identifier",
     "IdentityReview",
     "ImportBatch",
@@ -76,6 +89,7 @@ __all__ = [
     "LifestyleScore",
     "LotMove",
     "LoyaltyAccount",
+    "LoyaltyCampaign",
     "LoyaltyEntry",
     "LoyaltyLot",
     "Member",

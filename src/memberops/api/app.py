@@ -35,6 +35,7 @@ from memberops.labels import endpoints as labels_endpoints
 from memberops.lifecycle import endpoints as lifecycle_endpoints
 from memberops.lifestyle import endpoints as lifestyle_endpoints
 from memberops.logs import configure_logging
+from memberops.loyalty import campaign_endpoints
 from memberops.loyalty import endpoints as loyalty_endpoints
 from memberops.members import endpoints as members_endpoints
 from memberops.orders import endpoints as orders_endpoints
@@ -78,6 +79,7 @@ ROUTERS: list[APIRouter] = [
     concentration_endpoints.router,
     lifecycle_endpoints.router,
     segments_endpoints.router,
+    campaign_endpoints.router,
 ]
 
 # Bodies read by hand (see memberops.orders.endpoints) still get their schema in the OpenAPI file.

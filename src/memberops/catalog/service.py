@@ -24,6 +24,7 @@ __all__ = [
     "import_items",
     "import_stores",
     "item_categories",
+    "item_categories_by_sku",
     "item_ids_by_sku",
     "item_traits_source",
     "public_prices",
@@ -227,6 +228,15 @@ def item_traits_source(session: Session) -> list[tuple[str, str, str, list[str]]
     """Every item (active or not): (item id, SKU, category, tags), for lifestyle mapping."""
     rows = session.execute(select(Item.id, Item.sku, Item.category, Item.tags).order_by(Item.id))
     return [(item_id, sku, category, list(tags or [])) for item_id, sku, category, tags in rows]
+
+
+def item_categories_by_sku(session: Session, skus: Iterable[str]) -> dict[str, str]:
+    """The category of each known SKU (unknown SKUs are absent)."""
+    wanted = sorted(set(skus))
+    if not wanted:
+        return {}
+    rows = session.execute(select(Item.sku, Item.category).where(Item.sku.in_(wanted)))
+    return {sku: category for sku, category in rows}
 
 
 def all_store_codes(session: Session) -> dict[str, str]:

@@ -24,6 +24,7 @@ from memberops.identity import cli as identity_cli
 from memberops.labels import cli as labels_cli
 from memberops.lifecycle import cli as lifecycle_cli
 from memberops.lifestyle import cli as lifestyle_cli
+from memberops.loyalty import campaign_cli
 from memberops.loyalty import cli as loyalty_cli
 from memberops.members import cli as members_cli
 from memberops.orders import cli as orders_cli
@@ -87,6 +88,8 @@ app.add_typer(web_cli.app, name="staff")
 app.add_typer(loyalty_cli.tiers_app, name="tiers")
 app.add_typer(loyalty_cli.points_app, name="points")
 app.add_typer(loyalty_cli.ledger_app, name="ledger")
+app.add_typer(campaign_cli.campaigns_app, name="campaigns")
+app.add_typer(campaign_cli.coupons_app, name="coupons")
 
 # The server waits at most this long for a lock or connection, then answers 503.
 SERVER_LOCK_TIMEOUT_S = 5.0

@@ -23,7 +23,9 @@ from memberops.catalog.service import ItemIn, StoreIn, upsert_items, upsert_stor
 from memberops.db import Base, transaction
 from memberops.demo.simulate import DemoChain, DemoRecord
 from memberops.errors import Conflict
-from memberops.loyalty.rules import DEFAULT_POLICY_TOML
+from memberops.loyalty.campaigns import create_campaign
+from memberops.loyalty.coupons import define_coupon, issue_coupons
+from memberops.loyalty.rules import DEFAULT_POLICY_TOML, parse_policy
 from memberops.loyalty.service import activate_policy, evaluate_tiers
 from memberops.orders.models import ImportBatch
 from memberops.orders.readers import SourceRecord
@@ -35,6 +37,27 @@ __all__ = ["DEMO_END", "DemoSummary", "load_demo", "reset_demo_database", "truth
 
 # A fixed "today" keeps the demo deterministic for a given seed.
 DEMO_END = datetime(2026, 11, 1, tzinfo=UTC)
+POLICY = parse_policy(DEFAULT_POLICY_TOML)
+# Member day (Wednesday, local) earns double points in the last quarter, above a spend.
+DEMO_CAMPAIGN = {
+    "code": "MEMBER-DAY-X2",
+    "name": "Member day double points",
+    "valid_from": "2026-08-01",
+    "valid_to": "2026-10-31",
+    "days": ["wed"],
+    "min_spend_cents": 15000,
+    "multiplier_pct": 200,
+    "member_cap_points": 2000,
+}
+DEMO_COUPON = {
+    "code": "GOLD20",
+    "name": "20 yuan off 150 for Gold and Black",
+    "kind": "fixed",
+    "value": 2000,
+    "min_spend_cents": 15000,
+    "valid_from": "2026-11-01",
+    "valid_to": "2026-12-31",
+}
 DEMO_BATCH_PREFIX = "demo:"
 
 
@@ -133,6 +156,8 @@ def load_demo(
         )
         # The chain runs the default Sea ladder; orders earn and upgrade as they land.
         activate_policy(session, DEFAULT_POLICY_TOML, actor=system_actor("demo"))
+        # One campaign, so demo ledgers show bonuses and the reasons they did not apply.
+        create_campaign(session, DEMO_CAMPAIGN, policy=POLICY, actor=system_actor("demo"))
     summary = DemoSummary(members=members, seed=seed, months=months)
     truth = _truth_db(truth_path(runtime.settings.home))
     truth.execute(
@@ -200,6 +225,9 @@ def load_demo(
     with transaction(runtime.sessions) as session:
         # The period-end job for the last quarter boundary before the demo's end.
         evaluate_tiers(session, as_of=DEMO_END, actor=actor)
+        # A few coupons for the chain's best members, to try in the checkout quote.
+        define_coupon(session, DEMO_COUPON, zone=POLICY.zone, actor=actor)
+        issue_coupons(session, "GOLD20", tiers=["gold", "black"], policy=POLICY, actor=actor)
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
 

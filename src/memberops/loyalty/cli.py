@@ -14,9 +14,9 @@ import typer
 from rich.table import Table
 
 from memberops.cli.common import cli_actor, console, emit_json, handle_errors, open_cli_runtime
-from memberops.db import transaction
+from memberops.db import transaction, utcnow
 from memberops.errors import ValidationError
-from memberops.loyalty import service
+from memberops.loyalty import idempotency, service
 from memberops.loyalty.rules import TierPolicy, parse_policy
 
 __all__ = ["ledger_app", "points_app", "tiers_app"]
@@ -125,8 +125,10 @@ def tiers_evaluate(
         report = service.evaluate_tiers(
             session, as_of=_when(as_of, policy, name="as_of"), actor=cli_actor()
         )
+        # Request keys older than 24 h are dead weight: the period-end job drops them.
+        purged = idempotency.purge_expired_keys(session, now=utcnow())
     if as_json:
-        emit_json(report.to_dict())
+        emit_json({**report.to_dict(), "idempotency_keys_purged": purged})
     else:
         console.print(
             f"period end {report.period_end}: {report.evaluated} members judged, "

@@ -16,8 +16,9 @@ from memberops.actor import Actor
 from memberops.api.auth import deny, require_roles
 from memberops.api.deps import RuntimeDep, SessionDep
 from memberops.api.errors import error_responses
+from memberops.db import utcnow
 from memberops.errors import NotFound, ValidationError
-from memberops.loyalty import service
+from memberops.loyalty import idempotency, service
 from memberops.loyalty.rules import parse_policy
 from memberops.loyalty.schemas import (
     PointsRead,
@@ -75,7 +76,18 @@ def post_redemption(
     idempotency_key: Annotated[str, Header(min_length=1, max_length=120)],
 ) -> RedemptionRead:
     """Spend points. A retry (any request id) of the same document returns the stored
-    redemption; the balance never goes below zero (409 when too few points)."""
+    redemption; the balance never goes below zero (409 when too few points).
+
+    The `Idempotency-Key` is kept 24 h: a replay within 24 h returns the first answer
+    unchanged (the same key with another body is 409); after 24 h the key may be reused.
+    """
+    scope, now = f"{actor.kind}:{actor.id}", utcnow()
+    fingerprint = idempotency.request_hash("POST /v1/redemptions", body.model_dump())
+    stored = idempotency.replay(
+        session, scope=scope, key=idempotency_key, fingerprint=fingerprint, now=now
+    )
+    if stored is not None:
+        return RedemptionRead.model_validate(dict(stored))
     result = service.redeem(
         session,
         member_id=body.member_id,
@@ -85,7 +97,16 @@ def post_redemption(
         actor=actor,
         idempotency_key=idempotency_key,
     )
-    return _read(result)
+    read = _read(result)
+    idempotency.remember(
+        session,
+        scope=scope,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        response=read.model_dump(mode="json"),
+        now=now,
+    )
+    return read
 
 
 def _read(result: service.RedemptionResult) -> RedemptionRead:

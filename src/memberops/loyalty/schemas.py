@@ -106,6 +106,8 @@ class PointsRead(BaseModel):
     lifetime_earned: int
     lots: list[dict[str, Any]]
     history: list[dict[str, Any]]
+    # Which campaigns applied to the orders in `history`, and why the others did not.
+    campaigns: list[dict[str, Any]] = []
 
 
 class PolicyIn(_In):

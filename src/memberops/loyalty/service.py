@@ -24,11 +24,13 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
-from memberops.catalog.service import public_prices
+from memberops.catalog.service import item_categories_by_sku, public_prices
 from memberops.db import bulk_insert, new_id, utcnow
 from memberops.errors import Conflict, NotFound, ValidationError
 from memberops.identity.hooks import MergeEvent, UnmergeEvent
+from memberops.loyalty import campaigns, coupons
 from memberops.loyalty import repository as repo
+from memberops.loyalty.campaign_rules import BasketLine
 from memberops.loyalty.models import (
     LotMove,
     LoyaltyAccount,
@@ -432,6 +434,7 @@ def post_orders(
     lot_rows: list[dict[str, Any]] = []
     owing: list[tuple[str, str]] = []
     latest: dict[str, datetime] = {}
+    fresh: list[campaigns.EarnedOrder] = []
     for row, key in sorted(zip(rows, keys, strict=True), key=lambda p: p[0].ordered_at):
         latest[row.member_id] = max(latest.get(row.member_id, row.ordered_at), row.ordered_at)
         if key in done:
@@ -439,6 +442,17 @@ def post_orders(
         done.add(key)
         state = states.get(row.member_id)
         tier = ctx.policy.tier(state.tier_code if state else None)
+        fresh.append(
+            campaigns.EarnedOrder(
+                row.order_id,
+                row.member_id,
+                row.source,
+                row.ordered_at,
+                row.total_cents,
+                tier.code,
+                tier.points_multiplier_pct,
+            )
+        )
         points = earn_points(row.total_cents, ctx.policy.earn_rate_bp, tier.points_multiplier_pct)
         if points <= 0:
             continue
@@ -494,6 +508,17 @@ def post_orders(
         _expire_due(ctx, [member_id])  # an old order's lot may already be past its date
         _repay_owed(ctx, member_id, entry)
     posted = len(entry_rows)
+    # Campaign bonuses and coupons named by the orders, in the same transaction and
+    # de-duplicated on the same business document (docs/loyalty.md, Campaigns).
+    posted += campaigns.apply_to_orders(
+        session,
+        fresh,
+        policy=ctx.policy,
+        post=_BonusPoster(ctx),
+        actor=ctx.actor,
+        now=ctx.now,
+        existing_keys=lambda keys: repo.existing_keys(session, keys),
+    )
     for adjustment in sorted(adjustments, key=lambda a: a.id):
         holder = adjustment_members.get(adjustment.id)
         if holder is not None:
@@ -501,6 +526,56 @@ def post_orders(
     _upgrade(ctx, states, latest)
     _finish(ctx)
     return posted
+
+
+@dataclass(slots=True)
+class _BonusPoster:
+    """Posts a campaign bonus as an earn entry with its own lot, on the locked account."""
+
+    ctx: _Ctx
+
+    def __call__(
+        self,
+        member_id: str,
+        points: int,
+        *,
+        code: str,
+        order_ref: str,
+        source: str,
+        total_cents: int,
+        ordered_at: datetime,
+        dedup_key: str,
+    ) -> str:
+        ctx = self.ctx
+        entry = _entry(
+            ctx,
+            member_id,
+            type_="earn",
+            points=points,
+            counter=f"campaign:{code}"[:40],
+            source_system=source,
+            source_kind="order",
+            source_id=order_ref,
+            dedup_key=dedup_key,
+            effective_at=ordered_at,
+            order_ref=order_ref,
+            money_cents=total_cents,
+            note=f"campaign {code} bonus"[:200],
+        )
+        _new_lot(
+            ctx,
+            member_id,
+            entry,
+            points,
+            earned_at=ordered_at,
+            expires_at=lot_expiry(ctx.policy, ordered_at),
+            order_ref=order_ref,
+        )
+        ctx.accounts[member_id].lifetime_earned += points
+        ctx.session.flush()
+        _expire_due(ctx, [member_id])  # a late order's bonus lot may be past its date
+        _repay_owed(ctx, member_id, entry)
+        return entry.id
 
 
 def _order_holder(session: Session, order_id: str) -> str | None:
@@ -1478,6 +1553,10 @@ def points_view(session: Session, *, member_id: str, history: int = 50) -> dict[
             }
             for e in entries
         ],
+        # Which campaigns applied to the orders in this history, and why the others did not.
+        "campaigns": campaigns.order_decisions(
+            session, sorted({e.order_ref for e in entries if e.type == "earn" and e.order_ref})
+        ),
     }
 
 
@@ -1929,9 +2008,20 @@ def quote(
             vouchers.append((code, 0, False, "voucher expired"))
         else:
             vouchers.append((code, v.value_cents, True, ""))
-    coupons = [(c, 0, False, "unknown coupon") for c in coupon_codes]
+    offered: list[tuple[str, int, bool, str]] = []
+    if coupon_codes:
+        categories = item_categories_by_sku(session, skus)
+        offered = coupons.quote_coupons(
+            session,
+            member_id=member_id,
+            codes=coupon_codes,
+            basket=[BasketLine(sku, categories.get(sku, ""), q * p) for sku, q, p in basket],
+            discount_bp=discount,
+            at=now,
+            zone=policy.zone,
+        )
     result = quote_basket(
-        basket, tier_name=tier_name, discount_bp=discount, vouchers=vouchers, coupons=coupons
+        basket, tier_name=tier_name, discount_bp=discount, vouchers=vouchers, coupons=offered
     )
     return {
         "member_id": member_id,
