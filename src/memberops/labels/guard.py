@@ -277,6 +277,12 @@ def _read_clause(
             if not word:
                 continue
             if word in lists.forbidden_zh and word not in lists.service_zh:
+                if pinyin and len(word) == 1:
+                    # One syllable has too many homophones (kou: 口, 扣 or 抠) to refuse
+                    # on: the clause stays unrecognised and a manager decides.
+                    unknown += 1
+                    previous = word
+                    continue
                 forbidden.append(lists.forbidden_zh[word])
             if word in lists.service_zh:
                 known += 1
@@ -503,13 +509,20 @@ def screen(text: str) -> Screening:
             if pattern.search(clause):
                 lex_sensitive.append(category)
         reading = _reading(guard, clause)
+        homophone = False
         if reading != clause:
             # Read as Chinese only: English rules on pinyin ("bo", "fat") misfire.
             lex_forbidden, lex_sensitive = [], []
             spans = [s for s in spans if not start <= s.start < end]
             hanzi = guard_lexicon.screen(reading)
+            single = {a for w, a, b in guard.text.word_spans(reading) if b - a == 1}
             for s in hanzi.spans:
-                if s.category in guard_lexicon.FORBIDDEN_CATEGORIES:
+                weak = s.end - s.start == 1 and s.start in single
+                if weak and s.category in guard_lexicon.FORBIDDEN_CATEGORIES:
+                    # A single syllable read as a forbidden character is too weak to
+                    # refuse on; the clause goes to review instead of being stored.
+                    homophone = True
+                elif s.category in guard_lexicon.FORBIDDEN_CATEGORIES:
                     lex_forbidden.append(s.category)
                 else:
                     lex_sensitive.append(_SENSITIVE_MAP.get(s.category, s.category))
@@ -527,7 +540,7 @@ def screen(text: str) -> Screening:
             reasons.append(_REASONS["guess"])
             lex_sensitive = []
         state: ClauseState
-        if not forbidden and (_POINTING.search(reading) or (guess and covered)):
+        if not forbidden and (_POINTING.search(reading) or (guess and covered) or homophone):
             # "坐轮椅的那个", "别给他优惠", "看上去冰了": who the person is, how to treat
             # them differently, or a guess about them; a manager decides.
             forbidden_free_review = True
