@@ -153,8 +153,34 @@ _EN_SENSITIVE = (
     (re.compile(r"hard of hearing|hearing aid"), "hearing"),
     (re.compile(r"diabet|gout|blood pressure|low sodium"), "health-need"),
 )
-# The clause model's threshold (scripts/guard_train.py reports what it changes).
-MODEL_REVIEW_AT = 0.95
+# The clause model's thresholds (scripts/guard_train.py --measure reports what they change).
+# A clause of service words only that the model finds this person-like goes to review;
+# a clause with a need word and unknown words that it finds this service-like is a need.
+MODEL_REVIEW_AT = 1.0
+MODEL_NEED_BELOW = 0.05
+# An incident in which a body or clothing word is the object, not a description: a hair
+# found in the soup, sauce on a jacket, a hand burned on the pot, a sleeve caught.
+_INCIDENT_OBJECT = re.compile(
+    r"(?:头发|毛发|指甲|衣服|衣袖|袖子|外套|裤子|裙子|鞋|手|手指|手臂|脸|衫|围巾)"
+    r".{0,6}(?:掉进|掉到|掉在|溅|弄脏|弄湿|洒|烫|烧到|烧着|沾|勾到|卡住)"
+    r"|(?:溅|洒|泼|弄脏|烫|烧|沾|吃出|吃到|找到|发现).{0,6}(?:头发|毛发|指甲|衣服|衣袖|袖子|外套|衫|手|脸)"
+    r"|(?:汤|锅|锅底|菜|碗|碟|饭|面|饺子|里|入面).{0,3}有.{0,2}(?:头发|毛发|指甲)"
+    r"|\b(?:hair|nail|fingernail|eyelash)s?\b.{0,25}\b(?:in|inside)\b.{0,12}\b(?:soup|broth|"
+    r"dish|bowl|noodles|dumplings?|pot|salad|rice|food|sauce|dip|plate|tea|drink)\b"
+    r"|\b(?:found|was|were|spotted)\b.{0,6}\b(?:a|an|some)?\s*(?:hair|nail|fingernail|eyelash)"
+    r"|\b(?:spill\w*|splash\w*|stain\w*|soak\w*|got (?:sauce|oil|soup|broth|tea|water))"
+    r".{0,25}\b(?:jacket|coat|shirt|dress|sleeve|scarf|trousers|pants|skirt|shoes?|bag|face|hand"
+    r"|arm|clothes)\b"
+    r"|\b(?:jacket|coat|shirt|dress|sleeve|scarf|trousers|pants|skirt|shoes?|bag|hand|finger|arm"
+    r"|clothes)\b.{0,20}\b(?:splash\w*|stain\w*|spill\w*|caught|burn\w*|scald\w*|soaked|dirty)\b"
+)
+_INCIDENT_OBJECT_CATEGORIES = frozenset({"appearance", "looks", "clothing", "body"})
+# A clause that only says who told us ("she told us", "客人说的"): adds nothing, hides nothing.
+_ATTRIBUTION = re.compile(
+    r"(?:客人|顾客|客户|他|她)?(?:自己)?(?:说|讲|话|提到|告诉我们|要求)(?:的|了|过)?"
+    r"|(?:(?:s?he|they|the (?:customer|guest)) )?(?:told us|said so|mentioned it|asked for it"
+    r"|asked|mentioned)(?: (?:it|that|so))?"
+)
 _POINTING = re.compile(
     r"的那个|的那位|那个人|那位客人|别给[他她]|不给[他她]|不要给[他她]|少给[他她]"
     r"|\b(?:the one (?:with|in|who)|don'?t give (?:him|her|them)|do not give|no (?:discount|free)"
@@ -252,7 +278,7 @@ def _stem(word: str) -> list[str]:
 
 
 _REQUEST_WORDS = frozenset(
-    {"要", "不要", "不吃", "不喝", "不放", "别放", "少", "多", "加", "免", "去掉"}
+    {"要", "不要", "不吃", "不喝", "不放", "别放", "少", "多", "加", "免", "去掉", "太"}
 )
 
 
@@ -322,6 +348,12 @@ def _read_clause(
 def _person_like(reading: str) -> float:
     model = load_model()
     return model.forbidden_probability(reading) if model is not None else 0.0
+
+
+def _service_like(reading: str) -> bool:
+    """Whether the clause model reads the clause as a service need (False without one)."""
+    model = load_model()
+    return model is not None and model.forbidden_probability(reading) < MODEL_NEED_BELOW
 
 
 def _reading(guard: _Guard, clause: str) -> str:
@@ -418,11 +450,12 @@ def _stated_condition(
 def _splits_a_need_word(
     guard: _Guard, words: list[tuple[str, int, int]], start: int, end: int
 ) -> bool:
-    """Whether a lexicon phrase cuts across a service word the segmenter found."""
+    """Whether a lexicon phrase cuts across, or lies inside, a service word the
+    segmenter found (年纪 in 周年纪念, 脸 in 变脸)."""
     for word, a, b in words:
         overlaps = a < end and start < b
-        nested = (start <= a and b <= end) or (a <= start and end <= b)
-        if word in guard.lists.anchors and overlaps and not nested:
+        outer = start <= a and b <= end
+        if word in guard.lists.anchors and overlaps and not outer:
             return True
     return False
 
@@ -530,6 +563,12 @@ def screen(text: str) -> Screening:
         for word, category in guard.lists.sensitive_zh.items():
             if word in reading:
                 lex_sensitive.append(category)
+        incident_object = bool(_INCIDENT_OBJECT.search(reading))
+        if incident_object:
+            # "found a hair in the broth", "衣服被汤溅到": the body or clothing word is
+            # what the incident happened to, not a description of the customer.
+            lex_forbidden = [c for c in lex_forbidden if c not in _INCIDENT_OBJECT_CATEGORIES]
+            word_forbidden = [c for c in word_forbidden if c not in _INCIDENT_OBJECT_CATEGORIES]
         forbidden = lex_forbidden + word_forbidden
         # The clause splitter drops a trailing "?" ("expecting? no cold drinks").
         asked = norm[end : end + 2].lstrip().startswith("?")
@@ -569,6 +608,13 @@ def screen(text: str) -> Screening:
                 # clause model's second opinion sends it to a manager.
                 state = "review"
                 reasons.append(_REASONS["model"])
+        elif _ATTRIBUTION.fullmatch(reading.strip(" .!。")) or (
+            not guess and not homophone and (incident_object or (anchored and _service_like(reading)))
+        ):
+            # A need word with words the lists do not know ("毛肚鸭肠各一份", "sesame
+            # dip"): nothing in the lists objects and the clause model, trained on the
+            # corpus, reads it as a service need rather than a description.
+            state = "need"
         else:
             state = "review"
             reasons.append(_REASONS[UNRECOGNISED])
