@@ -141,8 +141,8 @@ _INCIDENT = re.compile(
 # Sensitive needs named outright (not a condition that needs a stated need beside it).
 _DIRECT_NEED = re.compile(
     r"过敏|不耐受|清真|轮椅|无障碍|导盲|助听器|听力|孕"
-    r"|\b(?:allerg\w*|intoleran\w*|halal|kosher|wheel ?chairs?|step-free|guide dog"
-    r"|hearing|pregnan\w*|epi-?pen)\b"
+    r"|拐杖|助行器|\b(?:allerg\w*|intoleran\w*|halal|kosher|wheel ?chairs?|step-free|guide dog"
+    r"|hearing|pregnan\w*|epi-?pen|crutch\w*|walker)\b"
     r"|allerg|wheelchair|halal|pregnan"
 )
 _EN_SENSITIVE = (
@@ -161,17 +161,17 @@ MODEL_NEED_BELOW = 0.05
 # An incident in which a body or clothing word is the object, not a description: a hair
 # found in the soup, sauce on a jacket, a hand burned on the pot, a sleeve caught.
 _INCIDENT_OBJECT = re.compile(
-    r"(?:头发|毛发|指甲|衣服|衣袖|袖子|外套|裤子|裙子|鞋|手|手指|手臂|脸|衫|围巾)"
-    r".{0,6}(?:掉进|掉到|掉在|溅|弄脏|弄湿|洒|烫|烧到|烧着|沾|勾到|卡住)"
-    r"|(?:溅|洒|泼|弄脏|烫|烧|沾|吃出|吃到|找到|发现).{0,6}(?:头发|毛发|指甲|衣服|衣袖|袖子|外套|衫|手|脸)"
-    r"|(?:汤|锅|锅底|菜|碗|碟|饭|面|饺子|里|入面).{0,3}有.{0,2}(?:头发|毛发|指甲)"
-    r"|\b(?:hair|nail|fingernail|eyelash)s?\b.{0,25}\b(?:in|inside)\b.{0,12}\b(?:soup|broth|"
+    r"(?:头发|毛发|衣服|衣袖|袖子|外套|裤子|裙子|鞋|手|手臂|脸|衫)"
+    r".{0,6}(?:掉进|掉到|掉在|溅|弄脏|弄湿|洒|烫|烧到|烧着|勾到|卡住)"
+    r"|(?:溅|洒|泼|弄脏|烫|烧|吃出|吃到|找到|发现).{0,6}(?:头发|毛发|衣服|衣袖|袖子|外套|衫|手|脸)"
+    r"|(?:汤|锅|锅底|菜|碗|碟|饭|面|饺子|里|入面).{0,3}有.{0,2}(?:头发|毛发)"
+    r"|\b(?:hair|eyelash)s?\b.{0,25}\b(?:in|inside)\b.{0,12}\b(?:soup|broth|"
     r"dish|bowl|noodles|dumplings?|pot|salad|rice|food|sauce|dip|plate|tea|drink)\b"
-    r"|\b(?:found|was|were|spotted)\b.{0,6}\b(?:a|an|some)?\s*(?:hair|nail|fingernail|eyelash)"
+    r"|\b(?:found|was|were|spotted)\b.{0,6}\b(?:a|an|some)?\s*(?:hair|eyelash)"
     r"|\b(?:spill\w*|splash\w*|stain\w*|soak\w*|got (?:sauce|oil|soup|broth|tea|water))"
-    r".{0,25}\b(?:jacket|coat|shirt|dress|sleeve|scarf|trousers|pants|skirt|shoes?|bag|face|hand"
+    r".{0,25}\b(?:jacket|coat|shirt|dress|sleeve|trousers|pants|skirt|shoes?|bag|face|hand"
     r"|arm|clothes)\b"
-    r"|\b(?:jacket|coat|shirt|dress|sleeve|scarf|trousers|pants|skirt|shoes?|bag|hand|finger|arm"
+    r"|\b(?:jacket|coat|shirt|dress|sleeve|trousers|pants|skirt|shoes?|bag|hand|finger|arm"
     r"|clothes)\b.{0,20}\b(?:splash\w*|stain\w*|spill\w*|caught|burn\w*|scald\w*|soaked|dirty)\b"
 )
 _INCIDENT_OBJECT_CATEGORIES = frozenset({"appearance", "looks", "clothing", "body"})
@@ -385,15 +385,17 @@ def _needs_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) -> bool
     masked = norm[: span.start] + " " * (span.end - span.start) + norm[span.end :]
     # A religion is a need only with the need in its own clause ("信佛吃素"); "catholic
     # family, halal only" keeps "halal only" and refuses the religion.
-    # A health condition may take its need from the next clause ("diabetic, sugar-free
-    # drinks"), but only a restriction ("no", "less", "不要"), not any food word.
+    # A health condition may take its need from the clause before or after ("diabetic,
+    # sugar-free drinks"), but only a restriction ("no", "less", "不要"), not any food word.
     for index, (c_start, c_end) in enumerate(clauses):
         if c_start <= span.start < c_end:
             if cue.search(masked, c_start, c_end):
                 return True
-            following = clauses[index + 1 : index + 2]
+            named = _CONDITION_NEED["health-need"].search(norm, span.start, span.end)
+            before = clauses[max(0, index - 1) : index] if named else []
+            beside = [*before, *clauses[index + 1 : index + 2]]
             return span.category == "health-need" and any(
-                _CONDITION_CUE.search(masked, a, b) for a, b in following
+                _CONDITION_CUE.search(masked, a, b) for a, b in beside
             )
     return False
 
@@ -410,6 +412,8 @@ _HEARING_NEED = re.compile(
 _DEVICE = re.compile(
     r"助听器|轮椅|拐杖|助行器|\b(?:hearing aids?|wheel ?chairs?|crutch\w*|walker)\b"
 )
+# "face her when speaking": face as a verb, how to speak to someone who lip-reads.
+_FACE_VERB = re.compile(r"face (?:him|her|them|the (?:customer|guest))\b")
 _DEVICE_WORDS = re.compile(r"戴|用|\b(?:wears?|wearing|uses?|face)\b")
 _CONDITION_NEED = {
     "pregnancy": re.compile(r"孕|\bpregnan\w*"),
@@ -441,7 +445,8 @@ def _stated_condition(
         masked = norm[: span.start] + " " * (span.end - span.start) + norm[span.end :]
         for index, (c_start, c_end) in enumerate(clauses):
             if c_start <= span.start < c_end:
-                nearby = clauses[index : index + 2]
+                # The need may come before the condition too ("low sugar, diabetic").
+                nearby = clauses[max(0, index - 1) : index + 2]
                 if any(_CONDITION_CUE.search(masked, a, b) for a, b in nearby):
                     return need
     return None
@@ -468,8 +473,13 @@ def _hearing_need_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) 
     return False
 
 
+# "Dr. Lee", "Mr. Li": the full stop of a title does not end a clause.
+_TITLE_STOP = re.compile(r"\b(?:mr|mrs|ms|dr|prof|mx)\.(?= ?[a-z])")
+
+
 def _clause_ranges(text: str, norm: str) -> list[tuple[int, int]]:
-    return guard_lexicon._clauses(norm)
+    untitled = _TITLE_STOP.sub(lambda m: m.group(0)[:-1] + " ", norm)
+    return guard_lexicon._clauses(untitled)
 
 
 def screen(text: str) -> Screening:
@@ -523,9 +533,14 @@ def screen(text: str) -> Screening:
             if (
                 s.category == "appearance"
                 and _DEVICE_WORDS.fullmatch(norm[s.start : s.end])
-                and _DEVICE.search(clause)
+                and (_DEVICE.search(clause) or _FACE_VERB.search(norm, s.start))
             ):
                 continue  # "戴助听器", "face her when speaking": how to serve them
+            if any(
+                d.start() <= s.start - start and s.end - start <= d.end()
+                for d in _DEVICE.finditer(clause)
+            ):
+                continue  # "aids" of "hearing aids" is the device, not a diagnosis
             lex_forbidden.append(s.category)
         lex_sensitive = [need for s, need in stated_needs if start <= s.start < end]
         for s in lexicon.spans:
