@@ -69,7 +69,7 @@ def test_blind_sensitive_needs_are_held_for_consent_with_their_category(
         ("xiao pang", "reject"),
         ("國字臉", "reject"),
         ("expecting? no cold drinks", "review"),
-        ("found a hair in the broth last time, comped the dish", "review"),
+        ("found a hair in the broth last time, comped the dish", "allow"),
         ("prefers a quiet booth", "allow"),
         ("bu yao xiang cai", "allow"),
         ("客人说怀孕了，不要生冷", "sensitive"),

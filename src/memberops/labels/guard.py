@@ -422,7 +422,7 @@ _CONDITION_NEED = {
 # Needs a stated condition may come with, beyond the lexicon's dietary cues.
 _CONDITION_CUE = re.compile(
     r"熟|换|生冷|冰|常温|少|不要|别|无糖|低|忌"
-    r"|\b(?:no|without|cooked|well done|instead|less|avoid|only|swap|free of)\b|\w-free\b"
+    r"|\b(?:no|without|cooked|well done|instead|less|low|avoid|only|swap|free of)\b|\w-free\b"
 )
 
 
@@ -574,7 +574,9 @@ def screen(text: str) -> Screening:
                     lex_forbidden.append(s.category)
                 else:
                     lex_sensitive.append(_SENSITIVE_MAP.get(s.category, s.category))
-        covered, anchored, word_forbidden = _read_clause(guard, reading, pinyin=reading != clause)
+        covered, anchored, word_forbidden = _read_clause(
+            guard, _FACE_VERB.sub("", reading), pinyin=reading != clause
+        )
         for word, category in guard.lists.sensitive_zh.items():
             if word in reading:
                 lex_sensitive.append(category)
