@@ -83,7 +83,10 @@ def fit(texts: list[str], labels: list[int]) -> ClauseModel:
 
 def _clauses(folders: tuple[str, ...]) -> list[guard_corpus.Clause]:
     return [
-        c for f in folders for k in ("forbidden", "legit", "sensitive") for c in guard_corpus._read(k, f)
+        c
+        for f in folders
+        for k in ("forbidden", "legit", "sensitive")
+        for c in guard_corpus._read(k, f)
     ]
 
 

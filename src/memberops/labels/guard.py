@@ -626,7 +626,9 @@ def screen(text: str) -> Screening:
                 state = "review"
                 reasons.append(_REASONS["model"])
         elif _ATTRIBUTION.fullmatch(reading.strip(" .!。")) or (
-            not guess and not homophone and (incident_object or (anchored and _service_like(reading)))
+            not guess
+            and not homophone
+            and (incident_object or (anchored and _service_like(reading)))
         ):
             # A need word with words the lists do not know ("毛肚鸭肠各一份", "sesame
             # dip"): nothing in the lists objects and the clause model, trained on the
