@@ -11,7 +11,10 @@ few, so the guard turns the question around. Each clause of a note must be recog
 a service need (a dish, cooking, a drink, seating, party, an occasion, a form of
 address, pace, packing, billing, an incident and its remedy, tier benefits):
 
-* every clause recognised, nothing forbidden → ``allow``;
+* every clause recognised, nothing forbidden → ``allow``; a clause with a need word and
+  words the lists do not know counts as recognised when the clause model
+  (``guard_model``) reads it as a service need, and an incident whose object is a hair
+  or a sleeve ("found a hair in the broth") is an incident, not a description;
 * a clause names a sensitive need the customer stated (allergy, halal, pregnancy,
   wheelchair, diabetes, hearing) → ``sensitive``: stored only with consent;
 * a clause neither recognised nor clearly forbidden, or recognised but touching a
