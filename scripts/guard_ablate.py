@@ -3,13 +3,16 @@
 Usage: ``uv run python scripts/guard_ablate.py tests/labels/data/guard_blind1.jsonl``
 
 Parts: OpenCC (Traditional → Simplified), pinyin reading, jieba segmentation (off:
-one character a word), the service-need recognition (off: the lexicon alone decides,
+one character a word), the clause model (off: a need with unknown words always goes to
+review), the incident-object rule (a hair in the soup, sauce on a sleeve), the
+service-need recognition (off: the lexicon alone decides,
 which is the guard as it was before), and the lexicon (off: recognition alone).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -64,6 +67,10 @@ def main() -> None:
         out["without pinyin"] = run()
     with _patched(type(tools), "segment", lambda _self, clause: [c for c in clause if c.strip()]):
         out["without jieba (characters)"] = run()
+    with _patched(guard, "load_model", lambda: None):
+        out["without clause model"] = run()
+    with _patched(guard, "_INCIDENT_OBJECT", re.compile(r"(?!)")):
+        out["without incident objects"] = run()
     out["lexicon only (before)"] = run(_lexicon_only)
     out["recognition only (no lexicon)"] = run(_no_lexicon)
     print(json.dumps(out, indent=1))

@@ -1,12 +1,12 @@
-"""Build the label guard's shipped data: the pinyin index and the clause classifier.
+"""Build the label guard's shipped pinyin index (the clause model: scripts/guard_train.py).
 
 Usage: ``uv run python scripts/guard_build.py`` (deterministic; rewrites
-src/memberops/labels/guard_data/pinyin_index.json and clause_model.npz).
+src/memberops/labels/guard_data/pinyin_index.json). The clause model is fitted by
+scripts/guard_train.py (rerun it after this script: it trains on the guard's readings).
 
 The pinyin index maps the toneless pinyin of every Chinese word of the guard's word
 lists (pypinyin) to the word, so the guard reads "xiao pang" as 小胖 without importing
-pypinyin at run time (importing it costs most of a second). The classifier is trained
-on the development clauses only (tests/labels/data/fragments/), never on a blind split.
+pypinyin at run time (importing it costs most of a second).
 """
 
 from __future__ import annotations

@@ -29,8 +29,14 @@ SEED = 20261201
 
 Clause = tuple[str, str, str, str]  # klass, category, lang, text
 # Clause lists of earlier blind splits are folded into development once scored.
-FOLDED = ("fragments", "fragments_blind2", "fragments_blind3", "fragments_blind4")
-BLIND = "fragments_blind5"
+FOLDED = (
+    "fragments",
+    "fragments_blind2",
+    "fragments_blind3",
+    "fragments_blind4",
+    "fragments_blind5",
+)
+BLIND = "fragments_blind6"
 
 
 def _read(klass: str, folder: str = "fragments") -> list[Clause]:
@@ -128,8 +134,9 @@ def main() -> None:
     Round 1 drew the blind pool from fragments/ (kept as guard_blind1.jsonl, scored once
     before and once after the change); round 2's blind split was fragments_blind2/ (kept
     as guard_blind2.jsonl), rounds 3 and 4 fragments_blind3/ and fragments_blind4/
-    (guard_blind3.jsonl, guard_blind4.jsonl). All are folded into development; the blind
-    split is now composed from fragments_blind5/, written after round 4 was scored.
+    (guard_blind3.jsonl, guard_blind4.jsonl), round 5 fragments_blind5/ (guard_blind5.jsonl).
+    All are folded into development; the blind split is now composed from
+    fragments_blind6/, written after round 5 was scored.
     """
     rng = random.Random(SEED)  # noqa: S311 - reproducible corpus, not a secret
     s2t = opencc.OpenCC("s2t")

@@ -1,21 +1,24 @@
 """Train the guard's clause model on the development clauses; measure what it adds.
 
 Usage:
-  uv run python scripts/guard_train.py            # fit on the development clauses and
+  uv run python scripts/guard_train.py            # fit on every folded clause list and
                                                   # write guard_data/clause_model.json
-  uv run python scripts/guard_train.py --measure  # fit without the first blind split's
-                                                  # clauses, score guard_blind1.jsonl with
-                                                  # and without the model
+  uv run python scripts/guard_train.py --measure  # fit without the last folded split's
+                                                  # clauses, score that split's notes
+                                                  # with and without the model
 
-Only development clauses are used; the current blind split (fragments_blind2/) never is.
+Only folded (development) clause lists are used; the current blind split
+(guard_corpus.BLIND) never is.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import opencc
@@ -31,8 +34,8 @@ from memberops.labels import guard  # noqa: E402
 from memberops.labels.guard_metrics import score_rows  # noqa: E402
 from memberops.labels.guard_model import ClauseModel, clause_features  # noqa: E402
 
-BUCKETS = 1 << 14
-ORDERS = (1, 2, 3)
+BUCKETS = 1 << 16
+ORDERS = (1, 2, 3, 4)
 L2 = 1.0
 OUT = ROOT / "src" / "memberops" / "labels" / "guard_data" / "clause_model.json"
 
@@ -78,37 +81,52 @@ def fit(texts: list[str], labels: list[int]) -> ClauseModel:
     return ClauseModel(buckets=BUCKETS, orders=ORDERS, weights_=weights, bias_=float(result.x[-1]))
 
 
-def _all_clauses() -> list[guard_corpus.Clause]:
-    return [c for k in ("forbidden", "legit", "sensitive") for c in guard_corpus._read(k)]
+def _clauses(folders: tuple[str, ...]) -> list[guard_corpus.Clause]:
+    return [
+        c
+        for f in folders
+        for k in ("forbidden", "legit", "sensitive")
+        for c in guard_corpus._read(k, f)
+    ]
 
 
-def _round_one_dev_clauses() -> list[guard_corpus.Clause]:
-    """Replay round one's seeded draw: the clauses that were not in the first blind split."""
-    rng = random.Random(guard_corpus.SEED)  # noqa: S311 - replaying a recorded draw
-    kept = []
-    for klass in ("forbidden", "legit", "sensitive"):
-        for clause in guard_corpus._read(klass):
-            if rng.random() >= 0.3:
-                kept.append(clause)
-    return kept
-
-
-def _score(path: Path, model: ClauseModel | None) -> dict[str, object]:
+@contextmanager
+def _with(model: ClauseModel | None, need_below: float, review_at: float) -> Iterator[None]:
+    saved = (guard.load_model, guard.MODEL_NEED_BELOW, guard.MODEL_REVIEW_AT)
     guard.load_model = lambda: model  # type: ignore[assignment]
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    guard.MODEL_NEED_BELOW, guard.MODEL_REVIEW_AT = need_below, review_at
+    try:
+        yield
+    finally:
+        guard.load_model, guard.MODEL_NEED_BELOW, guard.MODEL_REVIEW_AT = saved  # type: ignore[assignment]
+
+
+def _score(rows: list[dict[str, str]]) -> dict[str, Any]:
     report = score_rows(rows, guard.screen)
-    keys = ("forbidden_held_rate", "legit_refused_rate", "legit_review_rate", "verdicts")
-    return {k: report[k] for k in keys}
+    keys = ("forbidden_held_rate", "legit_refused_rate", "legit_review_rate", "sensitive_held_rate")
+    return {k: report[k] for k in keys} | {"verdicts": report["verdicts"]}
 
 
 def main() -> None:
-    """Fit and write the model, or (--measure) report its effect on blind split one."""
+    """Fit and write the model, or (--measure) report its effect on the last folded split."""
     if "--measure" in sys.argv:
-        model = fit(*_samples(_round_one_dev_clauses()))
-        path = ROOT / "tests" / "labels" / "data" / "guard_blind1.jsonl"
-        print(json.dumps({"without": _score(path, None), "with": _score(path, model)}, indent=1))
+        *train, held_out = guard_corpus.FOLDED
+        model = fit(*_samples(_clauses(tuple(train))))
+        number = held_out.removeprefix("fragments_blind")
+        path = ROOT / "tests" / "labels" / "data" / f"guard_blind{number}.jsonl"
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+        out: dict[str, Any] = {"split": path.name}
+        with _with(None, 0.0, 1.0):
+            out["without model"] = _score(rows)
+        for need_below in (0.01, 0.02, 0.05, 0.1, 0.2):
+            with _with(model, need_below, 1.01):
+                out[f"need below {need_below}"] = _score(rows)
+        for review_at in (0.9, 0.95, 0.99):
+            with _with(model, 0.05, review_at):
+                out[f"need below 0.05, review at {review_at}"] = _score(rows)
+        print(json.dumps(out, indent=1))
         return
-    model = fit(*_samples(_all_clauses()))
+    model = fit(*_samples(_clauses(guard_corpus.FOLDED)))
     OUT.write_text(model.to_json() + "\n", encoding="utf-8")
     print(f"{OUT.name}: {len(model.weights_)} weights, {OUT.stat().st_size} bytes")
 

@@ -398,3 +398,56 @@ def test_screen_handles_lexicon_fragments_in_any_order(parts: list[str]) -> None
         assert note[span.start : span.end] == span.text
     if result.remainder is not None and result.verdict == "reject":
         assert screen(result.remainder).verdict != "reject"
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "found a hair in the broth last time, comped the dish",
+        "上次头发掉进碗里，已重做道歉",
+        "衣服被汤溅到，已赔干洗费",
+        "sauce spilled on her jacket, paid for cleaning",
+        "孩子手被烫红了，已送冰袋",
+    ],
+)
+def test_an_incident_whose_object_is_a_hair_or_a_sleeve_is_a_service_note(note: str) -> None:
+    assert screen(note).verdict == "allow"
+
+
+@pytest.mark.parametrize("note", ["头发掉光了", "long hair, in the corner", "hair like a mop"])
+def test_a_hair_or_clothes_that_describe_the_person_are_still_held(note: str) -> None:
+    assert screen(note).verdict in ("reject", "review")
+
+
+def test_a_single_pinyin_syllable_is_not_enough_to_refuse() -> None:
+    # feng kou: 风口 (a draughty seat), not 抠 (stingy); a whole word still refuses.
+    assert screen("bu yao zuo feng kou").verdict != "reject"
+    assert screen("kou men").verdict == "reject"
+    assert screen("xiao pang").verdict == "reject"
+
+
+def test_who_told_us_and_a_title_do_not_make_a_clause_of_their_own() -> None:
+    assert screen("birthday next tuesday, she told us").verdict == "allow"
+    assert screen("asked to be called Dr. Lee").verdict == "allow"
+
+
+@pytest.mark.parametrize(
+    ("note", "category"),
+    [
+        ("wears hearing aids, please speak clearly", "hearing"),
+        ("uses crutches, seat near the entrance", "disability"),
+        ("low sugar, diabetic", "health-need"),
+    ],
+)
+def test_a_stated_device_or_condition_beside_its_need_is_held_for_consent(
+    note: str, category: str
+) -> None:
+    result = screen(note)
+    assert result.verdict == "sensitive"
+    assert category in result.sensitive_categories
+
+
+def test_face_as_a_verb_is_how_to_serve_not_a_description() -> None:
+    result = screen("hard of hearing, face him when speaking")
+    assert result.verdict == "sensitive"
+    assert screen("face him, he looks weird").verdict == "reject"

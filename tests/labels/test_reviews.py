@@ -18,7 +18,7 @@ from .test_endpoints import TestClient, actions, add_member, client, key, note
 __all__ = ["client"]
 
 runner = CliRunner()
-HELD = "found a hair in the broth last time, comped the dish"
+HELD = "comes by bike"  # not a recognised need, not forbidden: a manager decides
 
 
 def test_unrecognised_note_is_held_then_approved_with_a_reason(

@@ -2,8 +2,10 @@
 
 It answers one question about a clause the word lists have read: how much does it look
 like the descriptions of people in the corpus rather than service needs? The guard uses
-it as a second opinion only (see guard.py): a clause made entirely of service words that
-the model finds person-like goes to review instead of being stored.
+it in one place (see guard.py): a clause with a need word beside words the lists do not
+know, nothing forbidden and no guess, is stored as a need when the model reads it as
+service; otherwise it goes to review. (A second role, sending recognised clauses the
+model finds person-like to review, is measured and off: ``MODEL_REVIEW_AT``.)
 
 Trained offline on the development clauses by scripts/guard_train.py (numpy/scipy);
 shipped as JSON (parameters, configuration, version); scoring is a sum of weights in
