@@ -4,6 +4,7 @@ from memberops.apikeys.models import ApiKey
 from memberops.catalog.models import Item, Store
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.labels.models import Label, LabelEvent, LabelReview
+from memberops.loyalty.approvals import AdjustmentRequest
 from memberops.loyalty.models import (
     LotMove,
     LoyaltyAccount,
@@ -44,6 +45,7 @@ from memberops.servicedesk.models import (
 from memberops.web.models import ConsoleSession, StaffAccount
 
 __all__ = [
+    "AdjustmentRequest",
     "ApiKey",
     "AuditEntry",
     "AuditHead",
