@@ -9,8 +9,6 @@ JSON error shape stays under `/v1`.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import secrets
 import time
@@ -532,37 +530,7 @@ def undo_merge(
     return RedirectResponse(f"/members/{quote(member_id)}", status_code=303)
 
 
-# ---------------------------------------------------------------------------- dashboards
-@router.get("/dashboards", response_class=HTMLResponse)
-def dashboards_page(request: Request) -> HTMLResponse:
-    """Every chart that has data, each with its table and a CSV download."""
-    with transaction(_runtime(request).sessions) as session:
-        actor, row = _signed_in(request, session)
-        try:
-            charts = pages.build_charts(session, actor=actor)
-        except MemberOpsError as error:
-            session.rollback()
-            return _error_page(request, error, actor, row.csrf_token)
-        return render(request, "dashboards.html", actor=actor, csrf=row.csrf_token, charts=charts)
-
-
-@router.get("/dashboards/{chart_id}.csv")
-def dashboard_csv(request: Request, chart_id: str) -> Response:
-    """One chart's numbers as CSV."""
-    with transaction(_runtime(request).sessions) as session:
-        actor, _row = _signed_in(request, session)
-        charts = pages.build_charts(session, actor=actor, only=chart_id)
-    if not charts:
-        raise NotFound(f"chart {chart_id} not found")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(charts[0].columns)
-    writer.writerows(charts[0].rows)
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{charts[0].id}.csv"'},
-    )
+# Dashboards: memberops.web.dashboards (one registry of charts).
 
 
 # ---------------------------------------------------------------------------- service desk
@@ -761,8 +729,13 @@ def callback_done(
 # ---------------------------------------------------------------------------- wiring
 def install_console(app: FastAPI) -> None:
     """Mount the console, its static files and its security headers on the API's app."""
+    # Page modules import this one's helpers, so they are loaded here, once it exists.
+    from memberops.web import dashboards, loyalty_pages
+
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     app.include_router(router)
+    for pages_router in (loyalty_pages.router, dashboards.router):
+        app.include_router(pages_router)
 
     @app.exception_handler(SignInRequired)
     async def _to_signin(request: Request, _error: SignInRequired) -> Response:
