@@ -42,6 +42,7 @@ from memberops.identity.merges import unmerge
 from memberops.labels import service as labels
 from memberops.labels.rules import STAFF_CATEGORIES
 from memberops.members.endpoints import find_member_page
+from memberops.members.models import Member
 from memberops.privacy import audit
 from memberops.runtime import Runtime
 from memberops.servicedesk import service as desk
@@ -503,12 +504,27 @@ def member_page(request: Request, member_id: str) -> HTMLResponse:
     runtime = _runtime(request)
     with transaction(runtime.sessions) as session:
         actor, row = _signed_in(request, session)
-        try:
-            view = pages.member_360(session, runtime.keyring, member_id, actor=actor)
-        except MemberOpsError as error:
-            session.rollback()
-            return _error_page(request, error, actor, row.csrf_token)
-        return render(request, "member.html", actor=actor, csrf=row.csrf_token, v=view)
+        csrf_token = row.csrf_token
+        if pages.in_manager_scope(session, member_id, actor=actor):
+            try:
+                view = pages.member_360(session, runtime.keyring, member_id, actor=actor)
+            except MemberOpsError as error:
+                session.rollback()
+                return _error_page(request, error, actor, row.csrf_token)
+            return render(request, "member.html", actor=actor, csrf=row.csrf_token, v=view)
+        session.rollback()
+    # A manager asking for a member outside their store: audited, answered like a missing
+    # member (the API's answer to an id outside a key's reach), in its own transaction.
+    with transaction(runtime.sessions) as session:
+        audit.record(
+            session,
+            actor,
+            "access.denied",
+            member_id=member_id if session.get(Member, member_id) else None,
+            reason=f"member 360 outside store {actor.store_code}",
+            outcome="denied",
+        )
+    return _error_page(request, NotFound(f"member {member_id} not found"), actor, csrf_token)
 
 
 @router.post("/members/{member_id}/merges/{merge_id}/undo")

@@ -45,6 +45,12 @@ router = APIRouter(include_in_schema=False)
 STATEMENT_ROLES = ("admin", "manager", "staff")
 _POLICY_BYTES = 64 * 1024
 _THRESHOLD_ENV = "MEMBEROPS_ADJUSTMENT_APPROVAL_POINTS"
+_DONE = {
+    "posted": "adjust.posted",
+    "pending": "adjust.filed",
+    "approved": "adjust.approved",
+    "rejected": "adjust.rejected",
+}
 
 
 def approval_threshold() -> int:
@@ -320,9 +326,7 @@ def adjustments_page(
             recent=[_request_view(r) for r in recent if r.status != "pending"],
             threshold=approval_threshold(),
             can_decide=actor.role in approvals.APPROVER_ROLES,
-            notice=f"adjust.{done}"
-            if done in ("posted", "pending", "approved", "rejected")
-            else None,
+            notice=_DONE.get(done),
         )
 
 
