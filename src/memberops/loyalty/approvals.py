@@ -21,7 +21,9 @@ from memberops.catalog.models import Store
 from memberops.db import Base, IdString, UtcDateTime, new_id, utcnow
 from memberops.errors import Conflict, Forbidden, NotFound, ValidationError
 from memberops.loyalty.service import adjust_points
+from memberops.members.models import Member
 from memberops.members.service import get_member_or_raise
+from memberops.orders.repository import has_visited_store
 from memberops.privacy import audit
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "AdjustmentOutcome",
     "AdjustmentRequest",
     "approve_adjustment",
+    "export_member_adjustments",
     "list_adjustments",
     "reject_adjustment",
     "request_adjustment",
@@ -114,7 +117,7 @@ def request_adjustment(
     threshold: int = DEFAULT_THRESHOLD,
 ) -> AdjustmentOutcome:
     """Ask for an adjustment: at most `threshold` points posts now, more waits for a
-    second person. A manager adjusts members of their own store only (home store)."""
+    second person. A manager adjusts members of their own store only (home or visited)."""
     _check_role(actor, REQUESTER_ROLES, "a points adjustment")
     reason = " ".join(reason.split())
     if not reason:
@@ -127,7 +130,7 @@ def request_adjustment(
         raise ValidationError("adjustment", "threshold", "must not be negative")
     member = get_member_or_raise(session, member_id)
     if actor.role == "manager" and actor.store_code:
-        _check_manager_store(session, member.home_store_id, actor)
+        _check_manager_store(session, member, actor)
     request = AdjustmentRequest(
         member_id=member.id,
         points=points,
@@ -160,9 +163,12 @@ def request_adjustment(
     return AdjustmentOutcome(request, posted)
 
 
-def _check_manager_store(session: Session, home_store_id: str | None, actor: Actor) -> None:
+def _check_manager_store(session: Session, member: Member, actor: Actor) -> None:
+    """A manager adjusts members of their store: home store there, or a visit there."""
     store_id = session.scalar(select(Store.id).where(Store.code == actor.store_code))
-    if store_id is None or home_store_id != store_id:
+    if store_id is None or not (
+        member.home_store_id == store_id or has_visited_store(session, member.id, store_id)
+    ):
         raise Forbidden(f"a manager adjusts members of store {actor.store_code} only")
 
 
@@ -247,3 +253,27 @@ def list_adjustments(
         )
     ).all()
     return list(rows), total
+
+
+def export_member_adjustments(session: Session, member_id: str) -> list[dict[str, object]]:
+    """Every adjustment request about the member, for a data-subject export.
+
+    Erasure keeps them under the member's opaque id, like the ledger they explain.
+    """
+    rows = session.scalars(
+        select(AdjustmentRequest)
+        .where(AdjustmentRequest.member_id == member_id)
+        .order_by(AdjustmentRequest.requested_at, AdjustmentRequest.id)
+    )
+    return [
+        {
+            "id": r.id,
+            "points": r.points,
+            "reason": r.reason,
+            "status": r.status,
+            "requested_at": r.requested_at.isoformat(),
+            "decided_at": r.decided_at.isoformat() if r.decided_at else None,
+            "entry_id": r.entry_id,
+        }
+        for r in rows
+    ]
