@@ -18,7 +18,7 @@ from memberops.web.auth import create_staff_account
 from memberops.web.dashboards import REGISTRY, rows_from_json
 from web.helpers import PASSWORD, Console
 
-BROKEN = DEFAULT_POLICY_TOML.replace('code = "silver"', 'code = 7', 1)
+BROKEN = DEFAULT_POLICY_TOML.replace('code = "silver"', "code = 7", 1)
 
 
 def en(console: Console) -> None:
@@ -156,9 +156,7 @@ def test_large_adjustment_needs_a_second_person(console: Console, member: str) -
     assert own.status_code == 403  # type: ignore[attr-defined]
     assert _adjust_entries(console, member) == []
     with transaction(console.runtime.sessions) as session:
-        denied = [
-            e for e in audit.list_entries(session, member_id=member) if e.outcome == "denied"
-        ]
+        denied = [e for e in audit.list_entries(session, member_id=member) if e.outcome == "denied"]
     assert [e.action for e in denied] == ["loyalty.adjust_approve"]
 
     console.sign_in("admin2")
