@@ -16,17 +16,14 @@ from memberops.db import transaction
 from memberops.loyalty.models import TierHistory
 from memberops.loyalty.rules import DEFAULT_POLICY_TOML
 from memberops.web.auth import create_staff_account
+from web import test_browser as shared
 from web.live import CHROMIUM
-from web.test_browser import (  # noqa: F401 - fixtures shared with the console's browser tests
-    PASSWORD,
-    Site,
-    axe_check,
-    browser,
-    page,
-    sign_in,
-    site,
-    to_english,
-)
+from web.test_browser import PASSWORD, Site, axe_check, sign_in, to_english
+
+# The console's browser fixtures: a seeded site on 127.0.0.1, Chromium, a guarded tab.
+site = shared.site
+browser = shared.browser
+page = shared.page
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
 
@@ -37,7 +34,7 @@ BROKEN = DEFAULT_POLICY_TOML.replace('code = "silver"', "code = 7", 1)
 
 
 @pytest.fixture(scope="module")
-def loyalty_site(site: Site) -> Site:  # noqa: F811
+def loyalty_site(site: Site) -> Site:
     """A second admin (for approvals) and tier moves to draw."""
     with transaction(site.runtime.sessions) as session:
         create_staff_account(session, username="admin2", password=PASSWORD, role="admin")
@@ -64,11 +61,11 @@ def sign_out(page: Page) -> None:
     page.wait_for_url(re.compile(r".*/signin$"))
 
 
-def test_policy_validate_then_simulate(page: Page, loyalty_site: Site) -> None:  # noqa: F811
-    site = loyalty_site
-    sign_in(page, site, "admin1")
+def test_policy_validate_then_simulate(page: Page, loyalty_site: Site) -> None:
+    live = loyalty_site
+    sign_in(page, live, "admin1")
     to_english(page)
-    page.goto(site.base + "/loyalty/policy")
+    page.goto(live.base + "/loyalty/policy")
     expect(page.locator("h1")).to_have_text("Tier policy")
     axe_check(page)
     page.fill("#document", BROKEN)
@@ -96,10 +93,10 @@ def test_policy_validate_then_simulate(page: Page, loyalty_site: Site) -> None: 
     axe_check(page)
 
 
-def test_adjustment_needs_a_second_person(page: Page, loyalty_site: Site) -> None:  # noqa: F811
-    site = loyalty_site
-    sign_in(page, site, "admin1")
-    page.goto(f"{site.base}/loyalty/adjustments?member={site.member_id}")
+def test_adjustment_needs_a_second_person(page: Page, loyalty_site: Site) -> None:
+    live = loyalty_site
+    sign_in(page, live, "admin1")
+    page.goto(f"{live.base}/loyalty/adjustments?member={live.member_id}")
     expect(page.locator("h1")).to_have_text("积分调整")
     page.fill("#a-points", "5000")
     page.fill("#a-reason", "补录三月小票")
@@ -111,8 +108,8 @@ def test_adjustment_needs_a_second_person(page: Page, loyalty_site: Site) -> Non
     expect(row.locator("button.approve")).to_have_count(0)
     axe_check(page)
     sign_out(page)
-    sign_in(page, site, "admin2")
-    page.goto(site.base + "/loyalty/adjustments")
+    sign_in(page, live, "admin2")
+    page.goto(live.base + "/loyalty/adjustments")
     to_english(page)
     row = page.locator("#pending tbody tr").first
     expect(row).to_contain_text("+5,000")
@@ -120,15 +117,15 @@ def test_adjustment_needs_a_second_person(page: Page, loyalty_site: Site) -> Non
     row.locator("button.approve").click()
     expect(page.locator(".notice")).to_have_text("Approved: the points were posted.")
     expect(page.locator("#recent")).to_contain_text("approved")
-    page.goto(f"{site.base}/members/{site.member_id}/statement")
+    page.goto(f"{live.base}/members/{live.member_id}/statement")
     expect(page.locator("#statement")).to_contain_text("+5,000")
     axe_check(page)
 
 
-def test_dashboard_tables_and_csv_in_both_languages(page: Page, loyalty_site: Site) -> None:  # noqa: F811
-    site = loyalty_site
-    sign_in(page, site, "admin1")
-    page.goto(site.base + "/dashboards")
+def test_dashboard_tables_and_csv_in_both_languages(page: Page, loyalty_site: Site) -> None:
+    live = loyalty_site
+    sign_in(page, live, "admin1")
+    page.goto(live.base + "/dashboards")
     flows = page.locator("#chart-tier_flows")
     expect(flows.get_by_role("heading")).to_have_text("每月等级变动")
     expect(flows.locator("table")).to_contain_text("2026-02")
