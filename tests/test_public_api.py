@@ -44,6 +44,7 @@ PACKAGES: dict[str, list[str]] = {
     ],
     "memberops.labels": ["Screening", "Span", "Verdict", "screen"],
     "memberops.loyalty": [
+        "approvals",
         "cli",
         "endpoints",
         "models",
@@ -98,7 +99,16 @@ PACKAGES: dict[str, list[str]] = {
         "schemas",
     ],
     "memberops.servicedesk": ["cli", "endpoints", "models", "rules", "schemas", "service"],
-    "memberops.web": ["auth", "cli", "endpoints", "i18n", "models", "service"],
+    "memberops.web": [
+        "auth",
+        "cli",
+        "dashboards",
+        "endpoints",
+        "i18n",
+        "loyalty_pages",
+        "models",
+        "service",
+    ],
 }
 
 

@@ -1,6 +1,7 @@
 """Loyalty: tier policies, the points ledger, vouchers, partner conversion, the quote."""
 
 __all__ = [
+    "approvals",
     "cli",
     "endpoints",
     "models",
