@@ -289,3 +289,11 @@ def test_manager_opens_members_of_their_store_only(
     with transaction(console.runtime.sessions) as session:
         entries = audit.list_entries(session, member_id=outsider)
     assert any(e.action == "access.denied" and e.outcome == "denied" for e in entries)
+
+
+def test_members_list_filters_by_tier_and_store(console: Console, member: str) -> None:
+    console.sign_in("admin1")
+    page = console.client.get("/members", params={"tier": "gold", "store": "BJ001"}).text
+    assert '<option value="gold" selected>' in page and '<option value="BJ001" selected>' in page
+    assert member in page
+    assert member not in console.client.get("/members", params={"tier": "silver"}).text

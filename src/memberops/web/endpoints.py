@@ -41,6 +41,7 @@ from memberops.errors import (
 from memberops.identity.merges import unmerge
 from memberops.labels import service as labels
 from memberops.labels.rules import STAFF_CATEGORIES
+from memberops.loyalty.service import active_policy
 from memberops.members.endpoints import find_member_page
 from memberops.members.models import Member
 from memberops.privacy import audit
@@ -474,6 +475,7 @@ def members_page(
             )
             stores = session.execute(select(Store.id, Store.code).order_by(Store.code)).all()
             codes = {sid: code for sid, code in stores}
+            tiers = [t.code for t in active_policy(session)[1].tiers]
         except MemberOpsError as error:
             session.rollback()
             return _error_page(request, error, actor, row.csrf_token)
@@ -493,6 +495,7 @@ def members_page(
             filters=filters,
             store_codes=codes,
             stores=[code for _sid, code in stores],
+            tiers=tiers,
             page_link=lambda n: "/members?" + urlencode({**filters, "page": n}),
         )
 
