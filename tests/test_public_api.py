@@ -89,6 +89,7 @@ PACKAGES: dict[str, list[str]] = {
         "campaign_rules",
         "campaign_schemas",
         "campaigns",
+        "approvals",
         "cli",
         "coupons",
         "endpoints",
@@ -147,7 +148,16 @@ PACKAGES: dict[str, list[str]] = {
     "memberops.rfm": ["RfmConfig", "SEGMENTS", "SEGMENT_FIELDS", "segment_for"],
     "memberops.servicedesk": ["cli", "endpoints", "models", "rules", "schemas", "service"],
     "memberops.storemix": ["MixConfig", "Recommendation", "SEGMENT_FIELDS", "recommend"],
-    "memberops.web": ["auth", "cli", "endpoints", "i18n", "models", "service"],
+    "memberops.web": [
+        "auth",
+        "cli",
+        "dashboards",
+        "endpoints",
+        "i18n",
+        "loyalty_pages",
+        "models",
+        "service",
+    ],
 }
 
 

@@ -8,6 +8,7 @@ from memberops.identity.models import Identifier, IdentityReview, MemberIdentifi
 from memberops.labels.models import Label, LabelEvent, LabelReview
 from memberops.lifecycle.models import LifecycleCohort, LifecycleFlow, LifecycleState
 from memberops.lifestyle.models import LifestyleScore
+from memberops.loyalty.approvals import AdjustmentRequest
 from memberops.loyalty.campaign_models import (
     CampaignDecision,
     CampaignHistory,
@@ -58,6 +59,7 @@ from memberops.servicedesk.models import (
 from memberops.web.models import ConsoleSession, StaffAccount
 
 __all__ = [
+    "AdjustmentRequest",
     "ApiKey",
     "AuditEntry",
     "AuditHead",

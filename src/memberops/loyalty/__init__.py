@@ -2,6 +2,7 @@
 campaign bonuses, coupons and request idempotency keys."""
 
 __all__ = [
+    "approvals",
     "campaign_cli",
     "campaign_endpoints",
     "campaign_models",

@@ -35,11 +35,13 @@ ACCESS_LEVELS: Final = ("full", "masked", "month_day", "pseudonym", "consented")
 
 _SELF_AND_ADMIN: Final = {"admin": "full", "member": "full"}
 
-# field -> role -> access. Dotted names are fields inside a profile group.
+# field -> role -> access. Dotted names are fields inside a profile group. A store
+# manager sees what staff see (the console opens only members of the manager's store).
 FIELD_ACCESS: Final[Mapping[str, Mapping[str, str]]] = {
     "id": {
         **_SELF_AND_ADMIN,
         "staff": "full",
+        "manager": "full",
         "pos": "full",
         "marketer": "pseudonym",
         "analyst": "pseudonym",
@@ -48,32 +50,43 @@ FIELD_ACCESS: Final[Mapping[str, Mapping[str, str]]] = {
     "created_at": {**_SELF_AND_ADMIN},
     "basic.name": {**_SELF_AND_ADMIN},
     "basic.nickname": {**_SELF_AND_ADMIN},
-    "basic.display_name": {**_SELF_AND_ADMIN, "staff": "masked"},
-    "basic.birthday": {**_SELF_AND_ADMIN, "staff": "month_day"},
+    "basic.display_name": {**_SELF_AND_ADMIN, "staff": "masked", "manager": "masked"},
+    "basic.birthday": {**_SELF_AND_ADMIN, "staff": "month_day", "manager": "month_day"},
     "basic.gender": {**_SELF_AND_ADMIN},
     "identifiers": {**_SELF_AND_ADMIN},
-    "phone": {**_SELF_AND_ADMIN, "staff": "masked"},
+    "phone": {**_SELF_AND_ADMIN, "staff": "masked", "manager": "masked"},
     "membership.tier": {
         **_SELF_AND_ADMIN,
         "staff": "full",
+        "manager": "full",
         "pos": "full",
         "marketer": "full",
         "analyst": "full",
     },
-    "membership.discount_bp": {**_SELF_AND_ADMIN, "staff": "full", "pos": "full"},
-    "membership.points": {**_SELF_AND_ADMIN, "staff": "full"},
-    "membership.home_store_id": {**_SELF_AND_ADMIN, "staff": "full"},
+    "membership.discount_bp": {
+        **_SELF_AND_ADMIN,
+        "staff": "full",
+        "manager": "full",
+        "pos": "full",
+    },
+    "membership.points": {**_SELF_AND_ADMIN, "staff": "full", "manager": "full"},
+    "membership.home_store_id": {**_SELF_AND_ADMIN, "staff": "full", "manager": "full"},
     "transaction": {**_SELF_AND_ADMIN, "marketer": "full", "analyst": "full"},
     "personalised": {**_SELF_AND_ADMIN, "marketer": "full"},
-    "favourite_dishes": {**_SELF_AND_ADMIN, "staff": "full"},
-    "service_needs": {**_SELF_AND_ADMIN, "staff": "full"},
-    "sensitive_needs": {"admin": "consented", "member": "full", "staff": "consented"},
+    "favourite_dishes": {**_SELF_AND_ADMIN, "staff": "full", "manager": "full"},
+    "service_needs": {**_SELF_AND_ADMIN, "staff": "full", "manager": "full"},
+    "sensitive_needs": {
+        "admin": "consented",
+        "member": "full",
+        "staff": "consented",
+        "manager": "consented",
+    },
     "consents": {**_SELF_AND_ADMIN},
 }
 
 # Roles that may open a member's profile at all; POS reads only what a checkout quote
 # needs (id, tier, discount) and gets that from the lookup, never a profile.
-PROFILE_ROLES: Final = ("admin", "member", "staff", "marketer", "analyst")
+PROFILE_ROLES: Final = ("admin", "member", "staff", "manager", "marketer", "analyst")
 
 # The consent purpose a "consented" field rests on.
 _CONSENT_PURPOSE: Final = {"sensitive_needs": "sensitive_data"}

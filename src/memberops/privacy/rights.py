@@ -28,6 +28,7 @@ from memberops.errors import ConfigurationError, NotFound
 from memberops.identity.models import Identifier, IdentityReview, MemberIdentifier, MergeRecord
 from memberops.identity.repository import identifiers_of
 from memberops.labels.models import Label, LabelEvent, LabelReview
+from memberops.loyalty.approvals import export_member_adjustments
 from memberops.loyalty.campaigns import export_member_offers
 from memberops.loyalty.service import export_member_loyalty
 from memberops.members.models import Member, MemberStatus
@@ -237,6 +238,11 @@ _SECTIONS: tuple[tuple[str, tuple[str, ...], Section], ...] = (
         "loyalty_offers",
         ("loyalty_coupons", "loyalty_campaign_decisions"),
         lambda s, k, m: export_member_offers(s, m.id),
+    ),
+    (
+        "loyalty_adjustments",
+        ("loyalty_adjustment_requests",),
+        lambda s, k, m: export_member_adjustments(s, m.id),
     ),
     (
         "service_desk",

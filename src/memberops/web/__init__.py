@@ -3,8 +3,10 @@
 __all__ = [
     "auth",
     "cli",
+    "dashboards",
     "endpoints",
     "i18n",
+    "loyalty_pages",
     "models",
     "service",
 ]

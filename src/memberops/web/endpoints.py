@@ -9,8 +9,6 @@ JSON error shape stays under `/v1`.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import secrets
 from datetime import datetime
@@ -41,7 +39,9 @@ from memberops.errors import (
 from memberops.identity.merges import unmerge
 from memberops.labels import service as labels
 from memberops.labels.rules import STAFF_CATEGORIES
+from memberops.loyalty.service import active_policy
 from memberops.members.endpoints import find_member_page
+from memberops.members.models import Member
 from memberops.privacy import audit
 from memberops.runtime import Runtime
 from memberops.segments import service as segments
@@ -471,6 +471,7 @@ def members_page(
             )
             stores = session.execute(select(Store.id, Store.code).order_by(Store.code)).all()
             codes = {sid: code for sid, code in stores}
+            tiers = [t.code for t in active_policy(session)[1].tiers]
         except MemberOpsError as error:
             session.rollback()
             return _error_page(request, error, actor, row.csrf_token)
@@ -490,6 +491,7 @@ def members_page(
             filters=filters,
             store_codes=codes,
             stores=[code for _sid, code in stores],
+            tiers=tiers,
             page_link=lambda n: "/members?" + urlencode({**filters, "page": n}),
         )
 
@@ -501,12 +503,27 @@ def member_page(request: Request, member_id: str) -> HTMLResponse:
     runtime = _runtime(request)
     with transaction(runtime.sessions) as session:
         actor, row = _signed_in(request, session)
-        try:
-            view = pages.member_360(session, runtime.keyring, member_id, actor=actor)
-        except MemberOpsError as error:
-            session.rollback()
-            return _error_page(request, error, actor, row.csrf_token)
-        return render(request, "member.html", actor=actor, csrf=row.csrf_token, v=view)
+        csrf_token = row.csrf_token
+        if pages.in_manager_scope(session, member_id, actor=actor):
+            try:
+                view = pages.member_360(session, runtime.keyring, member_id, actor=actor)
+            except MemberOpsError as error:
+                session.rollback()
+                return _error_page(request, error, actor, row.csrf_token)
+            return render(request, "member.html", actor=actor, csrf=row.csrf_token, v=view)
+        session.rollback()
+    # A manager asking for a member outside their store: audited, answered like a missing
+    # member (the API's answer to an id outside a key's reach), in its own transaction.
+    with transaction(runtime.sessions) as session:
+        audit.record(
+            session,
+            actor,
+            "access.denied",
+            member_id=member_id if session.get(Member, member_id) else None,
+            reason=f"member 360 outside store {actor.store_code}",
+            outcome="denied",
+        )
+    return _error_page(request, NotFound(f"member {member_id} not found"), actor, csrf_token)
 
 
 @router.post("/members/{member_id}/merges/{merge_id}/undo")
@@ -528,37 +545,7 @@ def undo_merge(
     return RedirectResponse(f"/members/{quote(member_id)}", status_code=303)
 
 
-# ---------------------------------------------------------------------------- dashboards
-@router.get("/dashboards", response_class=HTMLResponse)
-def dashboards_page(request: Request) -> HTMLResponse:
-    """Every chart that has data, each with its table and a CSV download."""
-    with transaction(_runtime(request).sessions) as session:
-        actor, row = _signed_in(request, session)
-        try:
-            charts = pages.build_charts(session, actor=actor)
-        except MemberOpsError as error:
-            session.rollback()
-            return _error_page(request, error, actor, row.csrf_token)
-        return render(request, "dashboards.html", actor=actor, csrf=row.csrf_token, charts=charts)
-
-
-@router.get("/dashboards/{chart_id}.csv")
-def dashboard_csv(request: Request, chart_id: str) -> Response:
-    """One chart's numbers as CSV."""
-    with transaction(_runtime(request).sessions) as session:
-        actor, _row = _signed_in(request, session)
-        charts = pages.build_charts(session, actor=actor, only=chart_id)
-    if not charts:
-        raise NotFound(f"chart {chart_id} not found")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(charts[0].columns)
-    writer.writerows(charts[0].rows)
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{charts[0].id}.csv"'},
-    )
+# Dashboards: memberops.web.dashboards (one registry of charts).
 
 
 # ---------------------------------------------------------------------------- service desk
@@ -757,8 +744,13 @@ def callback_done(
 # ---------------------------------------------------------------------------- wiring
 def install_console(app: FastAPI) -> None:
     """Mount the console, its static files and its security headers on the API's app."""
+    # Page modules import this one's helpers, so they are loaded here, once it exists.
+    from memberops.web import dashboards, loyalty_pages
+
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     app.include_router(router)
+    for pages_router in (loyalty_pages.router, dashboards.router):
+        app.include_router(pages_router)
 
     @app.exception_handler(SignInRequired)
     async def _to_signin(request: Request, _error: SignInRequired) -> Response:

@@ -28,6 +28,7 @@ from memberops.labels.guard import screen
 from memberops.members.models import Member, MemberProfile, MemberStatus
 from memberops.members.service import decrypt_basic, get_member_or_raise, read_profile
 from memberops.orders.counted import counted_order_lines_query, counted_orders_query
+from memberops.orders.repository import has_visited_store
 from memberops.privacy import audit
 from memberops.privacy.crypto import KeyRing
 from memberops.servicedesk import service as desk
@@ -44,6 +45,7 @@ __all__ = [
     "front_desk_card",
     "front_desk_lookup",
     "front_desk_search",
+    "in_manager_scope",
     "member_360",
     "screen_note",
 ]
@@ -311,6 +313,20 @@ def _maybe(call: Callable[[], Any]) -> Any:
         return call()
     except Forbidden:
         return None
+
+
+def in_manager_scope(session: Session, member_id: str, *, actor: Actor) -> bool:
+    """Whether a store manager may open this member: home store or a visit there.
+
+    Other roles are not store-scoped here (their role checks apply instead).
+    """
+    if actor.role != "manager" or not actor.store_code:
+        return True
+    member = session.get(Member, member_id)
+    store_id = session.scalar(select(Store.id).where(Store.code == actor.store_code))
+    if member is None or store_id is None:
+        return False
+    return member.home_store_id == store_id or has_visited_store(session, member.id, store_id)
 
 
 def member_360(

@@ -70,29 +70,46 @@
     });
   }
 
-  /* Charts are drawn from the accessible table right below them. */
+  /* Charts are drawn from the accessible table right below them: the text columns
+     label the rows, every numeric column is one series. */
+  var PALETTE = ["#1f5f99", "#c05600", "#2e7d32", "#7b1fa2", "#8d6e00", "#00695c"];
+
+  function number(text) {
+    var cleaned = text.replace(/[,\s¥%+]/g, "");
+    return cleaned !== "" && !isNaN(cleaned) ? parseFloat(cleaned) : null;
+  }
+
   function setupCharts() {
     if (typeof window.Chart === "undefined") { return; }
     document.querySelectorAll("figure[data-chart]").forEach(function (figure) {
       var table = document.getElementById(figure.getAttribute("data-table"));
       if (!table) { return; }
-      var labels = [];
-      var values = [];
-      table.querySelectorAll("tbody tr").forEach(function (row) {
-        var cells = row.children;
-        labels.push(cells[0].textContent);
-        values.push(parseFloat(cells[1].textContent.replace(/,/g, "")) || 0);
+      var header = Array.prototype.map.call(table.querySelectorAll("thead th"),
+        function (th) { return th.textContent; });
+      var rows = Array.prototype.map.call(table.querySelectorAll("tbody tr"), function (row) {
+        return Array.prototype.map.call(row.children, function (cell) { return cell.textContent; });
       });
-      var header = table.querySelectorAll("thead th");
+      var numeric = header.map(function (_h, i) {
+        return i > 0 && rows.length > 0 && rows.every(function (r) { return number(r[i] || "") !== null; });
+      });
+      var labels = rows.map(function (r) {
+        return r.filter(function (_c, i) { return !numeric[i]; }).join(" → ");
+      });
+      var kind = figure.getAttribute("data-chart") || "bar";
+      var stacked = kind === "stacked";
+      var datasets = [];
+      header.forEach(function (h, i) {
+        if (!numeric[i] || (kind === "doughnut" && datasets.length)) { return; }
+        var colour = PALETTE[datasets.length % PALETTE.length];
+        datasets.push({ label: h, data: rows.map(function (r) { return number(r[i]); }),
+                        backgroundColor: kind === "doughnut" ? PALETTE : colour, borderColor: colour });
+      });
       new window.Chart(figure.querySelector("canvas"), {
-        type: figure.getAttribute("data-chart") || "bar",
-        data: {
-          labels: labels,
-          datasets: [{ label: header.length > 1 ? header[1].textContent : "", data: values,
-                       backgroundColor: "#1f5f99" }]
-        },
+        type: stacked ? "bar" : kind,
+        data: { labels: labels, datasets: datasets },
         options: { animation: false, responsive: true, maintainAspectRatio: false,
-                   plugins: { legend: { display: false } } }
+                   scales: kind === "doughnut" ? {} : { x: { stacked: stacked }, y: { stacked: stacked } },
+                   plugins: { legend: { display: datasets.length > 1 } } }
       });
     });
   }
