@@ -65,6 +65,7 @@ class CommunicatorsRead(BaseModel):
     description="Members per fan level (hardcore, general, silent) from the last run.",
 )
 def get_fan_levels(actor: LevelReader, session: ReadSessionDep) -> FanLevelsRead:
+    """Members per level from the last run."""
     counts = fan_level_counts(session)
     config = FanConfig()
     return FanLevelsRead(
@@ -91,6 +92,7 @@ def get_communicators(
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
 ) -> CommunicatorsRead:
+    """The top communicators; pseudonymous ids for marketers and analysts."""
     rows = top_communicators(session, limit=limit)
     show_ids = actor.role == "admin"
     return CommunicatorsRead(

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from memberops.db import bulk_insert
@@ -76,6 +76,11 @@ def holders_table(session: Session, identifier_ids: Iterable[str | None]) -> pa.
 
 def replace_levels(session: Session, rows: list[dict[str, Any]]) -> None:
     """Replace every fan-level row (a run recomputes the whole chain)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Two runs at once: the second waits for the first to commit, then deletes its
+        # rows (a plain DELETE would miss rows committed after it began and the insert
+        # would then collide on the primary key).
+        session.execute(text("LOCK TABLE fan_levels IN SHARE ROW EXCLUSIVE MODE"))
     session.execute(delete(FanLevelRow))
     bulk_insert(session, FanLevelRow, rows)
 

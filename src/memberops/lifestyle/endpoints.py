@@ -46,6 +46,7 @@ class LifestyleRead(BaseModel):
     description="Members per lifestyle trait from the last `memberops lifestyle run`.",
 )
 def get_lifestyle(actor: Reader, session: ReadSessionDep) -> LifestyleRead:
+    """Members per trait from the last run."""
     summary = trait_summary(session)
     scored = summary["members_scored"]
     return LifestyleRead(

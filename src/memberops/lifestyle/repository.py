@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from memberops.catalog.service import item_traits_source
@@ -49,6 +49,11 @@ def lines_table(session: Session, *, since: datetime, until: datetime) -> pa.Tab
 
 def replace_scores(session: Session, rows: list[dict[str, Any]]) -> None:
     """Replace every stored score (a run rescores the whole chain)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Two runs at once: the second waits for the first to commit, then deletes its
+        # rows (a plain DELETE would miss rows committed after it began and the insert
+        # would then collide on the primary key).
+        session.execute(text("LOCK TABLE lifestyle_scores IN SHARE ROW EXCLUSIVE MODE"))
     session.execute(delete(LifestyleScore))
     bulk_insert(session, LifestyleScore, rows)
 

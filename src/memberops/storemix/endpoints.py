@@ -70,6 +70,7 @@ def get_store_mix(
     runtime: RuntimeDep,
     store: Annotated[str | None, Query(max_length=32, pattern=r"^[A-Za-z0-9_-]+$")] = None,
 ) -> StoreMixRead:
+    """Per store mix and advice; a store-bound manager sees their own store only."""
     if actor.role == "manager" and actor.store_code:
         if store is not None and store != actor.store_code:
             session.rollback()  # SQLite: release the read before the audit write
