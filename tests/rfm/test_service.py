@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from builders import SPEND_CHAIN_AS_OF, load_spend_chain
@@ -105,3 +107,26 @@ def test_bad_bins_and_unknown_store_are_refused(seeded: Runtime) -> None:
             run_rfm(session, now=SPEND_CHAIN_AS_OF, config=RfmConfig(bins=1))
         with pytest.raises(NotFound, match="XX999"):
             run_rfm(session, now=SPEND_CHAIN_AS_OF, store_code="XX999")
+
+
+def test_two_runs_at_once_both_succeed_and_leave_one_snapshot(
+    seeded: Runtime, admin: Actor
+) -> None:
+    load_spend_chain(seeded, admin)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with transaction(seeded.sessions) as session:
+                run_rfm(session, now=SPEND_CHAIN_AS_OF)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors or all("locked" in str(e) for e in errors), errors
+    with transaction(seeded.sessions) as session:
+        assert read_rfm(session)["members"] == 5
