@@ -48,7 +48,8 @@ def test_cli_runs_shows_and_draws(
     result = cli("rfm", "run", "--as-of", AS_OF, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["segments"]["champions"] == 1
-    assert cli("rfm", "run", "--store", "SH001", "--as-of", AS_OF).exit_code == 0
+    every = cli("rfm", "run", "--every-store", "--as-of", AS_OF, "--json")
+    assert sorted(s["store"] for s in json.loads(every.stdout)["stores"]) == ["BJ001", "SH001"]
     shown = cli("rfm", "show", "--json")
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)["members"] == 5

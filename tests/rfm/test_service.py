@@ -12,7 +12,7 @@ from memberops.db import transaction
 from memberops.errors import NotFound, ValidationError
 from memberops.rfm import SEGMENT_FIELDS
 from memberops.rfm.rules import RfmConfig
-from memberops.rfm.service import member_rfm, read_rfm, run_rfm
+from memberops.rfm.service import member_rfm, read_rfm, run_rfm, run_rfm_stores
 from memberops.runtime import Runtime
 
 
@@ -130,3 +130,15 @@ def test_two_runs_at_once_both_succeed_and_leave_one_snapshot(
     assert not errors, errors
     with transaction(seeded.sessions) as session:
         assert read_rfm(session)["members"] == 5
+
+
+def test_every_store_at_once_equals_store_by_store(seeded: Runtime, admin: Actor) -> None:
+    ids = load_spend_chain(seeded, admin)
+    with transaction(seeded.sessions) as session:
+        runs = run_rfm_stores(session, now=SPEND_CHAIN_AS_OF)
+    assert sorted((r.store, r.members) for r in runs) == [("BJ001", 5), ("SH001", 2)]
+    together = {s: _scores(seeded, ids, s) for s in ("BJ001", "SH001")}
+    with transaction(seeded.sessions) as session:
+        for store in ("BJ001", "SH001"):
+            run_rfm(session, now=SPEND_CHAIN_AS_OF, store_code=store)
+    assert together == {s: _scores(seeded, ids, s) for s in ("BJ001", "SH001")}

@@ -30,18 +30,19 @@ from memberops.labels.pipeline import refresh_service_needs
 from memberops.lifecycle.service import run_lifecycle
 from memberops.members.models import Member, MemberStatus
 from memberops.pipeline.runner import run_refresh
-from memberops.rfm.service import run_rfm
+from memberops.rfm.service import run_rfm, run_rfm_stores
 from memberops.runtime import Runtime
 
 __all__ = ["demo", "run_member_analytics", "serve_with_banner"]
 
 
 def run_member_analytics(runtime: Runtime) -> None:
-    """RFM, revenue concentration and lifecycle of the whole chain as of now (one
-    transaction), so their routes and pictures have data from the start."""
+    """RFM (chain-wide and in every store), revenue concentration and lifecycle as of
+    now (one transaction), so their routes and pictures have data from the start."""
     now = clock.now()
     with transaction(runtime.sessions) as session:
         run_rfm(session, now=now)
+        run_rfm_stores(session, now=now)
         run_concentration(session, now=now)
         run_lifecycle(session, now=now)
 
