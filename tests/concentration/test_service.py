@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from builders import SPEND_CHAIN_AS_OF, load_spend_chain
@@ -61,3 +63,24 @@ def test_reads_before_a_run_and_bad_shares_are_refused(seeded: Runtime) -> None:
             read_concentration(session)
         with pytest.raises(ValidationError, match="share"):
             read_top(session, share=1.5)
+
+
+def test_two_runs_at_once_both_succeed(seeded: Runtime, admin: Actor) -> None:
+    load_spend_chain(seeded, admin)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with transaction(seeded.sessions) as session:
+                run_concentration(session, now=SPEND_CHAIN_AS_OF)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with transaction(seeded.sessions) as session:
+        assert read_concentration(session)["members"] == 5

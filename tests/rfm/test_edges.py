@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from builders import SPEND_CHAIN_AS_OF, load_spend_chain
+from builders import SPEND_CHAIN_AS_OF, audit_actions, load_spend_chain
 from memberops.actor import Actor
 from memberops.api.app import create_app
 from memberops.apikeys.service import create_api_key
@@ -48,7 +48,8 @@ def test_cli_runs_shows_and_draws(
     result = cli("rfm", "run", "--as-of", AS_OF, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["segments"]["champions"] == 1
-    assert cli("rfm", "run", "--store", "SH001", "--as-of", AS_OF).exit_code == 0
+    every = cli("rfm", "run", "--every-store", "--as-of", AS_OF, "--json")
+    assert sorted(s["store"] for s in json.loads(every.stdout)["stores"]) == ["BJ001", "SH001"]
     shown = cli("rfm", "show", "--json")
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)["members"] == 5
@@ -105,6 +106,8 @@ def test_member_rfm_shows_pseudonyms_to_marketers(
     assert marketer.status_code == 200
     body = marketer.json()
     assert body["member"].startswith("p_") and member not in json.dumps(body)
+    with transaction(seeded.sessions) as session:
+        assert "member.rfm" in audit_actions(session, member)
     for role in ("pos", "staff", "manager"):
         denied = client.get(f"/v1/members/{member}/rfm", headers=_key(seeded, role))
         assert denied.status_code == 403

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from builders import SPEND_CHAIN_AS_OF, load_spend_chain
@@ -10,7 +12,7 @@ from memberops.db import transaction
 from memberops.errors import NotFound, ValidationError
 from memberops.rfm import SEGMENT_FIELDS
 from memberops.rfm.rules import RfmConfig
-from memberops.rfm.service import member_rfm, read_rfm, run_rfm
+from memberops.rfm.service import member_rfm, read_rfm, run_rfm, run_rfm_stores
 from memberops.runtime import Runtime
 
 
@@ -105,3 +107,38 @@ def test_bad_bins_and_unknown_store_are_refused(seeded: Runtime) -> None:
             run_rfm(session, now=SPEND_CHAIN_AS_OF, config=RfmConfig(bins=1))
         with pytest.raises(NotFound, match="XX999"):
             run_rfm(session, now=SPEND_CHAIN_AS_OF, store_code="XX999")
+
+
+def test_two_runs_at_once_both_succeed_and_leave_one_snapshot(
+    seeded: Runtime, admin: Actor
+) -> None:
+    load_spend_chain(seeded, admin)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with transaction(seeded.sessions) as session:
+                run_rfm(session, now=SPEND_CHAIN_AS_OF)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with transaction(seeded.sessions) as session:
+        assert read_rfm(session)["members"] == 5
+
+
+def test_every_store_at_once_equals_store_by_store(seeded: Runtime, admin: Actor) -> None:
+    ids = load_spend_chain(seeded, admin)
+    with transaction(seeded.sessions) as session:
+        runs = run_rfm_stores(session, now=SPEND_CHAIN_AS_OF)
+    assert sorted((r.store, r.members) for r in runs) == [("BJ001", 5), ("SH001", 2)]
+    together = {s: _scores(seeded, ids, s) for s in ("BJ001", "SH001")}
+    with transaction(seeded.sessions) as session:
+        for store in ("BJ001", "SH001"):
+            run_rfm(session, now=SPEND_CHAIN_AS_OF, store_code=store)
+    assert together == {s: _scores(seeded, ids, s) for s in ("BJ001", "SH001")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from memberops.concentration.models import ConcentrationMember, ConcentrationSummary
@@ -13,10 +13,16 @@ from memberops.db import bulk_insert
 __all__ = ["replace_all", "summaries", "summary", "top_members", "top_revenue"]
 
 
+_PG_RUN_LOCK = 774_200_102
+
+
 def replace_all(
     session: Session, summary_rows: list[dict[str, Any]], member_rows: list[dict[str, Any]]
 ) -> None:
     """Every stored scope replaced by a fresh run."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Two runs at once would each delete, then both insert the same keys: one at a time.
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_RUN_LOCK})
     session.execute(delete(ConcentrationMember))
     session.execute(delete(ConcentrationSummary))
     bulk_insert(session, ConcentrationSummary, summary_rows)

@@ -32,19 +32,20 @@ from memberops.lifecycle.service import run_lifecycle
 from memberops.lifestyle.service import run_lifestyle
 from memberops.members.models import Member, MemberStatus
 from memberops.pipeline.runner import run_refresh
-from memberops.rfm.service import run_rfm
+from memberops.rfm.service import run_rfm, run_rfm_stores
 from memberops.runtime import Runtime
 
 __all__ = ["demo", "run_member_analytics", "serve_with_banner"]
 
 
 def run_member_analytics(runtime: Runtime) -> FanRunReport:
-    """RFM, revenue concentration, lifecycle, fan levels and lifestyle traits of the whole
-    chain as of now (one transaction), so their routes and pictures have data from the
-    start; returns the fan-level run for the summary."""
+    """RFM (chain-wide and in every store), revenue concentration, lifecycle, fan levels
+    and lifestyle traits as of now (one transaction), so their routes and pictures have
+    data from the start; returns the fan-level run for the summary."""
     now = clock.now()
     with transaction(runtime.sessions) as session:
         run_rfm(session, now=now)
+        run_rfm_stores(session, now=now)
         run_concentration(session, now=now)
         run_lifecycle(session, now=now)
         fans = run_fan_levels(session, as_of=now)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from memberops.db import bulk_insert
 from memberops.lifecycle.models import LifecycleCohort, LifecycleFlow, LifecycleState
 
 __all__ = ["cohorts", "current_counts", "flows", "latest_month", "member_states", "replace_all"]
+
+
+_PG_RUN_LOCK = 774_200_103
 
 
 def replace_all(
@@ -20,6 +23,9 @@ def replace_all(
     cohort_rows: list[dict[str, Any]],
 ) -> None:
     """Every lifecycle table replaced by one run's rows."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Two runs at once would each delete, then both insert the same keys: one at a time.
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_RUN_LOCK})
     for model in (LifecycleState, LifecycleFlow, LifecycleCohort):
         session.execute(delete(model))
     bulk_insert(session, LifecycleState, states)

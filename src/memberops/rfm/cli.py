@@ -15,7 +15,7 @@ from memberops.db import transaction
 from memberops.errors import ValidationError
 from memberops.pipeline.engines import ENGINES
 from memberops.rfm.rules import DEFAULT_BINS, RfmConfig
-from memberops.rfm.service import read_rfm, run_rfm
+from memberops.rfm.service import read_rfm, run_rfm, run_rfm_stores
 
 __all__ = ["app", "check_engine", "check_picture"]
 
@@ -57,6 +57,9 @@ def _aware(value: datetime | None) -> datetime:
 @handle_errors
 def run_command(
     store: StoreOpt = None,
+    every_store: Annotated[
+        bool, typer.Option("--every-store", help="Also score within every store.")
+    ] = False,
     bins: Annotated[int, typer.Option(min=2, max=10, help="Bins per measure.")] = DEFAULT_BINS,
     as_of: Annotated[datetime | None, typer.Option(help="Default now (UTC).")] = None,
     engine: EngineOpt = "duckdb",
@@ -76,9 +79,22 @@ def run_command(
                 engine=chosen,
                 database_url=runtime.settings.database_url,
             )
+            stores = (
+                run_rfm_stores(
+                    session,
+                    now=_aware(as_of),
+                    config=RfmConfig(bins=bins),
+                    engine=chosen,
+                    database_url=runtime.settings.database_url,
+                )
+                if every_store and store is None
+                else []
+            )
         bar.advance(task)
 
     def text(data: dict[str, Any]) -> None:
+        for run in stores:
+            console.print(f"{run.store}: {run.members:,} members scored", highlight=False)
         console.print(
             f"{data['members']:,} members scored ({store or 'chain'}, {bins} bins) as of "
             f"{result.as_of:%Y-%m-%d}: "
@@ -86,7 +102,10 @@ def run_command(
             highlight=False,
         )
 
-    emit(result.to_dict(), as_json=as_json, text=text)
+    data = result.to_dict()
+    if stores:
+        data["stores"] = [run.to_dict() for run in stores]
+    emit(data, as_json=as_json, text=text)
 
 
 def _read(store: str | None) -> dict[str, Any]:

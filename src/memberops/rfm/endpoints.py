@@ -15,8 +15,10 @@ from memberops.actor import Actor
 from memberops.api.auth import deny, require_roles
 from memberops.api.deps import OpaqueId, ReadSessionDep, RuntimeDep
 from memberops.api.errors import error_responses
+from memberops.db import transaction
 from memberops.errors import Forbidden
 from memberops.members.service import get_member_or_raise
+from memberops.privacy import audit
 from memberops.privacy.pseudonyms import pseudonymous_id
 from memberops.rfm.schemas import MemberRfmRead, RfmRead, RfmScopeScore
 from memberops.rfm.service import member_rfm, read_rfm
@@ -71,4 +73,9 @@ def get_member_rfm(
     current = get_member_or_raise(session, member_id).id
     scores = [RfmScopeScore.model_validate(s) for s in member_rfm(session, current)]
     shown = current if actor.role == "admin" else pseudonymous_id(runtime.keyring, current)
+    # A member-level read is audited like a profile read, in a short write of its own
+    # after the read's connection went back to the pool.
+    session.rollback()
+    with transaction(runtime.sessions) as writer:
+        audit.record(writer, actor, "member.rfm", member_id=current, fields=["rfm"])
     return MemberRfmRead(member=shown, scores=scores)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from memberops.db import bulk_insert
@@ -19,8 +19,14 @@ __all__ = [
 ]
 
 
+_PG_RUN_LOCK = 774_200_101
+
+
 def replace_scope(session: Session, scope: str, rows: list[dict[str, Any]]) -> None:
     """Every row of `scope` replaced by `rows` (one run = one consistent snapshot)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Two runs at once would each delete, then both insert the same keys: one at a time.
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_RUN_LOCK})
     session.execute(delete(RfmScore).where(RfmScore.scope == scope))
     bulk_insert(session, RfmScore, rows)
 

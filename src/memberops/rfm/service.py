@@ -22,7 +22,7 @@ from memberops.rfm import repository
 from memberops.rfm.features import CHAIN, rfm_scores
 from memberops.rfm.rules import SEGMENTS, RfmConfig
 
-__all__ = ["RfmRun", "member_rfm", "read_rfm", "resolve_scope", "run_rfm"]
+__all__ = ["RfmRun", "member_rfm", "read_rfm", "resolve_scope", "run_rfm", "run_rfm_stores"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,52 @@ def run_rfm(
         as_of=now,
         segments={s: counts.get(s, 0) for s in SEGMENTS},
     )
+
+
+def run_rfm_stores(
+    session: Session,
+    *,
+    now: datetime,
+    config: RfmConfig | None = None,
+    engine: EngineName = "duckdb",
+    database_url: str | None = None,
+    spark: Any = None,
+) -> list[RfmRun]:
+    """Score every store's members within that store (one expression for all stores) and
+    store each store's scope; the same scores as `run_rfm(store_code=...)` store by store."""
+    config = config or RfmConfig()
+    for field, reason in config.problems():
+        raise ValidationError("rfm config", field, reason)
+    con = engines.connect(engine, database_url=database_url, spark=spark)
+    try:
+        orders = bind_counted_orders(session, con)
+        table = con.to_pyarrow(rfm_scores(orders, naive_utc(now), bins=config.bins, by_store=True))
+    finally:
+        if engine != "spark":
+            con.disconnect()
+    by_scope: dict[str, list[dict[str, Any]]] = {}
+    for row in table.to_pylist():
+        by_scope.setdefault(row["scope"], []).append({**row, "bins": config.bins, "as_of": now})
+    codes = all_store_codes(session)
+    runs = []
+    for scope, rows in sorted(by_scope.items()):
+        repository.replace_scope(session, scope, rows)
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row["segment"]] = counts.get(row["segment"], 0) + 1
+        runs.append(
+            RfmRun(
+                scope=scope,
+                store=codes.get(scope),
+                members=len(rows),
+                bins=config.bins,
+                engine=engine,
+                as_of=now,
+                segments={s: counts.get(s, 0) for s in SEGMENTS},
+            )
+        )
+    session.flush()
+    return runs
 
 
 def read_rfm(session: Session, *, store_code: str | None = None) -> dict[str, Any]:
