@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import exists, func, insert, literal, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from memberops import clock
@@ -207,20 +207,17 @@ def materialise_segment(session: Session, ref: str, *, actor: Actor) -> SegmentR
         .where(
             SegmentMembership.segment_id == segment.id,
             SegmentMembership.left_at.is_(None),
-            ~exists().where(current.c.member_id == SegmentMembership.member_id),
+            # NOT IN over a non-null column: one hashed set on PostgreSQL and one
+            # temporary index on SQLite, whatever the (often stale) statistics say; a
+            # correlated NOT EXISTS could become a nested loop, quadratic in the size.
+            SegmentMembership.member_id.not_in(select(current.c.member_id)),
         )
         .values(left_at=now)
         .execution_options(synchronize_session=False)
     )
     left = int(getattr(left_result, "rowcount", 0) or 0)
-    already = (
-        select(SegmentMembership.member_id)
-        .where(
-            SegmentMembership.segment_id == segment.id,
-            SegmentMembership.left_at.is_(None),
-            SegmentMembership.member_id == current.c.member_id,
-        )
-        .exists()
+    still_in = select(SegmentMembership.member_id).where(
+        SegmentMembership.segment_id == segment.id, SegmentMembership.left_at.is_(None)
     )
     session.execute(
         insert(SegmentMembership).from_select(
@@ -229,7 +226,7 @@ def materialise_segment(session: Session, ref: str, *, actor: Actor) -> SegmentR
                 literal(segment.id, IdString()),
                 current.c.member_id,
                 literal(now, UtcDateTime()),
-            ).where(~already),
+            ).where(current.c.member_id.not_in(still_in)),
         )
     )
     # Counted rather than read from rowcount, which drivers do not all report for
