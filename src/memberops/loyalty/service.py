@@ -510,15 +510,17 @@ def post_orders(
     posted = len(entry_rows)
     # Campaign bonuses and coupons named by the orders, in the same transaction and
     # de-duplicated on the same business document (docs/loyalty.md, Campaigns).
+    bonuses = _BonusPoster(ctx)
     posted += campaigns.apply_to_orders(
         session,
         fresh,
         policy=ctx.policy,
-        post=_BonusPoster(ctx),
+        post=bonuses,
         actor=ctx.actor,
         now=ctx.now,
         existing_keys=lambda keys: repo.existing_keys(session, keys),
     )
+    bonuses.finish()
     for adjustment in sorted(adjustments, key=lambda a: a.id):
         holder = adjustment_members.get(adjustment.id)
         if holder is not None:
@@ -530,9 +532,13 @@ def post_orders(
 
 @dataclass(slots=True)
 class _BonusPoster:
-    """Posts a campaign bonus as an earn entry with its own lot, on the locked account."""
+    """Collects campaign bonuses as earn entries with their own lots on the locked
+    accounts; `finish` writes them in bulk, like the orders' own earn entries."""
 
     ctx: _Ctx
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    lots: list[dict[str, Any]] = field(default_factory=list)
+    owing: list[tuple[str, str]] = field(default_factory=list)
 
     def __call__(
         self,
@@ -547,35 +553,63 @@ class _BonusPoster:
         dedup_key: str,
     ) -> str:
         ctx = self.ctx
-        entry = _entry(
-            ctx,
-            member_id,
-            type_="earn",
-            points=points,
-            counter=f"campaign:{code}"[:40],
-            source_system=source,
-            source_kind="order",
-            source_id=order_ref,
-            dedup_key=dedup_key,
-            effective_at=ordered_at,
-            order_ref=order_ref,
-            money_cents=total_cents,
-            note=f"campaign {code} bonus"[:200],
+        entry_id = new_id()
+        self.entries.append(
+            {
+                "id": entry_id,
+                "member_id": member_id,
+                "type": "earn",
+                "points": points,
+                "counter_account": f"campaign:{code}"[:40],
+                "source_system": source[:40],
+                "source_kind": "order",
+                "source_id": order_ref,
+                "dedup_key": dedup_key[:240],
+                "order_ref": order_ref,
+                "money_cents": total_cents,
+                "owed_change": 0,
+                "effective_at": ordered_at,
+                "created_at": ctx.now,
+                "actor": ctx.actor[:120],
+                "note": f"campaign {code} bonus"[:200],
+            }
         )
-        _new_lot(
-            ctx,
-            member_id,
-            entry,
-            points,
-            earned_at=ordered_at,
-            expires_at=lot_expiry(ctx.policy, ordered_at),
-            order_ref=order_ref,
+        expires = lot_expiry(ctx.policy, ordered_at)
+        self.lots.append(
+            {
+                "id": new_id(),
+                "member_id": member_id,
+                "entry_id": entry_id,
+                "points": points,
+                "remaining": points,
+                "earned_at": ordered_at,
+                "expires_at": expires,
+                "order_ref": order_ref,
+                "origin_lot_id": None,
+                "merge_ref": None,
+            }
         )
-        ctx.accounts[member_id].lifetime_earned += points
-        ctx.session.flush()
-        _expire_due(ctx, [member_id])  # a late order's bonus lot may be past its date
-        _repay_owed(ctx, member_id, entry)
-        return entry.id
+        account = ctx.accounts[member_id]
+        account.balance += points
+        account.lifetime_earned += points
+        ctx.touched.add(member_id)
+        if account.owed > 0 or expires <= ctx.now:
+            self.owing.append((member_id, entry_id))
+        return entry_id
+
+    def finish(self) -> None:
+        """Write the collected entries and lots; repay what members owe from them."""
+        if not self.entries:
+            return
+        session = self.ctx.session
+        session.flush()
+        bulk_insert(session, LoyaltyEntry, self.entries)
+        bulk_insert(session, LoyaltyLot, self.lots)
+        for member_id, entry_id in self.owing:
+            entry = session.get(LoyaltyEntry, entry_id)
+            assert entry is not None
+            _expire_due(self.ctx, [member_id])  # a late order's bonus lot may be past its date
+            _repay_owed(self.ctx, member_id, entry)
 
 
 def _order_holder(session: Session, order_id: str) -> str | None:
