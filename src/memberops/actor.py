@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ROLES", "Actor", "system_actor"]
+__all__ = ["CONSOLE_ACTOR_SCOPE", "ROLES", "Actor", "system_actor"]
 
 ROLES = ("admin", "manager", "pos", "staff", "marketer", "analyst", "member", "system")
+
+# The ASGI scope key under which the console passes its signed-in person to an
+# in-process /v1 read; only code in this process can put it there, never a client.
+CONSOLE_ACTOR_SCOPE = "memberops.console_actor"
 
 
 @dataclass(frozen=True, slots=True)

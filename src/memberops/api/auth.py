@@ -16,7 +16,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from memberops.actor import Actor
+from memberops.actor import CONSOLE_ACTOR_SCOPE, Actor
 from memberops.api.deps import RuntimeDep, get_limiter, route_name
 from memberops.apikeys.service import LAST_USED_EVERY_S, authenticate, touch_last_used
 from memberops.db import read_transaction, transaction, utcnow
@@ -24,14 +24,7 @@ from memberops.errors import Forbidden, NotFound, Unauthenticated
 from memberops.privacy import audit
 from memberops.runtime import Runtime
 
-__all__ = [
-    "CONSOLE_ACTOR_SCOPE",
-    "ActorDep",
-    "current_actor",
-    "deny",
-    "deny_other_member",
-    "require_roles",
-]
+__all__ = ["ActorDep", "current_actor", "deny", "deny_other_member", "require_roles"]
 
 
 def _presented_secret(request: Request) -> str | None:
@@ -68,11 +61,6 @@ def _note_use(runtime: Runtime, key_id: str) -> None:
             return
         _touched[key_id] = now
     _touch_writer.submit(_write_use, runtime, key_id, utcnow())
-
-
-# The ASGI scope key under which the console passes its signed-in person to an
-# in-process /v1 read; only code in this process can put it there, never a client.
-CONSOLE_ACTOR_SCOPE = "memberops.console_actor"
 
 
 def current_actor(request: Request, runtime: RuntimeDep) -> Actor:

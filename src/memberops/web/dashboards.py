@@ -41,8 +41,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from memberops.actor import Actor
-from memberops.api.auth import CONSOLE_ACTOR_SCOPE
+from memberops.actor import CONSOLE_ACTOR_SCOPE, Actor
 from memberops.catalog.models import Store
 from memberops.db import transaction
 from memberops.errors import Forbidden, MemberOpsError, NotFound
