@@ -359,7 +359,7 @@ def refresh_profiles(
         step("extract")
         out: dict[str, pa.Table] = {}
         if targets is None or targets:
-            out = engines.execute(con, engines.member_feature_exprs(bound))
+            out = engines.execute(con, engines.member_feature_exprs(bound, con=con))
         step("compute members")
 
         if full:
