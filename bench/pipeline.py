@@ -88,28 +88,35 @@ def run_pipeline_core(d: Path) -> dict[str, int]:
     }
 
 
-CORE_SQL = """
+CORE_SQL_VISITS = """
+CREATE TEMP TABLE v AS
 WITH o AS (
   SELECT *, CAST(ordered_at + to_minutes(utc_offset_minutes) - INTERVAL 4 HOUR AS DATE) AS bdate
   FROM read_parquet('{d}/orders.parquet')
-),
-v AS (
-  SELECT member_id, store_id, bdate, meal_type, min(ordered_at) AS started_at,
-         max(ordered_at) AS ended_at, count(*) AS n_orders,
-         max(coalesce(party_size, 1)) AS party, sum(net_cents) AS net
-  FROM o GROUP BY ALL
-),
-summary AS (
-  SELECT member_id, sum(n_orders) AS orders, count(*) AS visits, sum(net) AS spend,
-         min(started_at) AS first_at, max(ended_at) AS last_at, sum(party) AS persons,
-         sum(net) // sum(n_orders) AS avg_ticket, sum(net) // sum(party) AS per_person
-  FROM v GROUP BY member_id
-),
-sv AS (
-  SELECT member_id, store_id, count(*) AS visits, sum(net) AS spend, max(started_at) AS last_at,
-         row_number() OVER (PARTITION BY member_id ORDER BY count(*) DESC, max(started_at) DESC,
-                            store_id) AS rank
-  FROM v GROUP BY member_id, store_id
+)
+SELECT member_id, store_id, bdate, meal_type, min(ordered_at) AS started_at,
+       max(ordered_at) AS ended_at, count(*) AS n_orders,
+       max(coalesce(party_size, 1)) AS party, sum(net_cents) AS net
+FROM o GROUP BY ALL
+"""
+CORE_SQL_SUMMARY = """
+SELECT member_id, sum(n_orders) AS orders, count(*) AS visits, sum(net) AS spend,
+       min(started_at) AS first_at, max(ended_at) AS last_at, sum(party) AS persons,
+       count(DISTINCT store_id) AS stores,
+       sum(net) // sum(n_orders) AS avg_ticket, sum(net) // sum(party) AS per_person
+FROM v GROUP BY member_id
+"""
+CORE_SQL_STORES = """
+SELECT member_id, store_id, count(*) AS visits, sum(net) AS spend, max(started_at) AS last_at,
+       row_number() OVER (PARTITION BY member_id ORDER BY count(*) DESC, max(started_at) DESC,
+                          store_id) AS rank
+FROM v GROUP BY member_id, store_id
+"""
+CORE_SQL_DISHES = """
+WITH o AS (
+  SELECT order_id, member_id, ordered_at,
+         CAST(ordered_at + to_minutes(utc_offset_minutes) - INTERVAL 4 HOUR AS DATE) AS bdate
+  FROM read_parquet('{d}/orders.parquet')
 ),
 items AS (
   SELECT o.member_id, l.item_id, sum(l.quantity) AS quantity,
@@ -118,15 +125,11 @@ items AS (
            AS score
   FROM read_parquet('{d}/lines.parquet') l JOIN o USING (order_id)
   GROUP BY o.member_id, l.item_id
-),
-dishes AS (
-  SELECT * FROM (
-    SELECT *, row_number() OVER (PARTITION BY member_id
-                                 ORDER BY score DESC, quantity DESC, last_at DESC, item_id) AS rank
-    FROM items) WHERE rank <= 5
 )
-SELECT (SELECT count(*) FROM summary) AS members, (SELECT sum(visits) FROM summary) AS visits,
-       (SELECT count(*) FROM sv) AS store_rows, (SELECT count(*) FROM dishes) AS dish_rows
+SELECT * FROM (
+  SELECT *, row_number() OVER (PARTITION BY member_id
+                               ORDER BY score DESC, quantity DESC, last_at DESC, item_id) AS rank
+  FROM items) WHERE rank <= 5
 """
 
 
@@ -134,9 +137,18 @@ def run_duckdb_sql(d: Path) -> dict[str, int]:
     import duckdb
 
     con = duckdb.connect()
-    # Materialise every intermediate result the way the other contenders do.
-    row = con.execute(CORE_SQL.format(d=d, k=LN2_HALF_LIFE)).fetchall()[0]
-    return {"members": row[0], "visits": int(row[1]), "store_rows": row[2], "dish_rows": row[3]}
+    # Visits once in a temporary table, then each result as Arrow, as the pipeline
+    # (and pandas and polars, whose results are frames in memory) produce them.
+    con.execute(CORE_SQL_VISITS.format(d=d))
+    summary = con.sql(CORE_SQL_SUMMARY).to_arrow_table()
+    stores = con.sql(CORE_SQL_STORES).to_arrow_table()
+    dishes = con.sql(CORE_SQL_DISHES.format(d=d, k=LN2_HALF_LIFE)).to_arrow_table()
+    return {
+        "members": summary.num_rows,
+        "visits": int(summary.column("visits").to_numpy().sum()),
+        "store_rows": stores.num_rows,
+        "dish_rows": dishes.num_rows,
+    }
 
 
 def run_scan(d: Path) -> dict[str, int]:

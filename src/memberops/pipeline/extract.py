@@ -90,7 +90,9 @@ def extract_inputs(
     with_orders = active if in_place else set(orders["member_id"])
     needs: dict[str, list[Any]] = {name: [] for name in INPUT_SCHEMAS["needs"].names}
     actor = system_actor("pipeline")
-    for member_id in sorted(with_orders):
+    # Most members have no staff-recorded need: read labels only for those who have one.
+    labelled = repository.members_with_labels(session, _NEED_CATEGORY, _NEED_SOURCES, with_orders)
+    for member_id in sorted(labelled):
         for label in list_labels(session, keyring, member_id, actor=actor):
             if label["category"] != _NEED_CATEGORY or label["source"] not in _NEED_SOURCES:
                 continue

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from memberops.catalog.models import Item, Store
 from memberops.identity.models import MergeRecord
-from memberops.labels.models import LabelEvent
+from memberops.labels.models import Label, LabelEvent
 from memberops.members.models import Member, MemberProfile, MemberStatus
 from memberops.orders.counted import counted_order_lines_query, counted_orders_query
 from memberops.orders.models import Order, OrderAdjustment
@@ -35,6 +35,7 @@ __all__ = [
     "counted_order_rows",
     "delete_member_rows",
     "item_names",
+    "members_with_labels",
     "members_with_orders",
     "metrics_rows",
     "rank_counts",
@@ -91,6 +92,24 @@ def active_members(
     for chunk in chunks(sorted(member_ids)):
         out.extend((m, s) for m, s in session.execute(stmt.where(Member.id.in_(chunk))))
     return out
+
+
+def members_with_labels(
+    session: Session, category: str, sources: Sequence[str], member_ids: Iterable[str]
+) -> set[str]:
+    """Those of `member_ids` holding an active label of `category` from one of `sources`.
+
+    A pre-filter only (one query instead of one label read per member): who may see
+    which label, validity and consent are still decided by the label read itself.
+    """
+    stmt = (
+        select(Label.member_id)
+        .where(Label.category == category, Label.source.in_(list(sources)))
+        .where(Label.status == "active")
+        .distinct()
+    )
+    wanted = set(member_ids)
+    return {m for m in session.scalars(stmt) if m in wanted}
 
 
 def members_with_orders(session: Session) -> list[str]:
