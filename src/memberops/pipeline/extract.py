@@ -43,9 +43,9 @@ def naive_utc(value: datetime) -> datetime:
 
 
 def _modifiers(value: Any) -> list[str]:
-    if value is None:
+    if value is None or value == "[]":
         return []
-    if isinstance(value, str):  # JSON text from a raw driver row
+    if isinstance(value, str):  # JSON text (SQLite; see repository.counted_line_rows)
         value = json.loads(value)
     return [str(v) for v in value]
 
