@@ -101,13 +101,15 @@ def bulk_insert(session: Session, model: type[Base], rows: list[dict[str, Any]])
     table = table_of(model)
     dialect = session.get_bind().dialect
     columns = list(rows[0])
+    # Quoted: a column may be named after an SQL keyword (member_profiles.transaction).
+    quoted = [dialect.identifier_preparer.quote(c) for c in columns]
     if dialect.name == "sqlite":
         # The driver's executemany with SQLAlchemy's own bind processors (UTC times, JSON):
         # the same stored values as a Core insert at a fraction of the per-row cost.
         processors = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
         # Table and column names come from the metadata, never from input.
         sql = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
+            f"INSERT INTO {table.name} ({', '.join(quoted)}) "  # noqa: S608
             f"VALUES ({', '.join('?' for _ in columns)})"
         )
         params = [
@@ -124,7 +126,7 @@ def bulk_insert(session: Session, model: type[Base], rows: list[dict[str, Any]])
         session.execute(table.insert(), rows)
         return
     json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    copy_sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    copy_sql = f"COPY {table.name} ({', '.join(quoted)}) FROM STDIN"
     driver: Any = session.connection().connection.driver_connection  # a psycopg Connection
     with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
         for row in rows:

@@ -10,7 +10,8 @@ Public API (what analytics builds on):
 - `connect(engine, *, database_url=None, spark=None)` -> an Ibis backend;
 - `FeatureInputs` (Arrow input tables) and `bind_inputs(con, inputs)` -> `BoundInputs`
   (Ibis tables on that backend);
-- `member_feature_exprs(bound)` / `chain_feature_exprs(metrics, as_of)` -> named expressions;
+- `member_feature_exprs(bound, con=con)` (shared intermediates materialised once on
+  `con`) / `chain_feature_exprs(metrics, as_of)` -> named expressions;
 - `execute(con, exprs)` -> named Arrow tables;
 - `spark_session(master="local[2]")` with the settings this project tested.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +46,7 @@ __all__ = [
     "connect",
     "empty_inputs",
     "execute",
+    "materialise",
     "member_feature_exprs",
     "spark_session",
 ]
@@ -212,21 +215,53 @@ def conform_table(table: ir.Table, name: str) -> ir.Table:
     return table.select(*schema.names).cast(schema)
 
 
-def member_feature_exprs(bound: BoundInputs) -> dict[str, ir.Table]:
-    """The member-local features, by serving name."""
-    o, li = bound.orders, bound.lines
+def member_feature_exprs(
+    bound: BoundInputs, *, con: ibis.BaseBackend | None = None
+) -> dict[str, ir.Table]:
+    """The member-local features, by serving name.
+
+    With `con`, the shared intermediates (local orders, visits, lines per member,
+    quarter and dish, member summary, visits per store) are materialised on it now,
+    each computed once, and the features read them (see `materialise`). Without `con`,
+    each feature is one self-contained query that recomputes the intermediates it needs
+    (for showing or compiling a single feature).
+    """
+
+    def shared(expr: ir.Table) -> ir.Table:
+        return expr if con is None else materialise(con, expr)
+
+    local = shared(feat.local_orders(bound.orders))
+    v = shared(feat.visits(local))
+    dq = shared(feat.dish_quarters(feat.member_lines(local, bound.lines)))
+    summary = shared(feat.member_summary(v))
+    store_visits = shared(feat.member_store_visits(v))
     return {
-        "metrics": feat.member_metrics(o, bound.members),
-        "summary": feat.member_summary(o),
-        "store_visits": feat.member_store_visits(o),
-        "meal_mix": feat.member_meal_mix(o),
-        "usual_hours": feat.member_usual_hours(o),
-        "top_dishes": feat.top_dishes(o, li),
-        "top_needs": feat.top_service_needs(o, bound.modifiers, bound.needs),
-        "quarterly_activity": feat.quarterly_activity(o),
-        "quarterly_dishes": feat.quarterly_dishes(o, li),
-        "last_visit": feat.last_visit_lines(o, li),
+        "metrics": feat.member_metrics(summary, feat.home_stores(store_visits, bound.members)),
+        "summary": summary,
+        "store_visits": store_visits,
+        "meal_mix": feat.member_meal_mix(v),
+        "usual_hours": feat.member_usual_hours(v),
+        "top_dishes": feat.top_dishes(dq),
+        "top_needs": feat.top_service_needs(local, bound.modifiers, bound.needs),
+        "quarterly_activity": feat.quarterly_activity(v),
+        "quarterly_dishes": feat.quarterly_dishes(dq),
+        "last_visit": feat.last_visit_lines(v, local, bound.lines),
     }
+
+
+def materialise(con: ibis.BaseBackend, expr: ir.Table) -> ir.Table:
+    """Compute `expr` once on `con` and return a table reading the result.
+
+    A temporary table on DuckDB and PostgreSQL, a cached temporary view on Spark: ibis's
+    own cache (what `Table.cache()` uses), called on the given backend because
+    `Table.cache()` would pick ibis's default backend for in-memory inputs. Dropped when
+    the returned table is garbage collected, or with the connection.
+    """
+    with warnings.catch_warnings():
+        # ibis 12 reads a new DuckDB table's schema with duckdb's deprecated
+        # fetch_arrow_table(); the call still works, the warning is not ours.
+        warnings.filterwarnings("ignore", "fetch_arrow_table", DeprecationWarning)
+        return con._cached_table(expr)
 
 
 def chain_feature_exprs(metrics: ir.Table, as_of: datetime) -> dict[str, ir.Table]:

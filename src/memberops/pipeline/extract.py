@@ -51,9 +51,9 @@ def naive_utc(value: datetime) -> datetime:
 
 
 def _modifiers(value: Any) -> list[str]:
-    if value is None:
+    if value is None or value == "[]":
         return []
-    if isinstance(value, str):  # JSON text from a raw driver row
+    if isinstance(value, str):  # JSON text (SQLite; see repository.counted_line_rows)
         value = json.loads(value)
     return [str(v) for v in value]
 
@@ -98,7 +98,9 @@ def extract_inputs(
     with_orders = active if in_place else set(orders["member_id"])
     needs: dict[str, list[Any]] = {name: [] for name in INPUT_SCHEMAS["needs"].names}
     actor = system_actor("pipeline")
-    for member_id in sorted(with_orders):
+    # Most members have no staff-recorded need: read labels only for those who have one.
+    labelled = repository.members_with_labels(session, _NEED_CATEGORY, _NEED_SOURCES, with_orders)
+    for member_id in sorted(labelled):
         for label in list_labels(session, keyring, member_id, actor=actor):
             if label["category"] != _NEED_CATEGORY or label["source"] not in _NEED_SOURCES:
                 continue

@@ -13,6 +13,14 @@ Input tables (built by `memberops.pipeline.extract` from the counted-orders quer
 - ``needs``: member_id, need, recorded_at: staff-recorded service needs that passed the guard
 - ``members``: member_id, home_store_id (nullable: the given home store)
 
+Shared intermediates: `local_orders` (orders with their local time keys), `visits` (one
+row per visit, from the local orders), `member_lines` (order lines with their order's
+member and local keys) and `dish_quarters` (the member lines summed per quarter and
+dish). Features take these rather than the raw orders, so a run computes
+each intermediate once (`memberops.pipeline.engines.member_feature_exprs` materialises
+them on the engine) instead of once per feature; given plain expressions instead, every
+feature is still one self-contained query.
+
 Features are split by what they depend on, so an incremental refresh can recompute the
 member-local ones for the affected members only:
 
@@ -41,8 +49,11 @@ __all__ = [
     "TOP_K",
     "VALUE_PERCENTILE",
     "clock_features",
+    "dish_quarters",
     "home_stores",
     "last_visit_lines",
+    "local_orders",
+    "member_lines",
     "member_meal_mix",
     "member_metrics",
     "member_store_visits",
@@ -74,8 +85,8 @@ PREMIUM_PERCENTILE = 0.75
 VALUE_PERCENTILE = 0.25
 
 
-def _local(orders: ir.Table) -> ir.Table:
-    """Orders with their local time, business date, month and quarter keys."""
+def local_orders(orders: ir.Table) -> ir.Table:
+    """Orders with their local time, business date, local hour, month and quarter keys."""
     local_at = orders.ordered_at + orders.utc_offset_minutes.as_interval("m")
     business = local_at - ibis.interval(hours=BUSINESS_DAY_START_HOUR)
     return orders.mutate(
@@ -87,8 +98,8 @@ def _local(orders: ir.Table) -> ir.Table:
     )
 
 
-def visits(orders: ir.Table) -> ir.Table:
-    """One row per visit: a member's table at one store in one meal period.
+def visits(local: ir.Table) -> ir.Table:
+    """One row per visit, from `local_orders`: a member's table at one store in one meal.
 
     A visit is (member, store, business date, meal type): two orders at the same table
     and meal (a main order and an add-on) are one visit; lunch and dinner on the same day
@@ -96,7 +107,6 @@ def visits(orders: ir.Table) -> ir.Table:
     ended_at, local_hour (of the first order), month_key, quarter_key, orders, party_size
     (largest on the visit, 1 when unknown), net_cents.
     """
-    local = _local(orders)
     keys = ["member_id", "store_id", "business_date", "meal_type"]
     return local.group_by(keys).aggregate(
         started_at=_.ordered_at.min(),
@@ -110,15 +120,33 @@ def visits(orders: ir.Table) -> ir.Table:
     )
 
 
-def member_summary(orders: ir.Table) -> ir.Table:
-    """Clock-free transaction totals per member.
+def member_lines(local: ir.Table, lines: ir.Table) -> ir.Table:
+    """Order lines with their order's member, store, meal, times and local keys.
+
+    The one join of lines to orders that the dish features share. Columns: order_id,
+    line_no, item_id, quantity, member_id, store_id, meal_type, ordered_at,
+    business_date, quarter_key.
+    """
+    keys = local.select(
+        "order_id",
+        "member_id",
+        "store_id",
+        "meal_type",
+        "ordered_at",
+        "business_date",
+        "quarter_key",
+    )
+    return lines.select("order_id", "line_no", "item_id", "quantity").join(keys, "order_id")
+
+
+def member_summary(v: ir.Table) -> ir.Table:
+    """Clock-free transaction totals per member, from `visits`.
 
     Columns: member_id, orders, visits, spend_cents (net of refunds), first_visit_at,
     last_visit_at, active_months, stores_visited, persons (sum of party sizes over
     visits), avg_ticket_cents (spend / orders, floored), spend_per_person_cents (spend /
     persons, floored), visits_per_active_month.
     """
-    v = visits(orders)
     per_member = v.group_by("member_id").aggregate(
         orders=_.orders.sum().cast("int64"),
         visits=_.count().cast("int64"),
@@ -136,20 +164,16 @@ def member_summary(orders: ir.Table) -> ir.Table:
     )
 
 
-def member_store_visits(orders: ir.Table) -> ir.Table:
-    """Visits per member and store, ranked (1 = most visited).
+def member_store_visits(v: ir.Table) -> ir.Table:
+    """Visits per member and store from `visits`, ranked (1 = most visited).
 
     Ties go to the store visited most recently, then the lowest store id. Columns:
     member_id, store_id, visits, spend_cents, last_visit_at, rank.
     """
-    per_store = (
-        visits(orders)
-        .group_by(["member_id", "store_id"])
-        .aggregate(
-            visits=_.count().cast("int64"),
-            spend_cents=_.net_cents.sum().cast("int64"),
-            last_visit_at=_.started_at.max(),
-        )
+    per_store = v.group_by(["member_id", "store_id"]).aggregate(
+        visits=_.count().cast("int64"),
+        spend_cents=_.net_cents.sum().cast("int64"),
+        last_visit_at=_.started_at.max(),
     )
     w = ibis.window(
         group_by="member_id",
@@ -158,24 +182,20 @@ def member_store_visits(orders: ir.Table) -> ir.Table:
     return per_store.mutate(rank=(ibis.row_number().over(w) + 1).cast("int64"))
 
 
-def member_meal_mix(orders: ir.Table) -> ir.Table:
-    """Visits per member and meal type. Columns: member_id, meal_type, visits."""
-    return (
-        visits(orders)
-        .group_by(["member_id", "meal_type"])
-        .aggregate(visits=_.count().cast("int64"))
-    )
+def member_meal_mix(v: ir.Table) -> ir.Table:
+    """Visits per member and meal type, from `visits`. Columns: member_id, meal_type, visits."""
+    return v.group_by(["member_id", "meal_type"]).aggregate(visits=_.count().cast("int64"))
 
 
-def member_usual_hours(orders: ir.Table) -> ir.Table:
-    """The usual meal-time range: the two consecutive local hours covering most visits.
+def member_usual_hours(v: ir.Table) -> ir.Table:
+    """The usual meal-time range (from `visits`): the two consecutive local hours covering
+    most visits.
 
     Each visit counts at the local hour of its first order. For every hour h the window
     [h, h+2) counts the visits starting at h or h+1 (23 wraps to 0); the window with most
     visits wins, ties to the earliest hour. Columns: member_id, hour_from, hour_to
     (exclusive, 0-24), visits_in_range, share (of the member's visits).
     """
-    v = visits(orders)
     hours = v.group_by(["member_id", "local_hour"]).aggregate(n=_.count().cast("int64"))
     nxt = hours.select(
         member_id=hours.member_id.name("next_member_id"),
@@ -203,8 +223,29 @@ def member_usual_hours(orders: ir.Table) -> ir.Table:
     )
 
 
-def top_dishes(orders: ir.Table, lines: ir.Table, *, k: int = TOP_K) -> ir.Table:
-    """Each member's top-k dishes by quantity with a recency decay.
+def dish_quarters(mlines: ir.Table) -> ir.Table:
+    """Per member, quarter and dish, from `member_lines`: what both dish features sum.
+
+    weight is quantity * 2^((business date - 2020-01-01) / 365 days) summed over the
+    lines (the recency decay of `top_dishes`); an order falls in one quarter, so summing
+    `orders` over quarters counts each order once. Columns: member_id, quarter_key,
+    item_id, quantity, orders, last_ordered_at, weight.
+    """
+    days = mlines.business_date.delta(ibis.date(DECAY_EPOCH), unit="day")
+    weighted = mlines.mutate(
+        weight=mlines.quantity.cast("float64")
+        * (days.cast("float64") * (math.log(2) / DISH_HALF_LIFE_DAYS)).exp()
+    )
+    return weighted.group_by(["member_id", "quarter_key", "item_id"]).aggregate(
+        quantity=_.quantity.sum().cast("int64"),
+        orders=_.order_id.nunique().cast("int64"),
+        last_ordered_at=_.ordered_at.max(),
+        weight=_.weight.sum(),
+    )
+
+
+def top_dishes(dq: ir.Table, *, k: int = TOP_K) -> ir.Table:
+    """Each member's top-k dishes by quantity with a recency decay, from `dish_quarters`.
 
     score = sum over the member's lines of quantity * 2^((business date - 2020-01-01) /
     365 days): a dish eaten a year ago weighs half of the same dish today. Ranked by
@@ -212,17 +253,10 @@ def top_dishes(orders: ir.Table, lines: ir.Table, *, k: int = TOP_K) -> ir.Table
     the latest order, then item id. Columns: member_id, rank (1..k), item_id, quantity,
     orders, last_ordered_at, score.
     """
-    local = _local(orders).select("order_id", "member_id", "business_date", "ordered_at")
-    joined = lines.join(local, "order_id")
-    days = joined.business_date.delta(ibis.date(DECAY_EPOCH), unit="day")
-    weighted = joined.mutate(
-        weight=joined.quantity.cast("float64")
-        * (days.cast("float64") * (math.log(2) / DISH_HALF_LIFE_DAYS)).exp()
-    )
-    per_item = weighted.group_by(["member_id", "item_id"]).aggregate(
+    per_item = dq.group_by(["member_id", "item_id"]).aggregate(
         quantity=_.quantity.sum().cast("int64"),
-        orders=_.order_id.nunique().cast("int64"),
-        last_ordered_at=_.ordered_at.max(),
+        orders=_.orders.sum().cast("int64"),
+        last_ordered_at=_.last_ordered_at.max(),
         score=_.weight.sum().round(6),
     )
     w = ibis.window(
@@ -288,28 +322,20 @@ def top_service_needs(
     )
 
 
-def quarterly_activity(orders: ir.Table) -> ir.Table:
+def quarterly_activity(v: ir.Table) -> ir.Table:
     """Visits and spend per member and quarter (quarter_key = year * 10 + quarter)."""
-    return (
-        visits(orders)
-        .group_by(["member_id", "quarter_key"])
-        .aggregate(
-            visits=_.count().cast("int64"),
-            spend_cents=_.net_cents.sum().cast("int64"),
-        )
+    return v.group_by(["member_id", "quarter_key"]).aggregate(
+        visits=_.count().cast("int64"),
+        spend_cents=_.net_cents.sum().cast("int64"),
     )
 
 
-def quarterly_dishes(orders: ir.Table, lines: ir.Table, *, k: int = TOP_K) -> ir.Table:
+def quarterly_dishes(dq: ir.Table, *, k: int = TOP_K) -> ir.Table:
     """Each member's top-k dishes within each quarter (quantity, then item id): taste history.
 
-    Columns: member_id, quarter_key, rank, item_id, quantity.
+    From `dish_quarters`. Columns: member_id, quarter_key, rank, item_id, quantity.
     """
-    local = _local(orders).select("order_id", "member_id", "quarter_key")
-    joined = lines.join(local, "order_id")
-    per = joined.group_by(["member_id", "quarter_key", "item_id"]).aggregate(
-        quantity=_.quantity.sum().cast("int64")
-    )
+    per = dq.select("member_id", "quarter_key", "item_id", "quantity")
     w = ibis.window(
         group_by=["member_id", "quarter_key"], order_by=[ibis.desc("quantity"), "item_id"]
     )
@@ -317,38 +343,39 @@ def quarterly_dishes(orders: ir.Table, lines: ir.Table, *, k: int = TOP_K) -> ir
     return ranked.filter(_.rank <= k)
 
 
-def last_visit_lines(orders: ir.Table, lines: ir.Table) -> ir.Table:
+def last_visit_lines(v: ir.Table, local: ir.Table, lines: ir.Table) -> ir.Table:
     """ "Same as last time": the lines of each member's latest visit.
 
-    The latest visit is the one that started last (ties: store id, then meal type).
-    Lines of the same item are summed. Columns: member_id, store_id, started_at,
-    meal_type, item_id, quantity, first_line (order_id, line_no of its first line, to
-    attach modifiers).
+    From `visits`, `local_orders` and the lines. The latest visit is the one that
+    started last (ties: store id, then meal type). Lines of the same item are summed.
+    Columns: member_id, store_id, started_at, meal_type, item_id, quantity,
+    first_order_id (the lowest order id among its lines).
     """
-    v = visits(orders)
     w = ibis.window(
         group_by="member_id",
         order_by=[ibis.desc("started_at"), "store_id", "meal_type"],
     )
     last = v.mutate(rn=ibis.row_number().over(w)).filter(_.rn == 0)
     last = last.select("member_id", "store_id", "business_date", "meal_type", "started_at")
-    local = _local(orders).select(
+    keyed = local.select(
         "order_id",
         o_member=_.member_id,
         o_store=_.store_id,
         o_date=_.business_date,
         o_meal=_.meal_type,
     )
-    in_last = local.join(
+    # The last visit's orders first (about one per member), then their lines: the join
+    # with every line probes a small table.
+    in_last = keyed.join(
         last,
         [
-            local.o_member == last.member_id,
-            local.o_store == last.store_id,
-            local.o_date == last.business_date,
-            local.o_meal == last.meal_type,
+            keyed.o_member == last.member_id,
+            keyed.o_store == last.store_id,
+            keyed.o_date == last.business_date,
+            keyed.o_meal == last.meal_type,
         ],
     ).select("order_id", "member_id", "store_id", "meal_type", "started_at")
-    joined = lines.join(in_last, "order_id")
+    joined = lines.select("order_id", "item_id", "quantity").join(in_last, "order_id")
     return joined.group_by(
         ["member_id", "store_id", "started_at", "meal_type", "item_id"]
     ).aggregate(
@@ -357,14 +384,14 @@ def last_visit_lines(orders: ir.Table, lines: ir.Table) -> ir.Table:
     )
 
 
-def home_stores(orders: ir.Table, members: ir.Table) -> ir.Table:
+def home_stores(store_visits: ir.Table, members: ir.Table) -> ir.Table:
     """The home store of each member with counted orders.
 
-    The given home store wins; otherwise the most visited store (ties: the store visited
-    most recently, then the lowest store id). Columns: member_id, home_store_id,
-    home_store_source ("given" or "visits").
+    The given home store wins; otherwise the most visited store of `member_store_visits`
+    (ties: the store visited most recently, then the lowest store id). Columns:
+    member_id, home_store_id, home_store_source ("given" or "visits").
     """
-    top = member_store_visits(orders).filter(_.rank == 1).select("member_id", top_store="store_id")
+    top = store_visits.filter(_.rank == 1).select("member_id", top_store="store_id")
     given = members.select("member_id", given_store="home_store_id")
     joined = top.left_join(given, top.member_id == given.member_id).select(
         member_id=top.member_id, top_store=top.top_store, given_store=given.given_store
@@ -376,14 +403,13 @@ def home_stores(orders: ir.Table, members: ir.Table) -> ir.Table:
     )
 
 
-def member_metrics(orders: ir.Table, members: ir.Table) -> ir.Table:
+def member_metrics(summary: ir.Table, homes: ir.Table) -> ir.Table:
     """The narrow per-member table chain-wide features are computed from.
 
-    Columns: member_id, home_store_id, home_store_source, spend_cents, orders, visits,
-    first_visit_at, last_visit_at, spend_per_person_cents.
+    From `member_summary` and `home_stores`. Columns: member_id, home_store_id,
+    home_store_source, spend_cents, orders, visits, first_visit_at, last_visit_at,
+    spend_per_person_cents.
     """
-    summary = member_summary(orders)
-    homes = home_stores(orders, members)
     joined = summary.join(homes, "member_id")
     return joined.select(
         "member_id",

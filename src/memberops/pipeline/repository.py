@@ -11,12 +11,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Text, delete, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from memberops.catalog.models import Item, Store
 from memberops.identity.models import MergeRecord
-from memberops.labels.models import LabelEvent
+from memberops.labels.models import Label, LabelEvent
 from memberops.members.models import Member, MemberProfile, MemberStatus
 from memberops.orders.counted import counted_order_lines_query, counted_orders_query
 from memberops.orders.models import Order, OrderAdjustment
@@ -35,6 +35,7 @@ __all__ = [
     "counted_order_rows",
     "delete_member_rows",
     "item_names",
+    "members_with_labels",
     "members_with_orders",
     "metrics_rows",
     "rank_counts",
@@ -93,6 +94,24 @@ def active_members(
     return out
 
 
+def members_with_labels(
+    session: Session, category: str, sources: Sequence[str], member_ids: Iterable[str]
+) -> set[str]:
+    """Those of `member_ids` holding an active label of `category` from one of `sources`.
+
+    A pre-filter only (one query instead of one label read per member): who may see
+    which label, validity and consent are still decided by the label read itself.
+    """
+    stmt = (
+        select(Label.member_id)
+        .where(Label.category == category, Label.source.in_(list(sources)))
+        .where(Label.status == "active")
+        .distinct()
+    )
+    wanted = set(member_ids)
+    return {m for m in session.scalars(stmt) if m in wanted}
+
+
 def members_with_orders(session: Session) -> list[str]:
     """Members that own at least one counted order."""
     counted = counted_orders_query().subquery("counted")
@@ -108,13 +127,31 @@ def counted_order_rows(session: Session, member_ids: Sequence[str] | None) -> It
         yield from session.execute(counted_orders_query(member_ids=chunk))
 
 
+def _line_columns(query: Any) -> Any:
+    """The columns extraction reads, modifiers as the stored JSON text.
+
+    Decoding every line's modifiers through the JSON type cost more than the rest of the
+    row (most lines have none); the caller decodes only non-empty lists.
+    """
+    q = query.subquery("lines")
+    return select(
+        q.c.member_id,
+        q.c.order_id,
+        q.c.line_no,
+        q.c.item_id,
+        q.c.quantity,
+        q.c.line_total_cents,
+        type_coerce(q.c.modifiers, Text).label("modifiers"),
+    )
+
+
 def counted_line_rows(session: Session, member_ids: Sequence[str] | None) -> Iterable[Any]:
-    """Lines of counted orders (all, or of `member_ids`)."""
+    """Lines of counted orders (all, or of `member_ids`); modifiers as JSON text or a list."""
     if member_ids is None:
-        yield from session.execute(counted_order_lines_query()).yield_per(50_000)
+        yield from session.execute(_line_columns(counted_order_lines_query())).yield_per(50_000)
         return
     for chunk in chunks(member_ids):
-        yield from session.execute(counted_order_lines_query(member_ids=chunk))
+        yield from session.execute(_line_columns(counted_order_lines_query(member_ids=chunk)))
 
 
 def delete_member_rows(session: Session, member_ids: Sequence[str]) -> None:

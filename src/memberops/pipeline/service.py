@@ -24,7 +24,8 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import delete, insert
+import pyarrow.compute as pc
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from memberops.db import bulk_insert, utcnow
@@ -93,9 +94,9 @@ def _rows(table: pa.Table) -> list[dict[str, Any]]:
     return rows
 
 
-def _by_member(table: pa.Table) -> dict[str, list[dict[str, Any]]]:
+def _by_member(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in _rows(table):
+    for row in rows:
         out[row["member_id"]].append(row)
     return out
 
@@ -106,22 +107,24 @@ def _iso(value: datetime | None) -> str | None:
 
 def _write_members(session: Session, out: dict[str, pa.Table], *, as_of: datetime) -> int:
     """Insert the serving rows of the members present in `out` (old rows already gone)."""
-    metrics = {r["member_id"]: r for r in _rows(out["metrics"])}
+    # Each Arrow table becomes Python rows once (the conversion is most of this step).
+    rows = {name: _rows(table) for name, table in out.items()}
+    metrics = {r["member_id"]: r for r in rows["metrics"]}
     if not metrics:
         return 0
-    summary = {r["member_id"]: r for r in _rows(out["summary"])}
-    hours = {r["member_id"]: r for r in _rows(out["usual_hours"])}
-    store_visits = _by_member(out["store_visits"])
-    meal_mix = _by_member(out["meal_mix"])
-    dishes = _by_member(out["top_dishes"])
-    needs = _by_member(out["top_needs"])
-    q_activity = _by_member(out["quarterly_activity"])
-    q_dishes = _by_member(out["quarterly_dishes"])
-    last = _by_member(out["last_visit"])
+    summary = {r["member_id"]: r for r in rows["summary"]}
+    hours = {r["member_id"]: r for r in rows["usual_hours"]}
+    store_visits = _by_member(rows["store_visits"])
+    meal_mix = _by_member(rows["meal_mix"])
+    dishes = _by_member(rows["top_dishes"])
+    needs = _by_member(rows["top_needs"])
+    q_activity = _by_member(rows["quarterly_activity"])
+    q_dishes = _by_member(rows["quarterly_dishes"])
+    last = _by_member(rows["last_visit"])
     item_ids = {
-        r["item_id"]
+        item
         for t in ("top_dishes", "quarterly_dishes", "last_visit")
-        for r in _rows(out[t])
+        for item in pc.unique(out[t].column("item_id")).to_pylist()
     }
     names = repository.item_names(session, item_ids)
     codes = repository.store_codes(session)
@@ -252,8 +255,7 @@ def _write_members(session: Session, out: dict[str, pa.Table], *, as_of: datetim
                     ],
                 }
             )
-    # Core insert, not bulk_insert: `transaction` is a keyword SQLite's raw INSERT trips on.
-    session.execute(insert(MemberProfile), profiles)
+    bulk_insert(session, MemberProfile, profiles)
     bulk_insert(session, MemberMetrics, metric_rows)
     bulk_insert(session, MemberTasteSnapshot, snapshots)
     bulk_insert(session, MemberLastVisit, last_rows)
@@ -359,7 +361,7 @@ def refresh_profiles(
         step("extract")
         out: dict[str, pa.Table] = {}
         if targets is None or targets:
-            out = engines.execute(con, engines.member_feature_exprs(bound))
+            out = engines.execute(con, engines.member_feature_exprs(bound, con=con))
         step("compute members")
 
         if full:
