@@ -64,6 +64,7 @@ __all__ = [
     "active_members",
     "add_member",
     "audit_actions",
+    "drain_key_writes",
     "dump_database",
     "e164",
     "fan_chain_events",
@@ -141,6 +142,14 @@ def make_order(
     }
     order.update(extra)
     return order
+
+
+def drain_key_writes() -> None:
+    """Wait for the API's background last-used writes, so none runs after a test closed
+    its runtime (it would open a connection on the disposed engine and leak it)."""
+    from memberops.api import auth
+
+    auth._touch_writer.submit(lambda: None).result()
 
 
 def visit_order(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from builders import SPEND_CHAIN_AS_OF, load_spend_chain
+from builders import SPEND_CHAIN_AS_OF, drain_key_writes, load_spend_chain
 from memberops.actor import Actor
 from memberops.api.app import create_app
 from memberops.apikeys.service import create_api_key
@@ -85,3 +85,4 @@ def test_api_curve_and_top_by_role(seeded: Runtime, chain: dict[int, str]) -> No
             "/v1/concentration/top?share=1&limit=2&offset=2", headers=_key(seeded, "admin")
         ).json()
         assert [m["rank"] for m in page["members"]] == [3, 4] and page["total"] == 5
+    drain_key_writes()

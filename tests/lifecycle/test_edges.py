@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from builders import drain_key_writes
 from lifecycle.test_service import AS_OF, load_lifecycle_chain
 from memberops.actor import Actor
 from memberops.api.app import create_app
@@ -77,3 +78,4 @@ def test_api_reads_by_role(seeded: Runtime, admin: Actor, cli: Callable[..., Any
                 )
         bad = client.get("/v1/lifecycle/flows?since=2026-13", headers=_key(seeded, "admin"))
         assert bad.status_code == 422 and "since" in bad.text
+    drain_key_writes()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from builders import SPEND_CHAIN_AS_OF, audit_actions, load_spend_chain
+from builders import SPEND_CHAIN_AS_OF, audit_actions, drain_key_writes, load_spend_chain
 from memberops.actor import Actor
 from memberops.api.app import create_app
 from memberops.apikeys.service import create_api_key
@@ -34,6 +34,7 @@ def chain(seeded: Runtime, admin: Actor) -> dict[int, str]:
 def client(seeded: Runtime) -> Iterator[TestClient]:
     with use_clock(FixedClock(SPEND_CHAIN_AS_OF)), TestClient(create_app(seeded)) as c:
         yield c
+    drain_key_writes()
 
 
 def _key(runtime: Runtime, role: str, **scope: Any) -> dict[str, str]:
