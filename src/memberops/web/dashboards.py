@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ from memberops.web.service import (
 __all__ = ["REGISTRY", "Dashboard", "load_charts", "router"]
 
 router = APIRouter(include_in_schema=False)
+_log = logging.getLogger(__name__)
 
 Rows = list[list[Any]]
 Table = tuple[list[str], Rows]
@@ -153,6 +155,22 @@ def rfm_grid(grid: Any) -> Table:
     columns = ["recency", *(f"F{f}" for f in grid["f"])]
     rows: Rows = [[f"R{r}", *counts] for r, counts in zip(grid["r"], grid["members"], strict=True)]
     return columns, rows
+
+
+CURVE_STEP = 5  # percent: the curve's table keeps 1 % and every 5 % (21 rows, not 100)
+
+
+def concentration_curve(curve: Any) -> Table:
+    """GET /v1/concentration `curve`: share of revenue of the top x % of members, at
+    1 % and every `CURVE_STEP` % (the 80/20 line)."""
+    if not isinstance(curve, list):
+        return [], []
+    rows: Rows = [
+        [p["percent_of_members"], _cell(float(p["share_of_revenue"]))]
+        for p in curve
+        if p["percent_of_members"] == 1 or p["percent_of_members"] % CURVE_STEP == 0
+    ]
+    return ["percent_of_members", "share_of_revenue"], rows
 
 
 def concentration_summary(answer: Any) -> Table:
@@ -264,12 +282,13 @@ REGISTRY: list[Dashboard] = [
         ("percent_of_members", "share_of_revenue"),
         data_url="/v1/concentration",
         rows_at="curve",
+        shape=concentration_curve,
     ),
     Dashboard(
         "gini",
         "dash.gini",
         "bar",
-        ("measure",),
+        ("measure", "figure"),
         data_url="/v1/concentration",
         shape=concentration_summary,
     ),
@@ -277,7 +296,7 @@ REGISTRY: list[Dashboard] = [
         "lifecycle",
         "dash.lifecycle",
         "bar",
-        ("state", "members", "share"),
+        ("state", "members"),
         data_url="/v1/lifecycle",
         rows_at="states",
     ),
@@ -293,7 +312,7 @@ REGISTRY: list[Dashboard] = [
         "cohorts",
         "dash.cohorts",
         "line",
-        ("months_after",),
+        ("months_after", "retention"),
         data_url="/v1/lifecycle/cohorts",
         rows_at="cohorts",
         shape=cohort_retention,
@@ -410,7 +429,11 @@ async def get_json(app: FastAPI, actor: Actor, url: str) -> tuple[int, Any]:
         elif message["type"] == "http.response.body":
             body.extend(message.get("body", b""))
 
-    await app(scope, receive, send)
+    try:
+        await app(scope, receive, send)
+    except Exception as error:  # one failing analysis must not take the page down
+        _log.warning("dashboard source %s failed: %s", path, type(error).__name__)
+        return 500, None
     try:
         return status, json.loads(body) if body else None
     except ValueError:
