@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from memberops.db import transaction
+from memberops.demo.cli import run_member_analytics
 from memberops.loyalty.models import TierHistory
 from memberops.loyalty.rules import DEFAULT_POLICY_TOML
 from memberops.web.auth import create_staff_account
@@ -143,4 +144,39 @@ def test_dashboard_tables_and_csv_in_both_languages(page: Page, loyalty_site: Si
         flows.locator("a[download]").click()
     path = download.value.path()
     assert path.read_text(encoding="utf-8").splitlines()[0] == "month,joined,up,down"
+    axe_check(page)
+
+
+def test_rfm_and_80_20_charts_in_both_languages(page: Page, loyalty_site: Site) -> None:
+    live = loyalty_site
+    run_member_analytics(live.runtime)
+    sign_in(page, live, "admin1")
+    page.goto(live.base + "/dashboards")
+    segments = page.locator("#chart-rfm_segments")
+    grid = page.locator("#chart-rfm_grid")
+    curve = page.locator("#chart-concentration")
+    expect(segments.get_by_role("heading")).to_have_text("RFM 分群：会员占比与消费占比")
+    expect(segments.locator("thead")).to_contain_text("消费占比")
+    expect(grid.locator("tbody th").first).to_have_text("R1")
+    expect(curve.get_by_role("heading")).to_have_text("营收集中度（80/20 曲线）")
+    expect(curve.locator("thead")).to_contain_text("营收占比")
+    expect(curve.locator("tbody tr")).to_have_count(21)
+    for chart in ("rfm_segments", "rfm_grid", "concentration"):
+        drawn = page.evaluate(
+            f"Chart.getChart(document.querySelector('#chart-{chart} canvas')) !== undefined"
+        )
+        assert drawn, chart
+    axe_check(page)
+    to_english(page)
+    expect(segments.get_by_role("heading")).to_have_text(
+        "RFM segments: share of members and of spend"
+    )
+    expect(segments.locator("tbody")).to_contain_text("champions")
+    expect(curve.get_by_role("heading")).to_have_text("Revenue concentration (80/20 curve)")
+    expect(curve.locator("thead")).to_contain_text("share of revenue")
+    expect(curve.locator("tbody tr").last).to_contain_text("100")
+    with page.expect_download() as download:
+        curve.locator("a[download]").click()
+    lines = download.value.path().read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "percent_of_members,share_of_revenue" and len(lines) == 22
     axe_check(page)

@@ -5,19 +5,44 @@ dashboards from the database and from /v1 JSON, and a manager's store scope."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
+from memberops.clock import FixedClock, use_clock
 from memberops.db import transaction
+from memberops.demo.cli import run_member_analytics
 from memberops.loyalty.approvals import AdjustmentRequest
 from memberops.loyalty.models import LoyaltyEntry, TierPolicyDoc
 from memberops.loyalty.rules import DEFAULT_POLICY_TOML
+from memberops.pipeline.runner import run_refresh
 from memberops.privacy import audit
 from memberops.web.auth import create_staff_account
-from memberops.web.dashboards import REGISTRY, rows_from_json
+from memberops.web.dashboards import (
+    REGISTRY,
+    cohort_retention,
+    concentration_curve,
+    lifecycle_flows,
+    rfm_grid,
+    rows_from_json,
+    store_segments,
+)
 from web.helpers import PASSWORD, Console
 
+NEW_CHARTS = (
+    "rfm_segments",
+    "rfm_grid",
+    "concentration",
+    "gini",
+    "lifecycle",
+    "lifecycle_flows",
+    "cohorts",
+    "fans",
+    "lifestyle",
+    "storemix",
+)
 BROKEN = DEFAULT_POLICY_TOML.replace('code = "silver"', "code = 7", 1)
 
 
@@ -297,3 +322,175 @@ def test_members_list_filters_by_tier_and_store(console: Console, member: str) -
     assert '<option value="gold" selected>' in page and '<option value="BJ001" selected>' in page
     assert member in page
     assert member not in console.client.get("/members", params={"tier": "silver"}).text
+
+
+# ---------------------------------------------------------------------------- analyses
+AS_OF = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def analysed(
+    console: Console, member: str, api_key: Callable[..., str], order: Callable[..., object]
+) -> Iterator[Console]:
+    """Three members (two at BJ001, one at SH001) with profiles, RFM, concentration,
+    lifecycle, fan levels and lifestyle traits run over them as `memberops demo` runs
+    them, on 2026-06-15."""
+    admin = {"Authorization": f"Bearer {api_key('admin')}"}
+    for n, (store, at) in enumerate(
+        [("BJ001", "2026-04-02T12:00:00+08:00"), ("SH001", "2026-05-03T19:00:00+08:00")]
+    ):
+        customer = {"phone": f"1390000000{n}", "phone_verified": True}
+        body = order(f"a-{n}", store=store, at=at, customer=customer)
+        response = console.client.post("/v1/orders", json=body, headers=admin)
+        assert response.status_code == 200, response.text
+    with use_clock(FixedClock(AS_OF)):
+        run_refresh(console.runtime, full=True)
+        run_member_analytics(console.runtime)
+        yield console
+
+
+def csv_rows(console: Console, chart: str) -> list[str]:
+    response = console.client.get(f"/dashboards/{chart}.csv")
+    assert response.status_code == 200, (chart, response.text)
+    assert response.headers["content-type"].startswith("text/csv")
+    return response.text.splitlines()
+
+
+def test_analysis_charts_show_tables_and_csv(analysed: Console) -> None:
+    console = analysed
+    console.sign_in("admin1")
+    en(console)
+    page = console.client.get("/dashboards").text
+    for chart in NEW_CHARTS:
+        assert f'id="chart-{chart}"' in page and f'href="/dashboards/{chart}.csv"' in page, chart
+    assert "Revenue concentration (80/20 curve)" in page
+    assert '<th scope="col">share of revenue</th>' in page
+    # A: 252 yuan over two visits (Feb, Mar, BJ001), B: 164 (Apr, BJ001), C: 164 (May, SH001).
+    assert csv_rows(console, "rfm_segments") == [
+        "segment,share_of_members,share_of_spend",
+        "champions,0.0,0.0",
+        "loyal,0.0,0.0",
+        "potential loyalists,0.0,0.0",
+        "new,0.3333,0.2828",
+        "at risk,0.0,0.0",
+        "can't lose,0.3333,0.4345",
+        "hibernating,0.3333,0.2828",
+        "lost,0.0,0.0",
+    ]
+    assert csv_rows(console, "rfm_grid") == [
+        "recency,F1,F2,F3,F4,F5",
+        "R1,0,0,0,1,0",
+        "R2,1,0,0,0,0",
+        "R3,0,0,0,0,0",
+        "R4,1,0,0,0,0",
+        "R5,0,0,0,0,0",
+    ]
+    curve = csv_rows(console, "concentration")
+    assert curve[0] == "percent_of_members,share_of_revenue" and len(curve) == 1 + 21
+    assert {"1,0.4345", "35,0.7172", "100,1.0"} <= set(curve)
+    assert csv_rows(console, "gini") == ["measure,figure", "gini,0.1011", "top20_share,0.4345"]
+    assert csv_rows(console, "lifecycle") == [
+        "state,members",
+        "new,0",
+        "active,1",
+        "reactivated,0",
+        "at risk,2",
+        "lapsed,0",
+    ]
+    assert csv_rows(console, "lifecycle_flows") == [
+        "month,new,active,reactivated,at risk,lapsed",
+        "2026-02,1,0,0,0,0",
+        "2026-03,0,1,0,0,0",
+        "2026-04,1,0,0,0,0",
+        "2026-05,1,1,0,1,0",
+        "2026-06,0,1,0,1,0",
+    ]
+    assert csv_rows(console, "cohorts") == [
+        "months_after,retention",
+        "0,1.0",
+        "1,0.3333",  # only A of the three came back the month after
+        "2,0.0",
+        "3,0.0",
+        "4,0.0",
+    ]
+    assert csv_rows(console, "fans") == ["level,members", "hardcore,0", "general,2", "silent,1"]
+    assert csv_rows(console, "lifestyle") == ["trait,members", "meat_lover,2"]
+    assert csv_rows(console, "storemix") == [
+        "store,premium,mainstream,value",
+        "BJ001,0,1,1",
+        "SH001,0,1,0",
+    ]
+
+
+def test_a_manager_sees_analyses_as_the_api_scopes_them(analysed: Console) -> None:
+    console = analysed
+    console.sign_in("manager1")  # BJ001: members A and B
+    page = console.client.get("/dashboards").text
+    assert 'id="chart-lifecycle"' in page  # lifecycle is chain-wide for managers
+    grid = csv_rows(console, "rfm_grid")[1:]
+    assert sum(int(n) for row in grid for n in row.split(",")[1:]) == 2
+    assert csv_rows(console, "gini") == ["measure,figure", "gini,0.1058", "top20_share,0.6058"]
+    assert csv_rows(console, "storemix") == ["store,premium,mainstream,value", "BJ001,0,1,1"]
+
+
+def test_analysis_charts_stay_out_before_any_run(console: Console, member: str) -> None:
+    console.sign_in("admin1")
+    page = console.client.get("/dashboards").text
+    for chart in ("rfm_segments", "rfm_grid", "concentration", "gini", "lifecycle", "cohorts"):
+        assert f'id="chart-{chart}"' not in page, chart
+
+
+@pytest.mark.parametrize(
+    ("shape", "value", "expected"),
+    [
+        (
+            rfm_grid,
+            {"r": [1, 2, 3], "f": [1, 2, 3], "members": [[1, 0, 2], [0, 0, 0], [3, 1, 0]]},
+            (["recency", "F1", "F2", "F3"], [["R1", 1, 0, 2], ["R2", 0, 0, 0], ["R3", 3, 1, 0]]),
+        ),
+        (rfm_grid, None, ([], [])),
+        (
+            lifecycle_flows,
+            {
+                "states": ["none", "new", "active"],
+                "flows": [
+                    {"month": "2026-02", "from_state": "none", "to_state": "new", "members": 4},
+                    {"month": "2026-03", "from_state": "new", "to_state": "active", "members": 3},
+                    {
+                        "month": "2026-03",
+                        "from_state": "active",
+                        "to_state": "active",
+                        "members": 9,
+                    },
+                ],
+            },
+            (["month", "new", "active"], [["2026-02", 4, 0], ["2026-03", 0, 3]]),
+        ),
+        (
+            cohort_retention,
+            [
+                {"size": 4, "retention": [{"k": 0, "members": 4}, {"k": 1, "members": 1}]},
+                {"size": 2, "retention": [{"k": 0, "members": 2}]},
+            ],
+            (["months_after", "retention"], [[0, 1.0], [1, 0.25]]),
+        ),
+        (cohort_retention, [], (["months_after", "retention"], [])),
+        (
+            concentration_curve,
+            [{"percent_of_members": p, "share_of_revenue": p / 100} for p in range(1, 101)],
+            (
+                ["percent_of_members", "share_of_revenue"],
+                [[1, 0.01], *([p, p / 100] for p in range(5, 101, 5))],
+            ),
+        ),
+        (
+            store_segments,
+            [{"store_code": "BJ001", "segments": {"premium": {"members": 2}, "value": {}}}],
+            (["store", "premium", "value"], [["BJ001", 2, 0]]),
+        ),
+    ],
+)
+def test_shapes_turn_answers_into_tables(
+    shape: Callable[[object], object], value: object, expected: object
+) -> None:
+    assert shape(value) == expected

@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
@@ -61,8 +62,10 @@ from memberops.web.service import (
 __all__ = ["REGISTRY", "Dashboard", "load_charts", "router"]
 
 router = APIRouter(include_in_schema=False)
+_log = logging.getLogger(__name__)
 
 Rows = list[list[Any]]
+Table = tuple[list[str], Rows]
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class Dashboard:
     data_url: str | None = None
     rows_at: str = ""
     load: Callable[[Session], Rows] | None = None
+    shape: Callable[[Any], Table] | None = None
     roles: tuple[str, ...] = DASHBOARD_ROLES
 
 
@@ -141,6 +145,85 @@ def store_profiles(session: Session) -> Rows:
     ]
 
 
+# ---------------------------------------------------------------------------- shapes
+# Answers that are not a list of rows, turned into (columns, rows) for the table.
+def rfm_grid(grid: Any) -> Table:
+    """GET /v1/rfm `grid`: one row per recency score, one column of members per
+    frequency score (drawn as stacked bars, one stack per R)."""
+    if not isinstance(grid, dict) or not grid.get("members"):
+        return [], []
+    columns = ["recency", *(f"F{f}" for f in grid["f"])]
+    rows: Rows = [[f"R{r}", *counts] for r, counts in zip(grid["r"], grid["members"], strict=True)]
+    return columns, rows
+
+
+CURVE_STEP = 5  # percent: the curve's table keeps 1 % and every 5 % (21 rows, not 100)
+
+
+def concentration_curve(curve: Any) -> Table:
+    """GET /v1/concentration `curve`: share of revenue of the top x % of members, at
+    1 % and every `CURVE_STEP` % (the 80/20 line)."""
+    if not isinstance(curve, list):
+        return [], []
+    rows: Rows = [
+        [p["percent_of_members"], _cell(float(p["share_of_revenue"]))]
+        for p in curve
+        if p["percent_of_members"] == 1 or p["percent_of_members"] % CURVE_STEP == 0
+    ]
+    return ["percent_of_members", "share_of_revenue"], rows
+
+
+def concentration_summary(answer: Any) -> Table:
+    """GET /v1/concentration: the Gini coefficient and the top 20 %'s share of revenue."""
+    if not isinstance(answer, dict) or "gini" not in answer:
+        return [], []
+    return ["measure", "figure"], [
+        ["gini", _cell(float(answer["gini"]))],
+        ["top20_share", _cell(float(answer["top20_share"]))],
+    ]
+
+
+def lifecycle_flows(answer: Any) -> Table:
+    """GET /v1/lifecycle/flows: per month, members moving into each state (staying in a
+    state is not a move), one column per state for stacked bars."""
+    if not isinstance(answer, dict) or not answer.get("flows"):
+        return [], []
+    states = [s for s in answer.get("states", []) if s != "none"]
+    months: dict[str, Counter[str]] = {}
+    for flow in answer["flows"]:
+        month = months.setdefault(flow["month"], Counter())
+        if flow["from_state"] != flow["to_state"]:
+            month[flow["to_state"]] += int(flow["members"])
+    return ["month", *states], [[m, *(c[s] for s in states)] for m, c in sorted(months.items())]
+
+
+def cohort_retention(cohorts: Any) -> Table:
+    """GET /v1/lifecycle/cohorts: share of members visiting k months after their first
+    month, over every cohort that has reached month k (one retention line)."""
+    if not isinstance(cohorts, list):
+        return [], []
+    reached: Counter[int] = Counter()
+    kept: Counter[int] = Counter()
+    for cohort in cohorts:
+        for cell in cohort["retention"]:
+            reached[cell["k"]] += int(cohort["size"])
+            kept[cell["k"]] += int(cell["members"])
+    rows: Rows = [[k, _cell(kept[k] / reached[k])] for k in sorted(reached) if reached[k]]
+    return ["months_after", "retention"], rows
+
+
+def store_segments(stores: Any) -> Table:
+    """GET /v1/storemix `stores`: home members per value segment, one row per store."""
+    if not isinstance(stores, list) or not stores:
+        return [], []
+    segments = list(stores[0]["segments"])
+    rows: Rows = [
+        [s["store_code"], *(s["segments"].get(g, {}).get("members", 0) for g in segments)]
+        for s in stores
+    ]
+    return ["store", *segments], rows
+
+
 REGISTRY: list[Dashboard] = [
     Dashboard("tiers", "dash.tiers", "bar", ("tier", "members"), load=_rows_of(_tier_distribution)),
     Dashboard(
@@ -176,6 +259,85 @@ REGISTRY: list[Dashboard] = [
         rows_at="status_counts",
     ),
     Dashboard(
+        "rfm_segments",
+        "dash.rfm_segments",
+        "bar",
+        ("segment", "share_of_members", "share_of_spend"),
+        data_url="/v1/rfm",
+        rows_at="segments",
+    ),
+    Dashboard(
+        "rfm_grid",
+        "dash.rfm_grid",
+        "stacked",
+        ("recency",),
+        data_url="/v1/rfm",
+        rows_at="grid",
+        shape=rfm_grid,
+    ),
+    Dashboard(
+        "concentration",
+        "dash.concentration",
+        "line",
+        ("percent_of_members", "share_of_revenue"),
+        data_url="/v1/concentration",
+        rows_at="curve",
+        shape=concentration_curve,
+    ),
+    Dashboard(
+        "gini",
+        "dash.gini",
+        "bar",
+        ("measure", "figure"),
+        data_url="/v1/concentration",
+        shape=concentration_summary,
+    ),
+    Dashboard(
+        "lifecycle",
+        "dash.lifecycle",
+        "bar",
+        ("state", "members"),
+        data_url="/v1/lifecycle",
+        rows_at="states",
+    ),
+    Dashboard(
+        "lifecycle_flows",
+        "dash.lifecycle_flows",
+        "stacked",
+        ("month",),
+        data_url="/v1/lifecycle/flows",
+        shape=lifecycle_flows,
+    ),
+    Dashboard(
+        "cohorts",
+        "dash.cohorts",
+        "line",
+        ("months_after", "retention"),
+        data_url="/v1/lifecycle/cohorts",
+        rows_at="cohorts",
+        shape=cohort_retention,
+    ),
+    Dashboard(
+        "fans", "dash.fans", "doughnut", ("level", "members"), data_url="/v1/fans", rows_at="levels"
+    ),
+    Dashboard(
+        "lifestyle",
+        "dash.lifestyle",
+        "bar",
+        ("trait", "members"),
+        data_url="/v1/lifestyle",
+        rows_at="traits",
+    ),
+    Dashboard(
+        "storemix",
+        "dash.storemix",
+        "stacked",
+        ("store",),
+        data_url="/v1/storemix",
+        rows_at="stores",
+        shape=store_segments,
+    ),
+    Dashboard(
         "store_profiles",
         "dash.store_profiles",
         "bar",
@@ -201,11 +363,23 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def rows_from_json(payload: Any, rows_at: str, columns: tuple[str, ...]) -> Rows:
-    """The table rows at `rows_at` in a JSON answer (see the module docstring)."""
+def _at(payload: Any, rows_at: str) -> Any:
     found = payload
     for part in filter(None, rows_at.split(".")):
         found = found.get(part) if isinstance(found, dict) else None
+    return found
+
+
+def table_from_json(payload: Any, entry: Dashboard) -> Table:
+    """An entry's columns and rows from its JSON answer (`shape` when it has one)."""
+    if entry.shape is not None:
+        return entry.shape(_at(payload, entry.rows_at))
+    return list(entry.columns), rows_from_json(payload, entry.rows_at, entry.columns)
+
+
+def rows_from_json(payload: Any, rows_at: str, columns: tuple[str, ...]) -> Rows:
+    """The table rows at `rows_at` in a JSON answer (see the module docstring)."""
+    found = _at(payload, rows_at)
     if isinstance(found, dict):
         return [[_cell(k), _cell(v)] for k, v in found.items()]
     if not isinstance(found, list):
@@ -255,7 +429,11 @@ async def get_json(app: FastAPI, actor: Actor, url: str) -> tuple[int, Any]:
         elif message["type"] == "http.response.body":
             body.extend(message.get("body", b""))
 
-    await app(scope, receive, send)
+    try:
+        await app(scope, receive, send)
+    except Exception as error:  # one failing analysis must not take the page down
+        _log.warning("dashboard source %s failed: %s", path, type(error).__name__)
+        return 500, None
     try:
         return status, json.loads(body) if body else None
     except ValueError:
@@ -274,13 +452,16 @@ async def load_charts(request: Request, actor: Actor, only: str | None = None) -
     entries = [e for e in REGISTRY if actor.role in e.roles and only in (None, e.id)]
     loaded = await run_in_threadpool(_load_rows, request, entries)
     charts = []
+    answers: dict[str, tuple[int, Any]] = {}  # one call per URL (RFM feeds two charts)
     for entry in entries:
-        rows = loaded.get(entry.id)
+        columns, rows = list(entry.columns), loaded.get(entry.id)
         if entry.data_url is not None:
-            status, payload = await get_json(request.app, actor, entry.data_url)
-            rows = rows_from_json(payload, entry.rows_at, entry.columns) if status == 200 else []
+            if entry.data_url not in answers:
+                answers[entry.data_url] = await get_json(request.app, actor, entry.data_url)
+            status, payload = answers[entry.data_url]
+            columns, rows = table_from_json(payload, entry) if status == 200 else (columns, [])
         if rows:
-            charts.append(Chart(entry.id, entry.title_key, list(entry.columns), rows, entry.kind))
+            charts.append(Chart(entry.id, entry.title_key, columns, rows, entry.kind))
     return charts
 
 
