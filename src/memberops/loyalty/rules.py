@@ -28,11 +28,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+import numpy.typing as npt
+
 from memberops.errors import ValidationError
 
 __all__ = [
     "DEFAULT_POLICY_TOML",
     "PERIODS",
+    "PERIOD_END_REASONS",
     "WINDOWS",
     "EarnedLot",
     "Lot",
@@ -47,6 +51,7 @@ __all__ = [
     "anniversary_on",
     "consume_fifo",
     "decide_at_period_end",
+    "decide_at_period_end_arrays",
     "earn_points",
     "explain_requirements",
     "lot_expiry",
@@ -56,6 +61,7 @@ __all__ = [
     "partner_units",
     "period_end_at_or_before",
     "qualified_index",
+    "qualified_index_arrays",
     "quote_basket",
     "replay_tier",
     "reversal_points",
@@ -557,6 +563,70 @@ def decide_at_period_end(
     if target == current:
         return TierDecision(current, grace_used, "floor")
     return TierDecision(target, 0, "downgrade")
+
+
+# Reason codes of `decide_at_period_end_arrays`, in the order of their integer codes.
+PERIOD_END_REASONS = ("kept", "upgrade", "grace", "floor", "downgrade")
+_KEPT, _UPGRADE, _GRACE, _FLOOR, _DOWNGRADE = range(len(PERIOD_END_REASONS))
+_MICROS_PER_DAY = 86_400_000_000
+
+IntArray = npt.NDArray[np.int64]
+
+
+def qualified_index_arrays(
+    policy: TierPolicy, spend: IntArray, visits: IntArray, since_last_us: IntArray
+) -> IntArray:
+    """`qualified_index` for many members at once (the period-end job, the simulation).
+
+    `since_last_us` is the time from the last visit to the window end in microseconds,
+    negative when there was no visit. Tiers are tried from the bottom up and a higher
+    qualifying tier overwrites a lower one, which is the same as the top-down search.
+    """
+    out = np.zeros(len(spend), dtype=np.int64)
+    for i, rule in enumerate(policy.tiers):
+        ok = (spend >= rule.min_spend_cents) & (visits >= rule.min_visits)
+        if rule.max_days_since_visit is not None:
+            ok &= (since_last_us >= 0) & (
+                since_last_us <= rule.max_days_since_visit * _MICROS_PER_DAY
+            )
+        out[ok] = i
+    return out
+
+
+def decide_at_period_end_arrays(
+    policy: TierPolicy,
+    current: IntArray,
+    grace_used: IntArray,
+    spend: IntArray,
+    visits: IntArray,
+    since_last_us: IntArray,
+    floor: IntArray,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """`decide_at_period_end` for many members at once: the same decision per member.
+
+    Returns the new tier index, the grace used and the reason (an index into
+    `PERIOD_END_REASONS`) per member. A test compares it with the per-member rule on
+    random data.
+    """
+    qualified = qualified_index_arrays(policy, spend, visits, since_last_us)
+    new = np.maximum(qualified, floor)
+    grace = np.zeros(len(current), dtype=np.int64)
+    reason = np.where(qualified > current, _UPGRADE, _KEPT).astype(np.int64)
+    below = qualified < current
+    graced = below & (grace_used < policy.grace_periods)
+    new[graced] = current[graced]
+    grace[graced] = grace_used[graced] + 1
+    reason[graced] = _GRACE
+    dropping = below & ~graced
+    target = np.maximum(current - 1, floor)
+    held = dropping & (target == current)
+    new[held] = current[held]
+    grace[held] = grace_used[held]
+    reason[held] = _FLOOR
+    down = dropping & (target != current)
+    new[down] = target[down]
+    reason[down] = _DOWNGRADE
+    return new, grace, reason
 
 
 def replay_tier(

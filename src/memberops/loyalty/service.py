@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
@@ -44,12 +45,12 @@ from memberops.loyalty.models import (
 )
 from memberops.loyalty.rules import (
     DEFAULT_POLICY_TOML,
+    PERIOD_END_REASONS,
     Lot,
-    Metrics,
     OrderFact,
     TierPolicy,
     consume_fifo,
-    decide_at_period_end,
+    decide_at_period_end_arrays,
     earn_points,
     explain_requirements,
     lot_expiry,
@@ -65,11 +66,13 @@ from memberops.loyalty.rules import (
     voucher_points,
     window_start,
 )
+from memberops.members.models import Member
 from memberops.members.service import (
     get_member_or_raise,
     joined_at,
     lock_members,
     set_membership_cache,
+    set_tier_cache,
 )
 from memberops.orders.hooks import OrdersStored, StoredAdjustment
 from memberops.privacy import audit
@@ -1164,77 +1167,169 @@ def evaluate_tiers(
     *,
     as_of: datetime | None = None,
     actor: Actor | str = SYSTEM,
-    batch_size: int = 5000,
+    batch_size: int = 50_000,
 ) -> EvaluationReport:
     """The period-end job: each member above the base tier is judged once per period end
-    (running it twice for one period changes nothing), dropping at most one level."""
+    (running it twice for one period changes nothing), dropping at most one level.
+
+    Works on ranges of `batch_size` members: lock them, read their states, one grouped
+    query for their window metrics, the decisions as array rules
+    (`decide_at_period_end_arrays`, the same decisions as `decide_at_period_end`), then a
+    few set-based updates and one bulk insert of the history.
+    """
     version, policy = active_policy(session)
     as_of = as_of or utcnow()
-    label = actor if isinstance(actor, str) else actor.label
+    label = (actor if isinstance(actor, str) else actor.label)[:120]
+    base = policy.tiers[0].code
+    session.flush()
     member_ids = list(
         session.scalars(
             select(TierState.member_id)
-            .where(TierState.tier_code != policy.tiers[0].code)
+            .where(TierState.tier_code != base)
             .order_by(TierState.member_id)
         )
     )
     report = EvaluationReport(None)
-    for start in range(0, len(member_ids), batch_size):
-        chunk = member_ids[start : start + batch_size]
-        ctx = _Ctx(session, policy, version, label, utcnow(), {})
-        lock_members(session, chunk)
-        states = repo.tier_states(session, chunk)
-        joined = {m: t.date() for m, t in joined_at(session, chunk).items()}
-        by_end: dict[datetime, list[str]] = {}
-        for m in chunk:
-            pe = period_end_at_or_before(policy, as_of, joined.get(m, as_of.date()))
-            state = states[m]
-            if state.evaluated_through is not None and state.evaluated_through >= pe:
+    ends: dict[date, datetime] = {}
+    starts: dict[tuple[datetime, date], datetime] = {}
+    for offset in range(0, len(member_ids), batch_size):
+        chunk = member_ids[offset : offset + batch_size]
+        lo, hi = chunk[0], chunk[-1]
+        repo.lock_tiered_members(session, lo, hi, base)
+        by_end: dict[datetime, list[repo.TierStateRow]] = {}
+        for row in repo.tiered_states(session, lo, hi, base):
+            join = row[7].date() if row[7] is not None else as_of.date()
+            pe = ends.get(join)
+            if pe is None:
+                pe = ends[join] = period_end_at_or_before(policy, as_of, join)
+            evaluated_through, since = row[4], row[2]
+            if evaluated_through is not None and evaluated_through >= pe:
                 continue
-            if state.since >= pe:
+            if since >= pe:
                 continue  # reached the tier after this period end: judged at the next one
-            by_end.setdefault(pe, []).append(m)
-        for pe, members in by_end.items():
+            by_end.setdefault(pe, []).append(row)
+        for pe, rows in by_end.items():
             report.period_end = pe.isoformat()
-            # One window start per member (anniversary windows differ by member).
-            starts = {m: window_start(policy, pe, joined.get(m, pe.date())) for m in members}
-            facts = repo.spend_by_member(session, members, min(starts.values()), pe)
-            detailed = (
-                repo.counted_facts(session, members, since=min(starts.values()), until=pe)
-                if policy.window == "anniversary"
-                else {}
-            )
-            for m in members:
-                if policy.window == "anniversary":
-                    metrics = metrics_between(detailed.get(m, []), starts[m], pe)
-                else:
-                    spend, visits, last = facts.get(m, (0, 0, None))
-                    metrics = Metrics(spend, visits, last, starts[m], pe)
-                state = states[m]
-                current = policy.index_of(state.tier_code)
-                decision = decide_at_period_end(
-                    policy, current, state.grace_used, metrics, _floor_index(policy, state, pe)
-                )
-                report.evaluated += 1
-                report.moves[decision.reason] += 1
-                if decision.new_index != current or decision.reason == "grace":
-                    _set_tier(
-                        ctx,
-                        states,
-                        m,
-                        decision.new_index,
-                        reason=decision.reason,
-                        metrics=metrics.to_dict(),
-                        at=pe,
-                        period_end=pe,
-                        grace_used=decision.grace_used,
-                    )
-                else:
-                    state.evaluated_through = pe
-                    state.grace_used = decision.grace_used
-        session.flush()
-        _refresh_cache(session, sorted(ctx.touched))
+            for key, group in _by_window_start(policy, pe, rows, starts).items():
+                _judge(session, policy, version, label, pe, key, group, lo, hi, report)
+    # The updates above bypass the unit of work: drop what the session held of them.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, TierState | Member):
+            session.expire(obj)
     return report
+
+
+def _by_window_start(
+    policy: TierPolicy,
+    pe: datetime,
+    rows: list[repo.TierStateRow],
+    cache: dict[tuple[datetime, date], datetime],
+) -> dict[datetime, list[repo.TierStateRow]]:
+    """Members grouped by the start of their window ending at `pe` (one group unless
+    windows run from each member's anniversary)."""
+    groups: dict[datetime, list[repo.TierStateRow]] = {}
+    for row in rows:
+        join = row[7].date() if row[7] is not None else pe.date()
+        start = cache.get((pe, join))
+        if start is None:
+            start = cache[(pe, join)] = window_start(policy, pe, join)
+        groups.setdefault(start, []).append(row)
+    return groups
+
+
+def _judge(
+    session: Session,
+    policy: TierPolicy,
+    version: int,
+    actor: str,
+    pe: datetime,
+    start: datetime,
+    rows: list[repo.TierStateRow],
+    lo: str,
+    hi: str,
+    report: EvaluationReport,
+) -> None:
+    """Decide and store the period end `pe` for members sharing the window [start, pe)."""
+    totals = repo.window_totals(session, lo, hi, start, pe)
+    n = len(rows)
+    spend = np.zeros(n, dtype=np.int64)
+    visits = np.zeros(n, dtype=np.int64)
+    since_last = np.full(n, -1, dtype=np.int64)
+    current = np.empty(n, dtype=np.int64)
+    grace_used = np.empty(n, dtype=np.int64)
+    floor = np.empty(n, dtype=np.int64)
+    index = {t.code: i for i, t in reversed(list(enumerate(policy.tiers)))}
+    lasts: list[datetime | None] = []
+    for i, row in enumerate(rows):
+        member_id, code, _, grace, _, floor_code, floor_until, _ = row
+        total, count, last = totals.get(member_id, (0, 0, None))
+        spend[i], visits[i] = total, count
+        if last is not None:
+            since_last[i] = (pe - last) // timedelta(microseconds=1)
+        lasts.append(last)
+        current[i] = index.get(code, 0)
+        grace_used[i] = grace
+        # A manual floor counts until its end date (`_floor_index`).
+        active_floor = floor_code is not None and (floor_until is None or floor_until > pe)
+        floor[i] = index.get(floor_code, 0) if active_floor and floor_code else 0
+    new, grace_new, reasons = decide_at_period_end_arrays(
+        policy, current, grace_used, spend, visits, since_last, floor
+    )
+    report.evaluated += n
+    for code_, count_ in zip(*np.unique(reasons, return_counts=True), strict=True):
+        report.moves[PERIOD_END_REASONS[int(code_)]] += int(count_)
+    grace_reason = PERIOD_END_REASONS.index("grace")
+    quiet: dict[int, list[str]] = {}
+    moved: dict[tuple[int, int, bool], list[str]] = {}
+    history: list[dict[str, Any]] = []
+    start_text, end_text = start.isoformat(), pe.isoformat()
+    for i, row in enumerate(rows):
+        member_id = row[0]
+        to, cur, g, reason = int(new[i]), int(current[i]), int(grace_new[i]), int(reasons[i])
+        if to == cur and reason != grace_reason:
+            quiet.setdefault(g, []).append(member_id)
+            continue
+        changed = row[1] != policy.tiers[to].code
+        moved.setdefault((to, g, changed), []).append(member_id)
+        last = lasts[i]
+        history.append(
+            {
+                "id": new_id(),
+                "member_id": member_id,
+                "from_code": row[1],
+                "to_code": policy.tiers[to].code,
+                "reason": PERIOD_END_REASONS[reason],
+                "at": pe,
+                "period_end": pe,
+                "metrics": {
+                    "spend_cents": int(spend[i]),
+                    "visits": int(visits[i]),
+                    "last_visit_at": last.isoformat() if last else None,
+                    "window_start": start_text,
+                    "window_end": end_text,
+                },
+                "policy_version": version,
+                "actor": actor,
+                "note": None,
+            }
+        )
+    for g, members in quiet.items():
+        repo.update_tier_states(session, members, {"evaluated_through": pe, "grace_used": g})
+    tiers_set: dict[str, list[str]] = {}
+    for (to, g, changed), members in moved.items():
+        values: dict[str, Any] = {
+            "tier_code": policy.tiers[to].code,
+            "grace_used": g,
+            "policy_version": version,
+            "evaluated_through": pe,
+        }
+        if changed:
+            values["since"] = pe
+        repo.update_tier_states(session, members, values)
+        tiers_set.setdefault(policy.tiers[to].code, []).extend(members)
+    bulk_insert(session, TierHistory, history)
+    for code, members in tiers_set.items():
+        set_tier_cache(session, code, sorted(members))
 
 
 def set_tier_override(

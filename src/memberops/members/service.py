@@ -41,6 +41,7 @@ __all__ = [
     "read_profile",
     "restore_member",
     "set_membership_cache",
+    "set_tier_cache",
 ]
 
 # Plain columns a merge fills on the survivor when it has none (personal fields are
@@ -278,6 +279,18 @@ def set_membership_cache(session: Session, rows: list[MembershipCache]) -> None:
         .values(tier_code=bindparam("tier_value"), points_balance=bindparam("points_value")),
         [{"member_key": m, "tier_value": t, "points_value": p} for m, t, p in rows],
     )
+
+
+def set_tier_cache(session: Session, tier_code: str, member_ids: Sequence[str]) -> None:
+    """Store one tier on many member rows at once (the loyalty period-end job, whose moves
+    change tiers but no balance), in a few statements instead of one per member."""
+    table = table_of(Member)
+    for start in range(0, len(member_ids), 5000):
+        session.execute(
+            update(table)
+            .where(table.c.id.in_(list(member_ids[start : start + 5000])))
+            .values(tier_code=tier_code)
+        )
 
 
 def joined_at(session: Session, member_ids: list[str]) -> dict[str, datetime]:
