@@ -643,7 +643,11 @@ def redeem(
         created_at=ctx.now,
     )
     session.add(record)
-    audit.record(session, actor, "loyalty.redeem", member_id=member_id, reason=f"{points} points")
+    # Chained at commit: the audit head is then held for the append alone, so concurrent
+    # redemptions of different members do not queue behind each other's whole checkout.
+    audit.record_at_commit(
+        session, actor, "loyalty.redeem", member_id=member_id, reason=f"{points} points"
+    )
     _finish(ctx)
     return _redemption_result(ctx, record, replayed=False)
 
@@ -752,7 +756,7 @@ def cancel_redemption(
         expire_entry.points = -expired_total
     record.status = "cancelled"
     record.cancelled_at = ctx.now
-    audit.record(
+    audit.record_at_commit(
         session,
         actor,
         "loyalty.redeem_cancel",
@@ -1769,7 +1773,7 @@ def redeem_voucher(session: Session, *, code: str, reference: str, actor: Actor)
         raise Conflict(
             f"voucher {code} is {voucher.status if voucher.status != 'issued' else 'expired'}"
         )
-    audit.record(session, actor, "loyalty.voucher_redeem", member_id=voucher.member_id)
+    audit.record_at_commit(session, actor, "loyalty.voucher_redeem", member_id=voucher.member_id)
     return voucher
 
 
