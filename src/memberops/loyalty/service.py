@@ -46,7 +46,9 @@ from memberops.loyalty.models import (
 from memberops.loyalty.rules import (
     DEFAULT_POLICY_TOML,
     PERIOD_END_REASONS,
+    IntArray,
     Lot,
+    OrderArrays,
     OrderFact,
     TierPolicy,
     consume_fifo,
@@ -55,11 +57,13 @@ from memberops.loyalty.rules import (
     explain_requirements,
     lot_expiry,
     metrics_between,
+    micros,
     parse_policy,
     partner_units,
     period_end_at_or_before,
     quote_basket,
     replay_tier,
+    replay_tiers_arrays,
     reversal_points,
     split_vouchers,
     upgrade_index,
@@ -1475,46 +1479,116 @@ def simulate_facts(
     joined: dict[str, date],
     as_of: datetime,
 ) -> dict[str, Any]:
-    """The pure part of `simulate_policy` (benchmarks call it on synthetic members)."""
-    counts_active: Counter[str] = Counter()
-    counts_proposed: Counter[str] = Counter()
+    """The pure part of `simulate_policy` (benchmarks call it on synthetic members).
+
+    The whole membership is replayed at once with the array rules
+    (`replay_tiers_arrays`); policies counting from each member's anniversary are
+    replayed member by member. Both give the same result (tests compare them).
+    """
+    member_ids = list(facts)
+    counts = [len(orders) for orders in facts.values()]
+    times = np.fromiter(
+        (micros(o.at) for orders in facts.values() for o in orders),
+        dtype=np.int64,
+        count=sum(counts),
+    )
+    net = np.fromiter(
+        (o.net_cents for orders in facts.values() for o in orders),
+        dtype=np.int64,
+        count=len(times),
+    )
+    member = np.repeat(np.arange(len(member_ids), dtype=np.int64), counts)
+    arrays = OrderArrays(member, times, net, len(member_ids))
+    tiers: list[IntArray] = []
+    for policy in (active, proposed):
+        replayed = replay_tiers_arrays(policy, arrays, as_of)
+        tiers.append(
+            replayed[0] if replayed is not None else _replay_each(policy, facts, joined, as_of)
+        )
+    everyone = np.arange(len(member_ids), dtype=np.int64)
+    spend_12m, visits_12m, _ = arrays.window(
+        everyone,
+        np.full(len(member_ids), micros(as_of - timedelta(days=365)), dtype=np.int64),
+        np.full(len(member_ids), micros(as_of), dtype=np.int64),
+    )
+    return _simulation_result(active, proposed, member_ids, tiers, spend_12m, visits_12m, as_of)
+
+
+def _replay_each(
+    policy: TierPolicy,
+    facts: dict[str, list[OrderFact]],
+    joined: dict[str, date],
+    as_of: datetime,
+) -> IntArray:
+    """Tier index per member by the per-member rule (`replay_tier`)."""
+    return np.array(
+        [
+            replay_tier(
+                policy,
+                orders,
+                joined.get(m, orders[0].at.date() if orders else as_of.date()),
+                as_of,
+            )[0]
+            for m, orders in facts.items()
+        ],
+        dtype=np.int64,
+    )
+
+
+def _simulation_result(
+    active: TierPolicy,
+    proposed: TierPolicy,
+    member_ids: list[str],
+    tiers: list[IntArray],
+    spend_12m: IntArray,
+    visits_12m: IntArray,
+    as_of: datetime,
+) -> dict[str, Any]:
+    """Moves per tier, spend of the movers, benefit cost under both policies, the diff."""
+    ia_all = tiers[0]
+    ip_all = np.minimum(tiers[1], len(proposed.tiers) - 1)
+    codes_a = [t.code for t in active.tiers]
+    codes_p = [t.code for t in proposed.tiers]
+    counts_active = Counter(
+        {codes_a[i]: int(c) for i, c in zip(*np.unique(ia_all, return_counts=True), strict=True)}
+    )
+    counts_proposed = Counter(
+        {codes_p[i]: int(c) for i, c in zip(*np.unique(ip_all, return_counts=True), strict=True)}
+    )
+    cost = {}
+    for name, policy, idx in (("active", active, ia_all), ("proposed", proposed, ip_all)):
+        discount = np.array([t.discount_bp for t in policy.tiers], dtype=np.int64)[idx]
+        gift = np.array([t.birthday_gift_cents for t in policy.tiers], dtype=np.int64)[idx]
+        cost[name] = int((spend_12m * discount // 10000 + gift).sum())
+    # Members whose tier code differs (codes, not positions: the ladders may differ).
+    code_of_a = np.array(codes_a, dtype=object)[ia_all] if len(ia_all) else np.array([])
+    code_of_p = np.array(codes_p, dtype=object)[ip_all] if len(ip_all) else np.array([])
+    movers = np.nonzero(code_of_a != code_of_p)[0] if len(ia_all) else np.array([], dtype=int)
     up: Counter[str] = Counter()
     down: Counter[str] = Counter()
-    spend_moved = 0
-    cost = {"active": 0, "proposed": 0}
     diff: list[dict[str, Any]] = []
-    for member_id, orders in facts.items():
-        join = joined.get(member_id, orders[0].at.date() if orders else as_of.date())
-        ia, _, _ = replay_tier(active, orders, join, as_of)
-        ip, _, _ = replay_tier(proposed, orders, join, as_of)
-        ta, tp = active.tiers[ia], proposed.tiers[min(ip, len(proposed.tiers) - 1)]
-        counts_active[ta.code] += 1
-        counts_proposed[tp.code] += 1
-        year = metrics_between(orders, as_of - timedelta(days=365), as_of)
-        cost["active"] += year.spend_cents * ta.discount_bp // 10000 + ta.birthday_gift_cents
-        cost["proposed"] += year.spend_cents * tp.discount_bp // 10000 + tp.birthday_gift_cents
-        if ta.code != tp.code:
-            rank_a = ia / max(1, len(active.tiers) - 1)
-            rank_p = ip / max(1, len(proposed.tiers) - 1)
-            (up if rank_p > rank_a else down)[f"{ta.code}->{tp.code}"] += 1
-            spend_moved += year.spend_cents
-            diff.append(
-                {
-                    "member_id": member_id,
-                    "active": ta.code,
-                    "proposed": tp.code,
-                    "spend_12m_cents": year.spend_cents,
-                    "visits_12m": year.visits,
-                }
-            )
+    top_a, top_p = max(1, len(active.tiers) - 1), max(1, len(proposed.tiers) - 1)
+    for i in movers.tolist():
+        ia, ip = int(tiers[0][i]), int(tiers[1][i])
+        ta, tp = codes_a[ia], codes_p[int(ip_all[i])]
+        (up if ip / top_p > ia / top_a else down)[f"{ta}->{tp}"] += 1
+        diff.append(
+            {
+                "member_id": member_ids[i],
+                "active": ta,
+                "proposed": tp,
+                "spend_12m_cents": int(spend_12m[i]),
+                "visits_12m": int(visits_12m[i]),
+            }
+        )
     return {
         "as_of": as_of.isoformat(),
-        "members": len(facts),
+        "members": len(member_ids),
         "tiers_active": dict(counts_active),
         "tiers_proposed": dict(counts_proposed),
         "moves_up": dict(up),
         "moves_down": dict(down),
-        "spend_12m_of_movers_cents": spend_moved,
+        "spend_12m_of_movers_cents": int(spend_12m[movers].sum()) if len(movers) else 0,
         "benefit_cost_12m_cents": cost,
         "diff": diff,
     }
