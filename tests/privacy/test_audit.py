@@ -6,6 +6,7 @@ import io
 import itertools
 import json
 import logging
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -387,3 +388,54 @@ def test_an_entry_appended_without_the_head_is_detected(chain: Runtime) -> None:
     assert verify(chain).problems == [
         f"the newest entry should be {ENTRIES}, found {ENTRIES + 1} (entries removed at the end)"
     ]
+
+
+def test_entries_recorded_at_commit_are_chained_in_order_when_the_transaction_commits(
+    chain: Runtime, admin: Actor
+) -> None:
+    with transaction(chain.sessions) as s:
+        audit.record_at_commit(s, admin, "test.deferred1", member_id="m" * 26)
+        audit.record(s, admin, "test.at_once")
+        audit.record_at_commit(s, admin, "test.deferred2", reason="later")
+    with transaction(chain.sessions) as s:
+        audit.record_at_commit(s, admin, "test.read_back")
+        # A read of the chain in the same transaction sees what is still pending.
+        assert audit.list_entries(s, limit=1)[0].action == "test.read_back"
+    result = verify(chain)
+    assert result.ok, result.problems
+    with transaction(chain.sessions) as s:
+        actions = [e.action for e in audit.list_entries(s, limit=4)]
+    assert actions == ["test.read_back", "test.deferred2", "test.deferred1", "test.at_once"]
+
+
+def test_entries_recorded_at_commit_vanish_with_a_rollback(chain: Runtime, admin: Actor) -> None:
+    with pytest.raises(RuntimeError), transaction(chain.sessions) as s:
+        audit.record_at_commit(s, admin, "test.rolled_back")
+        raise RuntimeError("the caller failed")
+    with transaction(chain.sessions) as s:
+        assert audit.list_entries(s, actions=["test.rolled_back"]) == []
+    assert verify(chain).checked == ENTRIES
+
+
+def test_concurrent_writers_recording_at_commit_keep_one_verifiable_chain(
+    chain: Runtime, admin: Actor
+) -> None:
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(5):
+                with transaction(chain.sessions) as s:
+                    audit.record_at_commit(s, admin, f"test.concurrent{n}", reason=str(i))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    result = verify(chain)
+    assert result.ok, result.problems
+    assert result.checked == ENTRIES + 20

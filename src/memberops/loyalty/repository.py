@@ -13,25 +13,33 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from memberops.db import utcnow
+from memberops.db import table_of, utcnow
 from memberops.loyalty.models import LoyaltyAccount, LoyaltyEntry, LoyaltyLot, TierState
 from memberops.loyalty.rules import OrderFact
+from memberops.members.models import Member
 from memberops.orders.counted import counted_orders_query
 
 __all__ = [
     "IN_CHUNK",
+    "TierStateRow",
     "counted_facts",
     "ensure_accounts",
     "existing_keys",
     "lock_accounts",
+    "lock_tiered_members",
     "open_lots",
     "order_points",
     "tier_states",
+    "tiered_states",
+    "update_tier_states",
+    "window_orders",
+    "window_totals",
 ]
 
 IN_CHUNK = 900
@@ -206,3 +214,99 @@ def spend_by_member(
         for row in session.execute(stmt):
             out[row[0]] = (int(row[1]), int(row[2]), row[3])
     return out
+
+
+# --------------------------------------------------------------------------- period end
+# The period-end job works on ranges of member ids (`lo <= member_id <= hi`) instead of
+# lists: one statement per range whatever its size, and no limit on bound parameters.
+UPDATE_CHUNK = 5000
+
+
+def lock_tiered_members(session: Session, lo: str, hi: str, base_code: str) -> None:
+    """Lock the member rows of tiered members in a range, in id order (PostgreSQL).
+
+    The same rows and order as `members.service.lock_members` on those ids, in one
+    statement; SQLite already serialises writers.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    tiered = select(TierState.member_id).where(
+        TierState.member_id.between(lo, hi), TierState.tier_code != base_code
+    )
+    session.execute(
+        select(Member.id)
+        .where(Member.id.in_(tiered))
+        .order_by(Member.id)
+        .with_for_update(key_share=True)
+    ).all()
+
+
+TierStateRow = tuple[
+    str, str, datetime, int, datetime | None, str | None, datetime | None, datetime | None
+]
+
+
+def tiered_states(session: Session, lo: str, hi: str, base_code: str) -> list[TierStateRow]:
+    """(member, tier, since, grace used, evaluated through, floor, floor until, joined)
+    of the members above the base tier in a range, in id order, fresh from the database."""
+    stmt = (
+        select(
+            TierState.member_id,
+            TierState.tier_code,
+            TierState.since,
+            TierState.grace_used,
+            TierState.evaluated_through,
+            TierState.floor_code,
+            TierState.floor_until,
+            Member.created_at,
+        )
+        .outerjoin(Member, Member.id == TierState.member_id)
+        .where(TierState.member_id.between(lo, hi), TierState.tier_code != base_code)
+        .order_by(TierState.member_id)
+    )
+    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+
+
+def window_totals(
+    session: Session, lo: str, hi: str, start: datetime, end: datetime
+) -> dict[str, tuple[int, int, datetime | None]]:
+    """(spend, visits, last visit) per member of a range over [start, end), counting net > 0
+    orders: one grouped query (the same figures as `spend_by_member`)."""
+    counted = counted_orders_query(ordered_since=start, ordered_until=end).subquery("counted")
+    stmt = (
+        select(
+            counted.c.member_id,
+            func.sum(counted.c.net_cents),
+            func.count(),
+            func.max(counted.c.ordered_at),
+        )
+        .where(counted.c.member_id.between(lo, hi), counted.c.net_cents > 0)
+        .group_by(counted.c.member_id)
+    )
+    return {row[0]: (int(row[1]), int(row[2]), row[3]) for row in session.execute(stmt)}
+
+
+def window_orders(
+    session: Session, lo: str, hi: str, start: datetime, end: datetime
+) -> list[tuple[str, datetime, int]]:
+    """(member, time, net cents) of the net > 0 counted orders of a range in [start, end)."""
+    counted = counted_orders_query(ordered_since=start, ordered_until=end).subquery("counted")
+    stmt = select(counted.c.member_id, counted.c.ordered_at, counted.c.net_cents).where(
+        counted.c.member_id.between(lo, hi), counted.c.net_cents > 0
+    )
+    return [(row[0], row[1], int(row[2])) for row in session.execute(stmt)]
+
+
+def update_tier_states(session: Session, member_ids: Sequence[str], values: dict[str, Any]) -> None:
+    """Set the same values on many tier states (a few statements, not one per member)."""
+    table = table_of(TierState)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    for start in range(0, len(member_ids), UPDATE_CHUNK):
+        ids = list(member_ids[start : start + UPDATE_CHUNK])
+        # PostgreSQL plans one array parameter far faster than thousands of IN values.
+        match = (
+            table.c.member_id == any_(bindparam("ids", ids, type_=ARRAY(String)))
+            if postgresql
+            else table.c.member_id.in_(ids)
+        )
+        session.execute(update(table).where(match).values(**values))

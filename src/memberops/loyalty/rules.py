@@ -28,15 +28,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+import numpy.typing as npt
+
 from memberops.errors import ValidationError
 
 __all__ = [
     "DEFAULT_POLICY_TOML",
     "PERIODS",
+    "PERIOD_END_REASONS",
     "WINDOWS",
     "EarnedLot",
+    "IntArray",
     "Lot",
     "Metrics",
+    "OrderArrays",
     "OrderFact",
     "QuoteLine",
     "QuoteResult",
@@ -47,17 +53,21 @@ __all__ = [
     "anniversary_on",
     "consume_fifo",
     "decide_at_period_end",
+    "decide_at_period_end_arrays",
     "earn_points",
     "explain_requirements",
     "lot_expiry",
     "metrics_between",
+    "micros",
     "next_period_end",
     "parse_policy",
     "partner_units",
     "period_end_at_or_before",
     "qualified_index",
+    "qualified_index_arrays",
     "quote_basket",
     "replay_tier",
+    "replay_tiers_arrays",
     "reversal_points",
     "split_vouchers",
     "upgrade_index",
@@ -559,6 +569,70 @@ def decide_at_period_end(
     return TierDecision(target, 0, "downgrade")
 
 
+# Reason codes of `decide_at_period_end_arrays`, in the order of their integer codes.
+PERIOD_END_REASONS = ("kept", "upgrade", "grace", "floor", "downgrade")
+_KEPT, _UPGRADE, _GRACE, _FLOOR, _DOWNGRADE = range(len(PERIOD_END_REASONS))
+_MICROS_PER_DAY = 86_400_000_000
+
+IntArray = npt.NDArray[np.int64]
+
+
+def qualified_index_arrays(
+    policy: TierPolicy, spend: IntArray, visits: IntArray, since_last_us: IntArray
+) -> IntArray:
+    """`qualified_index` for many members at once (the period-end job, the simulation).
+
+    `since_last_us` is the time from the last visit to the window end in microseconds,
+    negative when there was no visit. Tiers are tried from the bottom up and a higher
+    qualifying tier overwrites a lower one, which is the same as the top-down search.
+    """
+    out = np.zeros(len(spend), dtype=np.int64)
+    for i, rule in enumerate(policy.tiers):
+        ok = (spend >= rule.min_spend_cents) & (visits >= rule.min_visits)
+        if rule.max_days_since_visit is not None:
+            ok &= (since_last_us >= 0) & (
+                since_last_us <= rule.max_days_since_visit * _MICROS_PER_DAY
+            )
+        out[ok] = i
+    return out
+
+
+def decide_at_period_end_arrays(
+    policy: TierPolicy,
+    current: IntArray,
+    grace_used: IntArray,
+    spend: IntArray,
+    visits: IntArray,
+    since_last_us: IntArray,
+    floor: IntArray,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """`decide_at_period_end` for many members at once: the same decision per member.
+
+    Returns the new tier index, the grace used and the reason (an index into
+    `PERIOD_END_REASONS`) per member. A test compares it with the per-member rule on
+    random data.
+    """
+    qualified = qualified_index_arrays(policy, spend, visits, since_last_us)
+    new = np.maximum(qualified, floor)
+    grace = np.zeros(len(current), dtype=np.int64)
+    reason = np.where(qualified > current, _UPGRADE, _KEPT).astype(np.int64)
+    below = qualified < current
+    graced = below & (grace_used < policy.grace_periods)
+    new[graced] = current[graced]
+    grace[graced] = grace_used[graced] + 1
+    reason[graced] = _GRACE
+    dropping = below & ~graced
+    target = np.maximum(current - 1, floor)
+    held = dropping & (target == current)
+    new[held] = current[held]
+    grace[held] = grace_used[held]
+    reason[held] = _FLOOR
+    down = dropping & (target != current)
+    new[down] = target[down]
+    reason[down] = _DOWNGRADE
+    return new, grace, reason
+
+
 def replay_tier(
     policy: TierPolicy,
     orders: Sequence[OrderFact],
@@ -830,3 +904,182 @@ def with_floor(policy: TierPolicy, floor_code: str | None) -> int:
 def policy_with(policy: TierPolicy, **changes: Any) -> TierPolicy:
     """A copy with some settings changed (tests, simulations)."""
     return replace(policy, **changes)
+
+
+# --------------------------------------------------------------------------- arrays
+# Tier replays for a whole membership at once (the policy simulation). Instants are
+# integer microseconds since 1970-01-01 UTC; a member's orders are one slice of flat,
+# member-then-time sorted arrays. Each function gives exactly what the per-member rule
+# gives (tests compare them on random data).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
+# Time-zone offsets change at whole quarter hours (UTC) in every zone since 1970.
+_SLOT_US = 15 * 60 * 1_000_000
+
+
+def micros(at: datetime) -> int:
+    """Microseconds since 1970-01-01 UTC (exact, unlike `timestamp()`)."""
+    return (at - _EPOCH) // _ONE_US
+
+
+def _instant(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
+class _LocalDays:
+    """Local calendar days (days since 1970-01-01) of many instants in one zone."""
+
+    def __init__(self, zone: ZoneInfo, lo_us: int, hi_us: int) -> None:
+        self.first = lo_us // _SLOT_US
+        last = hi_us // _SLOT_US
+        offsets = []
+        for slot in range(self.first, last + 1):
+            offset = _instant(slot * _SLOT_US).astimezone(zone).utcoffset() or timedelta(0)
+            offsets.append(offset // _ONE_US)
+        self.offsets = np.array(offsets, dtype=np.int64)
+
+    def days(self, us: IntArray) -> IntArray:
+        offsets = self.offsets[us // _SLOT_US - self.first]
+        return (us + offsets) // _MICROS_PER_DAY
+
+
+def _window_starts(policy: TierPolicy, ends: IntArray, local: _LocalDays) -> IntArray:
+    """`window_start(policy, end, _)` for many window ends (not for anniversary windows)."""
+    zone = policy.zone
+    if policy.window == "rolling_12_months":
+        days = local.days(ends)
+
+        def start_of(day: date) -> datetime:
+            return _midnight(add_months(day, -12), zone)
+    else:
+        days = local.days(ends - 1)
+
+        def start_of(day: date) -> datetime:
+            return _midnight(date(day.year, 1, 1), zone)
+
+    if len(days) == 0:
+        return np.zeros(0, dtype=np.int64)
+    low = int(days.min())
+    table = np.array(
+        [
+            micros(start_of(_EPOCH.date() + timedelta(days=d)))
+            for d in range(low, int(days.max()) + 1)
+        ],
+        dtype=np.int64,
+    )
+    return table[days - low]
+
+
+class OrderArrays:
+    """Counted orders of many members as flat arrays (member-then-time order), with
+    prefix sums that answer window questions for any member and interval at once."""
+
+    def __init__(self, member: IntArray, times: IntArray, net: IntArray, members: int) -> None:
+        self.members = members
+        self.member = member
+        self.times = times
+        # Keys member * (distinct times + 1) + rank of the time: searchsorted over them
+        # answers "orders of member m before instant x" for all queries at once.
+        self.distinct = np.unique(times)
+        self.width = len(self.distinct) + 1
+        self.keys = member * self.width + np.searchsorted(self.distinct, times, side="left")
+        positive = net > 0
+        self.spend = np.concatenate(([0], np.cumsum(np.where(positive, net, 0))))
+        self.visits = np.concatenate(([0], np.cumsum(positive.astype(np.int64))))
+
+    def _before(self, member: IntArray, at: IntArray) -> IntArray:
+        rank = np.searchsorted(self.distinct, at, side="left")
+        return np.searchsorted(self.keys, member * self.width + rank, side="left")
+
+    def window(
+        self, member: IntArray, start: IntArray, end: IntArray
+    ) -> tuple[IntArray, IntArray, IntArray]:
+        """`metrics_between` per query: spend, visits and the time from the last order to
+        the window end (negative when the window is empty)."""
+        lo = self._before(member, start)
+        hi = np.maximum(self._before(member, end), lo)
+        spend = self.spend[hi] - self.spend[lo]
+        visits = self.visits[hi] - self.visits[lo]
+        last = self.times[np.maximum(hi - 1, 0)] if len(self.times) else np.zeros_like(hi)
+        since_last = np.where(hi > lo, end - last, -1)
+        return spend, visits, since_last
+
+
+def replay_tiers_arrays(
+    policy: TierPolicy, orders: OrderArrays, as_of: datetime
+) -> tuple[IntArray, IntArray] | None:
+    """`replay_tier(policy, orders_of_m, joined, as_of)` for every member m at once.
+
+    Returns the tier index and grace used per member, or None for policies whose windows
+    or periods run from each member's anniversary (the per-member rule serves those).
+    Each member's events (orders, then period ends after the first order) are sorted as
+    `replay_tier` sorts them and applied step by step: step k applies every member's k-th
+    event together.
+    """
+    if policy.window == "anniversary" or policy.period == "anniversary":
+        return None
+    n = orders.members
+    index = np.zeros(n, dtype=np.int64)
+    grace = np.zeros(n, dtype=np.int64)
+    if len(orders.times) == 0:
+        return index, grace
+    as_of_us = micros(as_of)
+    counts = np.bincount(orders.member, minlength=n)
+    has = counts > 0
+    firsts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    cursor = np.where(has, orders.times[np.minimum(firsts, len(orders.times) - 1)], as_of_us)
+    boundaries: list[int] = []
+    joined = as_of.date()  # quarter and calendar-year periods do not depend on it
+    at = next_period_end(policy, _instant(int(cursor[has].min())), joined)
+    while at <= as_of:
+        boundaries.append(micros(at))
+        at = next_period_end(policy, at, joined)
+    bounds = np.array(boundaries, dtype=np.int64)
+    # Period-end events: the boundaries after each member's first order.
+    first_bound = np.searchsorted(bounds, cursor, side="right")
+    per_member = np.where(has, len(bounds) - first_bound, 0)
+    b_member = np.repeat(np.arange(n, dtype=np.int64), per_member)
+    starts_at = np.repeat(
+        first_bound - np.concatenate(([0], np.cumsum(per_member)[:-1])), per_member
+    )
+    b_times = bounds[np.arange(len(b_member), dtype=np.int64) + starts_at]
+    # Order events: orders up to `as_of`.
+    upto = orders.times <= as_of_us
+    ev_member = np.concatenate((orders.member[upto], b_member))
+    ev_time = np.concatenate((orders.times[upto], b_times))
+    ev_kind = np.concatenate(
+        (np.ones(int(upto.sum()), dtype=np.int64), np.zeros(len(b_member), dtype=np.int64))
+    )
+    # Period ends sort before orders at the same instant: the period closes first.
+    order = np.lexsort((ev_kind, ev_time, ev_member))
+    ev_member, ev_time, ev_kind = ev_member[order], ev_time[order], ev_kind[order]
+    ends = np.where(ev_kind == 1, ev_time + 1, ev_time)
+    local = _LocalDays(policy.zone, int(ends.min()) - 1, int(ends.max()))
+    spend, visits, since_last = orders.window(ev_member, _window_starts(policy, ends, local), ends)
+    # Rank of each event within its member, then the events grouped by rank.
+    group_start = np.searchsorted(ev_member, ev_member, side="left")
+    rank = np.arange(len(ev_member), dtype=np.int64) - group_start
+    by_rank = np.argsort(rank, kind="stable")
+    edges = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2), side="left")
+    for k in range(len(edges) - 1):
+        step = by_rank[edges[k] : edges[k + 1]]
+        ups = step[ev_kind[step] == 1]
+        m = ev_member[ups]
+        qualified = qualified_index_arrays(policy, spend[ups], visits[ups], since_last[ups])
+        raised = qualified > index[m]
+        index[m[raised]] = qualified[raised]
+        grace[m[raised]] = 0
+        ends_ = step[ev_kind[step] == 0]
+        m = ev_member[ends_]
+        new, kept, _ = decide_at_period_end_arrays(
+            policy,
+            index[m],
+            grace[m],
+            spend[ends_],
+            visits[ends_],
+            since_last[ends_],
+            np.zeros(len(m), dtype=np.int64),
+        )
+        index[m] = new
+        grace[m] = kept
+    return index, grace

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
@@ -46,32 +47,38 @@ from memberops.loyalty.models import (
 )
 from memberops.loyalty.rules import (
     DEFAULT_POLICY_TOML,
+    PERIOD_END_REASONS,
+    IntArray,
     Lot,
-    Metrics,
+    OrderArrays,
     OrderFact,
     TierPolicy,
     consume_fifo,
-    decide_at_period_end,
+    decide_at_period_end_arrays,
     earn_points,
     explain_requirements,
     lot_expiry,
     metrics_between,
+    micros,
     parse_policy,
     partner_units,
     period_end_at_or_before,
     quote_basket,
     replay_tier,
+    replay_tiers_arrays,
     reversal_points,
     split_vouchers,
     upgrade_index,
     voucher_points,
     window_start,
 )
+from memberops.members.models import Member
 from memberops.members.service import (
     get_member_or_raise,
     joined_at,
     lock_members,
     set_membership_cache,
+    set_tier_cache,
 )
 from memberops.orders.hooks import OrdersStored, StoredAdjustment
 from memberops.privacy import audit
@@ -749,7 +756,11 @@ def redeem(
         created_at=ctx.now,
     )
     session.add(record)
-    audit.record(session, actor, "loyalty.redeem", member_id=member_id, reason=f"{points} points")
+    # Chained at commit: the audit head is then held for the append alone, so concurrent
+    # redemptions of different members do not queue behind each other's whole checkout.
+    audit.record_at_commit(
+        session, actor, "loyalty.redeem", member_id=member_id, reason=f"{points} points"
+    )
     _finish(ctx)
     return _redemption_result(ctx, record, replayed=False)
 
@@ -858,7 +869,7 @@ def cancel_redemption(
         expire_entry.points = -expired_total
     record.status = "cancelled"
     record.cancelled_at = ctx.now
-    audit.record(
+    audit.record_at_commit(
         session,
         actor,
         "loyalty.redeem_cancel",
@@ -1273,77 +1284,169 @@ def evaluate_tiers(
     *,
     as_of: datetime | None = None,
     actor: Actor | str = SYSTEM,
-    batch_size: int = 5000,
+    batch_size: int = 50_000,
 ) -> EvaluationReport:
     """The period-end job: each member above the base tier is judged once per period end
-    (running it twice for one period changes nothing), dropping at most one level."""
+    (running it twice for one period changes nothing), dropping at most one level.
+
+    Works on ranges of `batch_size` members: lock them, read their states, one grouped
+    query for their window metrics, the decisions as array rules
+    (`decide_at_period_end_arrays`, the same decisions as `decide_at_period_end`), then a
+    few set-based updates and one bulk insert of the history.
+    """
     version, policy = active_policy(session)
     as_of = as_of or utcnow()
-    label = actor if isinstance(actor, str) else actor.label
+    label = (actor if isinstance(actor, str) else actor.label)[:120]
+    base = policy.tiers[0].code
+    session.flush()
     member_ids = list(
         session.scalars(
             select(TierState.member_id)
-            .where(TierState.tier_code != policy.tiers[0].code)
+            .where(TierState.tier_code != base)
             .order_by(TierState.member_id)
         )
     )
     report = EvaluationReport(None)
-    for start in range(0, len(member_ids), batch_size):
-        chunk = member_ids[start : start + batch_size]
-        ctx = _Ctx(session, policy, version, label, utcnow(), {})
-        lock_members(session, chunk)
-        states = repo.tier_states(session, chunk)
-        joined = {m: t.date() for m, t in joined_at(session, chunk).items()}
-        by_end: dict[datetime, list[str]] = {}
-        for m in chunk:
-            pe = period_end_at_or_before(policy, as_of, joined.get(m, as_of.date()))
-            state = states[m]
-            if state.evaluated_through is not None and state.evaluated_through >= pe:
+    ends: dict[date, datetime] = {}
+    starts: dict[tuple[datetime, date], datetime] = {}
+    for offset in range(0, len(member_ids), batch_size):
+        chunk = member_ids[offset : offset + batch_size]
+        lo, hi = chunk[0], chunk[-1]
+        repo.lock_tiered_members(session, lo, hi, base)
+        by_end: dict[datetime, list[repo.TierStateRow]] = {}
+        for row in repo.tiered_states(session, lo, hi, base):
+            join = row[7].date() if row[7] is not None else as_of.date()
+            pe = ends.get(join)
+            if pe is None:
+                pe = ends[join] = period_end_at_or_before(policy, as_of, join)
+            evaluated_through, since = row[4], row[2]
+            if evaluated_through is not None and evaluated_through >= pe:
                 continue
-            if state.since >= pe:
+            if since >= pe:
                 continue  # reached the tier after this period end: judged at the next one
-            by_end.setdefault(pe, []).append(m)
-        for pe, members in by_end.items():
+            by_end.setdefault(pe, []).append(row)
+        for pe, rows in by_end.items():
             report.period_end = pe.isoformat()
-            # One window start per member (anniversary windows differ by member).
-            starts = {m: window_start(policy, pe, joined.get(m, pe.date())) for m in members}
-            facts = repo.spend_by_member(session, members, min(starts.values()), pe)
-            detailed = (
-                repo.counted_facts(session, members, since=min(starts.values()), until=pe)
-                if policy.window == "anniversary"
-                else {}
-            )
-            for m in members:
-                if policy.window == "anniversary":
-                    metrics = metrics_between(detailed.get(m, []), starts[m], pe)
-                else:
-                    spend, visits, last = facts.get(m, (0, 0, None))
-                    metrics = Metrics(spend, visits, last, starts[m], pe)
-                state = states[m]
-                current = policy.index_of(state.tier_code)
-                decision = decide_at_period_end(
-                    policy, current, state.grace_used, metrics, _floor_index(policy, state, pe)
-                )
-                report.evaluated += 1
-                report.moves[decision.reason] += 1
-                if decision.new_index != current or decision.reason == "grace":
-                    _set_tier(
-                        ctx,
-                        states,
-                        m,
-                        decision.new_index,
-                        reason=decision.reason,
-                        metrics=metrics.to_dict(),
-                        at=pe,
-                        period_end=pe,
-                        grace_used=decision.grace_used,
-                    )
-                else:
-                    state.evaluated_through = pe
-                    state.grace_used = decision.grace_used
-        session.flush()
-        _refresh_cache(session, sorted(ctx.touched))
+            for key, group in _by_window_start(policy, pe, rows, starts).items():
+                _judge(session, policy, version, label, pe, key, group, lo, hi, report)
+    # The updates above bypass the unit of work: drop what the session held of them.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, TierState | Member):
+            session.expire(obj)
     return report
+
+
+def _by_window_start(
+    policy: TierPolicy,
+    pe: datetime,
+    rows: list[repo.TierStateRow],
+    cache: dict[tuple[datetime, date], datetime],
+) -> dict[datetime, list[repo.TierStateRow]]:
+    """Members grouped by the start of their window ending at `pe` (one group unless
+    windows run from each member's anniversary)."""
+    groups: dict[datetime, list[repo.TierStateRow]] = {}
+    for row in rows:
+        join = row[7].date() if row[7] is not None else pe.date()
+        start = cache.get((pe, join))
+        if start is None:
+            start = cache[(pe, join)] = window_start(policy, pe, join)
+        groups.setdefault(start, []).append(row)
+    return groups
+
+
+def _judge(
+    session: Session,
+    policy: TierPolicy,
+    version: int,
+    actor: str,
+    pe: datetime,
+    start: datetime,
+    rows: list[repo.TierStateRow],
+    lo: str,
+    hi: str,
+    report: EvaluationReport,
+) -> None:
+    """Decide and store the period end `pe` for members sharing the window [start, pe)."""
+    totals = repo.window_totals(session, lo, hi, start, pe)
+    n = len(rows)
+    spend = np.zeros(n, dtype=np.int64)
+    visits = np.zeros(n, dtype=np.int64)
+    since_last = np.full(n, -1, dtype=np.int64)
+    current = np.empty(n, dtype=np.int64)
+    grace_used = np.empty(n, dtype=np.int64)
+    floor = np.empty(n, dtype=np.int64)
+    index = {t.code: i for i, t in reversed(list(enumerate(policy.tiers)))}
+    lasts: list[datetime | None] = []
+    for i, row in enumerate(rows):
+        member_id, code, _, grace, _, floor_code, floor_until, _ = row
+        total, count, last = totals.get(member_id, (0, 0, None))
+        spend[i], visits[i] = total, count
+        if last is not None:
+            since_last[i] = (pe - last) // timedelta(microseconds=1)
+        lasts.append(last)
+        current[i] = index.get(code, 0)
+        grace_used[i] = grace
+        # A manual floor counts until its end date (`_floor_index`).
+        active_floor = floor_code is not None and (floor_until is None or floor_until > pe)
+        floor[i] = index.get(floor_code, 0) if active_floor and floor_code else 0
+    new, grace_new, reasons = decide_at_period_end_arrays(
+        policy, current, grace_used, spend, visits, since_last, floor
+    )
+    report.evaluated += n
+    for code_, count_ in zip(*np.unique(reasons, return_counts=True), strict=True):
+        report.moves[PERIOD_END_REASONS[int(code_)]] += int(count_)
+    grace_reason = PERIOD_END_REASONS.index("grace")
+    quiet: dict[int, list[str]] = {}
+    moved: dict[tuple[int, int, bool], list[str]] = {}
+    history: list[dict[str, Any]] = []
+    start_text, end_text = start.isoformat(), pe.isoformat()
+    for i, row in enumerate(rows):
+        member_id = row[0]
+        to, cur, g, reason = int(new[i]), int(current[i]), int(grace_new[i]), int(reasons[i])
+        if to == cur and reason != grace_reason:
+            quiet.setdefault(g, []).append(member_id)
+            continue
+        changed = row[1] != policy.tiers[to].code
+        moved.setdefault((to, g, changed), []).append(member_id)
+        last = lasts[i]
+        history.append(
+            {
+                "id": new_id(),
+                "member_id": member_id,
+                "from_code": row[1],
+                "to_code": policy.tiers[to].code,
+                "reason": PERIOD_END_REASONS[reason],
+                "at": pe,
+                "period_end": pe,
+                "metrics": {
+                    "spend_cents": int(spend[i]),
+                    "visits": int(visits[i]),
+                    "last_visit_at": last.isoformat() if last else None,
+                    "window_start": start_text,
+                    "window_end": end_text,
+                },
+                "policy_version": version,
+                "actor": actor,
+                "note": None,
+            }
+        )
+    for g, members in quiet.items():
+        repo.update_tier_states(session, members, {"evaluated_through": pe, "grace_used": g})
+    tiers_set: dict[str, list[str]] = {}
+    for (to, g, changed), members in moved.items():
+        values: dict[str, Any] = {
+            "tier_code": policy.tiers[to].code,
+            "grace_used": g,
+            "policy_version": version,
+            "evaluated_through": pe,
+        }
+        if changed:
+            values["since"] = pe
+        repo.update_tier_states(session, members, values)
+        tiers_set.setdefault(policy.tiers[to].code, []).extend(members)
+    bulk_insert(session, TierHistory, history)
+    for code, members in tiers_set.items():
+        set_tier_cache(session, code, sorted(members))
 
 
 def set_tier_override(
@@ -1485,46 +1588,116 @@ def simulate_facts(
     joined: dict[str, date],
     as_of: datetime,
 ) -> dict[str, Any]:
-    """The pure part of `simulate_policy` (benchmarks call it on synthetic members)."""
-    counts_active: Counter[str] = Counter()
-    counts_proposed: Counter[str] = Counter()
+    """The pure part of `simulate_policy` (benchmarks call it on synthetic members).
+
+    The whole membership is replayed at once with the array rules
+    (`replay_tiers_arrays`); policies counting from each member's anniversary are
+    replayed member by member. Both give the same result (tests compare them).
+    """
+    member_ids = list(facts)
+    counts = [len(orders) for orders in facts.values()]
+    times = np.fromiter(
+        (micros(o.at) for orders in facts.values() for o in orders),
+        dtype=np.int64,
+        count=sum(counts),
+    )
+    net = np.fromiter(
+        (o.net_cents for orders in facts.values() for o in orders),
+        dtype=np.int64,
+        count=len(times),
+    )
+    member = np.repeat(np.arange(len(member_ids), dtype=np.int64), counts)
+    arrays = OrderArrays(member, times, net, len(member_ids))
+    tiers: list[IntArray] = []
+    for policy in (active, proposed):
+        replayed = replay_tiers_arrays(policy, arrays, as_of)
+        tiers.append(
+            replayed[0] if replayed is not None else _replay_each(policy, facts, joined, as_of)
+        )
+    everyone = np.arange(len(member_ids), dtype=np.int64)
+    spend_12m, visits_12m, _ = arrays.window(
+        everyone,
+        np.full(len(member_ids), micros(as_of - timedelta(days=365)), dtype=np.int64),
+        np.full(len(member_ids), micros(as_of), dtype=np.int64),
+    )
+    return _simulation_result(active, proposed, member_ids, tiers, spend_12m, visits_12m, as_of)
+
+
+def _replay_each(
+    policy: TierPolicy,
+    facts: dict[str, list[OrderFact]],
+    joined: dict[str, date],
+    as_of: datetime,
+) -> IntArray:
+    """Tier index per member by the per-member rule (`replay_tier`)."""
+    return np.array(
+        [
+            replay_tier(
+                policy,
+                orders,
+                joined.get(m, orders[0].at.date() if orders else as_of.date()),
+                as_of,
+            )[0]
+            for m, orders in facts.items()
+        ],
+        dtype=np.int64,
+    )
+
+
+def _simulation_result(
+    active: TierPolicy,
+    proposed: TierPolicy,
+    member_ids: list[str],
+    tiers: list[IntArray],
+    spend_12m: IntArray,
+    visits_12m: IntArray,
+    as_of: datetime,
+) -> dict[str, Any]:
+    """Moves per tier, spend of the movers, benefit cost under both policies, the diff."""
+    ia_all = tiers[0]
+    ip_all = np.minimum(tiers[1], len(proposed.tiers) - 1)
+    codes_a = [t.code for t in active.tiers]
+    codes_p = [t.code for t in proposed.tiers]
+    counts_active = Counter(
+        {codes_a[i]: int(c) for i, c in zip(*np.unique(ia_all, return_counts=True), strict=True)}
+    )
+    counts_proposed = Counter(
+        {codes_p[i]: int(c) for i, c in zip(*np.unique(ip_all, return_counts=True), strict=True)}
+    )
+    cost = {}
+    for name, policy, idx in (("active", active, ia_all), ("proposed", proposed, ip_all)):
+        discount = np.array([t.discount_bp for t in policy.tiers], dtype=np.int64)[idx]
+        gift = np.array([t.birthday_gift_cents for t in policy.tiers], dtype=np.int64)[idx]
+        cost[name] = int((spend_12m * discount // 10000 + gift).sum())
+    # Members whose tier code differs (codes, not positions: the ladders may differ).
+    code_of_a = np.array(codes_a, dtype=object)[ia_all] if len(ia_all) else np.array([])
+    code_of_p = np.array(codes_p, dtype=object)[ip_all] if len(ip_all) else np.array([])
+    movers = np.nonzero(code_of_a != code_of_p)[0] if len(ia_all) else np.array([], dtype=int)
     up: Counter[str] = Counter()
     down: Counter[str] = Counter()
-    spend_moved = 0
-    cost = {"active": 0, "proposed": 0}
     diff: list[dict[str, Any]] = []
-    for member_id, orders in facts.items():
-        join = joined.get(member_id, orders[0].at.date() if orders else as_of.date())
-        ia, _, _ = replay_tier(active, orders, join, as_of)
-        ip, _, _ = replay_tier(proposed, orders, join, as_of)
-        ta, tp = active.tiers[ia], proposed.tiers[min(ip, len(proposed.tiers) - 1)]
-        counts_active[ta.code] += 1
-        counts_proposed[tp.code] += 1
-        year = metrics_between(orders, as_of - timedelta(days=365), as_of)
-        cost["active"] += year.spend_cents * ta.discount_bp // 10000 + ta.birthday_gift_cents
-        cost["proposed"] += year.spend_cents * tp.discount_bp // 10000 + tp.birthday_gift_cents
-        if ta.code != tp.code:
-            rank_a = ia / max(1, len(active.tiers) - 1)
-            rank_p = ip / max(1, len(proposed.tiers) - 1)
-            (up if rank_p > rank_a else down)[f"{ta.code}->{tp.code}"] += 1
-            spend_moved += year.spend_cents
-            diff.append(
-                {
-                    "member_id": member_id,
-                    "active": ta.code,
-                    "proposed": tp.code,
-                    "spend_12m_cents": year.spend_cents,
-                    "visits_12m": year.visits,
-                }
-            )
+    top_a, top_p = max(1, len(active.tiers) - 1), max(1, len(proposed.tiers) - 1)
+    for i in movers.tolist():
+        ia, ip = int(tiers[0][i]), int(tiers[1][i])
+        ta, tp = codes_a[ia], codes_p[int(ip_all[i])]
+        (up if ip / top_p > ia / top_a else down)[f"{ta}->{tp}"] += 1
+        diff.append(
+            {
+                "member_id": member_ids[i],
+                "active": ta,
+                "proposed": tp,
+                "spend_12m_cents": int(spend_12m[i]),
+                "visits_12m": int(visits_12m[i]),
+            }
+        )
     return {
         "as_of": as_of.isoformat(),
-        "members": len(facts),
+        "members": len(member_ids),
         "tiers_active": dict(counts_active),
         "tiers_proposed": dict(counts_proposed),
         "moves_up": dict(up),
         "moves_down": dict(down),
-        "spend_12m_of_movers_cents": spend_moved,
+        "spend_12m_of_movers_cents": int(spend_12m[movers].sum()) if len(movers) else 0,
         "benefit_cost_12m_cents": cost,
         "diff": diff,
     }
@@ -1787,7 +1960,7 @@ def redeem_voucher(session: Session, *, code: str, reference: str, actor: Actor)
         raise Conflict(
             f"voucher {code} is {voucher.status if voucher.status != 'issued' else 'expired'}"
         )
-    audit.record(session, actor, "loyalty.voucher_redeem", member_id=voucher.member_id)
+    audit.record_at_commit(session, actor, "loyalty.voucher_redeem", member_id=voucher.member_id)
     return voucher
 
 

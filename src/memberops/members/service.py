@@ -11,7 +11,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    any_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from memberops.actor import Actor
@@ -41,6 +53,7 @@ __all__ = [
     "read_profile",
     "restore_member",
     "set_membership_cache",
+    "set_tier_cache",
 ]
 
 # Plain columns a merge fills on the survivor when it has none (personal fields are
@@ -278,6 +291,22 @@ def set_membership_cache(session: Session, rows: list[MembershipCache]) -> None:
         .values(tier_code=bindparam("tier_value"), points_balance=bindparam("points_value")),
         [{"member_key": m, "tier_value": t, "points_value": p} for m, t, p in rows],
     )
+
+
+def set_tier_cache(session: Session, tier_code: str, member_ids: Sequence[str]) -> None:
+    """Store one tier on many member rows at once (the loyalty period-end job, whose moves
+    change tiers but no balance), in a few statements instead of one per member."""
+    table = table_of(Member)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    for start in range(0, len(member_ids), 5000):
+        ids = list(member_ids[start : start + 5000])
+        # PostgreSQL plans one array parameter far faster than thousands of IN values.
+        match = (
+            table.c.id == any_(bindparam("ids", ids, type_=ARRAY(String)))
+            if postgresql
+            else table.c.id.in_(ids)
+        )
+        session.execute(update(table).where(match).values(tier_code=tier_code))
 
 
 def joined_at(session: Session, member_ids: list[str]) -> dict[str, datetime]:

@@ -4,6 +4,11 @@ Each entry stores the hash of the previous entry, and its own hash covers its co
 that previous hash (OWASP logging guidance; reliability notes §4.3). Changing, deleting or
 reordering any entry breaks the chain; `audit_head` also pins the newest entry so that
 cutting off the tail is detected.
+
+Appends are serial (an advisory lock on PostgreSQL, the head row everywhere), and whoever
+appends holds the head until commit. `record` appends at once; `record_at_commit` appends
+in the last statements before the commit, so hot paths (redemptions at checkout) queue
+behind each other only for the append itself, not for the rest of their transactions.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from memberops.actor import Actor
 from memberops.db import utcnow
@@ -26,12 +32,15 @@ __all__ = [
     "AuditVerification",
     "list_entries",
     "record",
+    "record_at_commit",
     "record_many",
     "verify_chain",
 ]
 
 GENESIS_HASH = "0" * 64
 _PG_AUDIT_LOCK = 774_200_001
+# session.info key of the entries `record_at_commit` holds until the commit.
+_PENDING = "memberops.audit.pending"
 
 
 def _entry_hash(entry: AuditEntry) -> str:
@@ -80,6 +89,52 @@ def record(
     return entry
 
 
+def record_at_commit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    member_id: str | None = None,
+    fields: Sequence[str] = (),
+    reason: str | None = None,
+    outcome: str = "ok",
+) -> None:
+    """Append one entry when the caller's transaction commits (and only if it commits).
+
+    The entry is chained in the last statements before the commit, so the chain head is
+    held for a few statements instead of the caller's whole transaction. A read of the
+    chain in the same session (`list_entries`, `verify_chain`) appends it first; a
+    rollback drops it with the rest of the transaction.
+    """
+    session.info.setdefault(_PENDING, []).append(
+        (actor, AuditEvent(action, member_id, tuple(fields), reason, outcome))
+    )
+
+
+def _append_pending(session: Session) -> None:
+    """Chain what `record_at_commit` held, in the order it was recorded."""
+    pending: list[tuple[Actor, AuditEvent]] = session.info.pop(_PENDING, [])
+    start = 0
+    for end in range(1, len(pending) + 1):
+        # One `record_many` per run of events by the same actor.
+        if end == len(pending) or pending[end][0] is not pending[start][0]:
+            record_many(session, pending[start][0], [e for _, e in pending[start:end]])
+            start = end
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.info.get(_PENDING):
+        _append_pending(session)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        # Committed (already appended) or rolled back (never to be appended).
+        session.info.pop(_PENDING, None)
+
+
 def record_many(session: Session, actor: Actor, events: Sequence[AuditEvent]) -> list[AuditEntry]:
     """Append entries to the chain in order, in the caller's transaction (bulk imports)."""
     if not events:
@@ -88,7 +143,9 @@ def record_many(session: Session, actor: Actor, events: Sequence[AuditEvent]) ->
     if bind.dialect.name == "postgresql":
         # Appends must be serial for the chain to be a chain.
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-    head = session.get(AuditHead, 1)
+    # Fresh under the lock: another transaction may have moved the head since this
+    # session last looked at it.
+    head = session.get(AuditHead, 1, populate_existing=True)
     prev_seq, prev_hash = (head.seq, head.entry_hash) if head else (0, GENESIS_HASH)
     at = utcnow()
     actor_id = neutralise(actor.id)[:120]
@@ -138,6 +195,7 @@ class AuditVerification:
 
 def verify_chain(session: Session, *, batch_size: int = 5000) -> AuditVerification:
     """Recompute every hash; report changed, deleted, inserted or reordered entries."""
+    _append_pending(session)
     result = AuditVerification()
     expected_prev, expected_seq = GENESIS_HASH, 1
     last_seq = 0
@@ -174,6 +232,7 @@ def list_entries(
     limit: int = 200,
 ) -> list[AuditEntry]:
     """Entries, newest first, filtered by member, actor or action."""
+    _append_pending(session)
     stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
     if member_id:
         stmt = stmt.where(AuditEntry.member_id == member_id)
