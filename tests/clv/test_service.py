@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from clv.chain import AS_OF, MEMBERS, load_chain
+from clv.chain import AS_OF, MEMBERS, chain_orders, load_chain
 from memberops.actor import Actor
 from memberops.api.app import create_app
 from memberops.apikeys.service import create_api_key
@@ -17,6 +17,7 @@ from memberops.clock import FixedClock, use_clock
 from memberops.clv.service import ClvConfig, score_members
 from memberops.db import transaction
 from memberops.errors import ValidationError
+from memberops.orders.service import ingest
 from memberops.runtime import Runtime
 
 with warnings.catch_warnings():
@@ -122,3 +123,37 @@ def test_analysts_get_pseudonymous_ids_and_admins_real_ones(
 def test_staff_may_not_read_clv(chain: Runtime, client: TestClient) -> None:
     response = client.get("/v1/analytics/clv", headers=bearer(chain, "staff"))
     assert response.status_code == 403
+
+
+TINY_PHONES = ["13812340001", "13812340002", "13812340003"]
+
+
+def test_a_chain_too_small_to_fit_answers_422_not_500(seeded: Runtime, admin: Actor) -> None:
+    """Three members, one of whom came back once: the spend model has nothing finite to
+    say, and the answer names the reason instead of failing."""
+    orders = [o for o in chain_orders() if o["customer"]["phone"] in TINY_PHONES]
+    first_two = {}
+    kept = []
+    for order in orders:
+        seen = first_two.setdefault(order["customer"]["phone"], 0)
+        limit = 2 if order["customer"]["phone"] == TINY_PHONES[0] else 1
+        if seen < limit:
+            kept.append(order)
+            first_two[order["customer"]["phone"]] = seen + 1
+    with transaction(seeded.sessions) as session:
+        ingest(
+            session,
+            seeded.keyring,
+            [(f"order {i}", o) for i, o in enumerate(kept)],
+            actor=admin,
+            source_name="tiny",
+            fmt="test",
+        )
+    with use_clock(FixedClock(AS_OF)), TestClient(create_app(seeded)) as tiny:
+        response = tiny.get("/v1/analytics/clv", headers=bearer(seeded, "admin"))
+    assert response.status_code in (200, 422), response.text
+    if response.status_code == 422:
+        assert response.json()["details"][0]["field"] == "orders"
+        assert "repeat" in response.json()["message"]
+    else:
+        assert all(isinstance(m["clv_cents"], int) for m in response.json()["members"])

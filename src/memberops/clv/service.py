@@ -149,6 +149,15 @@ def score_members(session: Session, *, now: datetime, config: ClvConfig | None =
     if "clv" not in scores.columns:  # no repeat buyer with spend: spend unknown
         scores["expected_spend"] = 0.0
         scores["clv"] = 0.0
+    if not np.isfinite(scores[["expected_spend", "clv"]].to_numpy(dtype=float)).all():
+        # A spend model fitted on a handful of repeat buyers can have no finite mean
+        # (q <= 1): say so instead of inventing values.
+        repeaters = int((summary["frequency"] > 0).sum())
+        raise ValidationError(
+            "clv",
+            "orders",
+            f"too little repeat-purchase history to estimate spend ({repeaters} repeat buyers)",
+        )
     # Money leaves as integer cents.
     scores["expected_spend_cents"] = np.rint(scores.pop("expected_spend")).astype(np.int64)
     scores["clv_cents"] = np.rint(scores.pop("clv")).astype(np.int64)
