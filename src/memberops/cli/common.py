@@ -55,6 +55,7 @@ __all__ = [
     "in_transaction",
     "open_cli_runtime",
     "open_private",
+    "print_counts",
     "print_rows",
     "progress",
     "set_debug",
@@ -229,6 +230,18 @@ def print_rows(title: str, rows: list[dict[str, Any]], columns: dict[str, str]) 
     for row in rows:
         table.add_row(*(_cell(row.get(key)) for key in columns))
     console.print(table)
+
+
+def print_counts(title: str, label: str, counts: dict[str, int], total: int) -> None:
+    """A table of `counts` (label -> members), with each one's share of `total`."""
+    print_rows(
+        title,
+        [
+            {label: key, "members": f"{n:,}", "share": f"{n / (total or 1):.1%}"}
+            for key, n in counts.items()
+        ],
+        {label: label, "members": "members", "share": "share"},
+    )
 
 
 def progress() -> Progress:

@@ -17,6 +17,7 @@ from memberops.cli.common import (
     handle_errors,
     in_transaction,
     open_cli_runtime,
+    print_counts,
     print_rows,
     progress,
 )
@@ -107,13 +108,8 @@ def show_command(as_json: JsonOpt = False) -> None:
         raise ValidationError("fans", "fan_levels", "no run yet: `memberops fans run` first")
 
     def text(data: dict[str, Any]) -> None:
-        print_rows(
-            f"Fan levels as of {data['as_of'][:10]}",
-            [
-                {"level": k, "members": f"{v:,}", "share": f"{v / data['members']:.1%}"}
-                for k, v in data["levels"].items()
-            ],
-            {"level": "level", "members": "members", "share": "share"},
+        print_counts(
+            f"Fan levels as of {data['as_of'][:10]}", "level", data["levels"], data["members"]
         )
 
     emit(counts, as_json=as_json, text=text)

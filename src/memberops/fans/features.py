@@ -61,7 +61,7 @@ def fan_activity(
     now_idx = _month_index(last.year, last.month)
     first_idx = now_idx - repurchase_months + 1
     window_start = ibis.timestamp(as_of - timedelta(days=window_days))
-    v = pipeline_features.visits(orders)
+    v = pipeline_features.visits(pipeline_features.local_orders(orders))
     v = v.mutate(month_idx=((_.month_key // 100) * 12 + _.month_key % 100 - 1).cast("int64"))
     per = v.group_by("member_id").aggregate(
         visits=_.count().cast("int64"),

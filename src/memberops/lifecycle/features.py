@@ -28,7 +28,7 @@ def visit_days(orders: ir.Table, as_of: datetime) -> ir.Table:
     """Distinct (member_id, business_date) with a counted visit before `as_of` (naive UTC),
     on or before its UTC date, plus month_key."""
     now = ibis.timestamp(as_of.replace(tzinfo=None))
-    v = feat.visits(orders.filter(orders.ordered_at < now))
+    v = feat.visits(feat.local_orders(orders.filter(orders.ordered_at < now)))
     days = v.filter(v.business_date <= ibis.date(as_of.date())).select("member_id", "business_date")
     days = days.distinct()
     return days.mutate(

@@ -15,7 +15,7 @@ from memberops.cli.common import (
     handle_errors,
     in_transaction,
     open_cli_runtime,
-    print_rows,
+    print_counts,
     progress,
 )
 from memberops.db import transaction
@@ -80,14 +80,11 @@ def show_command(as_json: JsonOpt = False) -> None:
         )
 
     def text(data: dict[str, Any]) -> None:
-        scored = data["members_scored"] or 1
-        print_rows(
+        print_counts(
             f"Lifestyle traits as of {data['as_of'][:10]} ({data['members_scored']:,} scored)",
-            [
-                {"trait": t, "members": f"{n:,}", "share": f"{n / scored:.1%}"}
-                for t, n in data["traits"].items()
-            ],
-            {"trait": "trait", "members": "members", "share": "share"},
+            "trait",
+            data["traits"],
+            data["members_scored"],
         )
 
     emit(summary, as_json=as_json, text=text)

@@ -33,7 +33,7 @@ def rfm_measures(orders: ir.Table, as_of: datetime, *, by_store: bool = False) -
     """
     now = ibis.timestamp(as_of.replace(tzinfo=None))
     before = orders.filter(orders.ordered_at < now)
-    v = feat.visits(before)
+    v = feat.visits(feat.local_orders(before))
     keys = ["member_id", "store_id"] if by_store else ["member_id"]
     per = v.group_by(keys).aggregate(
         visits=_.count().cast("int64"),

@@ -403,6 +403,21 @@ def add_need(
         )
 
 
+async def _text_field(request: Request, field: str, *, max_bytes: int) -> str | JSONResponse:
+    """The string `field` of a small JSON body sent while someone types, or the answer
+    refusing the body (413 too large, 422 not JSON or not a string)."""
+    body = await request.body()
+    if len(body) > max_bytes:
+        return JSONResponse({"error": "too_large"}, status_code=413)
+    try:
+        value = json.loads(body or b"{}").get(field, "")
+    except (ValueError, AttributeError):
+        return JSONResponse({"error": "invalid_json"}, status_code=422)
+    if not isinstance(value, str):
+        return JSONResponse({"error": f"invalid_{field}"}, status_code=422)
+    return value
+
+
 @router.post("/console/screen")
 async def screen_endpoint(request: Request) -> JSONResponse:
     """Live screening while staff type a note: the guard's verdict, reasons in both languages."""
@@ -411,15 +426,9 @@ async def screen_endpoint(request: Request) -> JSONResponse:
     _check_csrf(row, request.headers.get("x-csrf-token"))
     if actor.role not in pages.CARD_ROLES:
         raise Forbidden("screening notes needs a front-desk role")
-    body = await request.body()
-    if len(body) > 4096:
-        return JSONResponse({"error": "too_large"}, status_code=413)
-    try:
-        text = json.loads(body or b"{}").get("text", "")
-    except (ValueError, AttributeError):
-        return JSONResponse({"error": "invalid_json"}, status_code=422)
-    if not isinstance(text, str):
-        return JSONResponse({"error": "invalid_text"}, status_code=422)
+    text = await _text_field(request, "text", max_bytes=4096)
+    if isinstance(text, JSONResponse):
+        return text
     result = pages.screen_note(text[: labels.MAX_TEXT_CHARS])
     result["messages"] = [
         {"category": c, "zh": translate("zh", f"guard.{c}"), "en": translate("en", f"guard.{c}")}
@@ -893,15 +902,9 @@ async def segments_preview(request: Request) -> JSONResponse:
         actor, row = _signed_in(request, session)
     _check_csrf(row, request.headers.get("x-csrf-token"))
     store = _segment_scope(actor)
-    body = await request.body()
-    if len(body) > 8192:
-        return JSONResponse({"error": "too_large"}, status_code=413)
-    try:
-        expression = json.loads(body or b"{}").get("expression", "")
-    except (ValueError, AttributeError):
-        return JSONResponse({"error": "invalid_json"}, status_code=422)
-    if not isinstance(expression, str):
-        return JSONResponse({"error": "invalid_expression"}, status_code=422)
+    expression = await _text_field(request, "expression", max_bytes=8192)
+    if isinstance(expression, JSONResponse):
+        return expression
     try:
         with read_transaction(runtime.read_sessions) as session:
             preview = segments.preview_segment(session, expression, home_store_code=store, sample=0)
