@@ -10,6 +10,7 @@ import itertools
 import re
 import secrets
 import subprocess
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ __all__ = [
     "prepare_analytics",
     "spend_chain_orders",
     "staff_note",
+    "transactions_at_once",
     "visit_order",
 ]
 
@@ -725,3 +727,25 @@ def add_segment_member(
         )
     session.flush()
     return member.id
+
+
+def transactions_at_once(
+    runtime: Runtime, work: Callable[[Session], object], *, threads: int = 3
+) -> list[BaseException]:
+    """Run `work` in `threads` transactions started together on real threads; the
+    errors they raised (none when the work is safe to run concurrently)."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with transaction(runtime.sessions) as session:
+                work(session)
+        except BaseException as exc:  # reported to the caller
+            errors.append(exc)
+
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join()
+    return errors

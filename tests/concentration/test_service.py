@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
-from builders import SPEND_CHAIN_AS_OF, load_spend_chain
+from builders import SPEND_CHAIN_AS_OF, load_spend_chain, transactions_at_once
 from memberops.actor import Actor
 from memberops.concentration import SEGMENT_FIELDS
 from memberops.concentration.service import read_concentration, read_top, run_concentration
@@ -67,20 +65,9 @@ def test_reads_before_a_run_and_bad_shares_are_refused(seeded: Runtime) -> None:
 
 def test_two_runs_at_once_both_succeed(seeded: Runtime, admin: Actor) -> None:
     load_spend_chain(seeded, admin)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            with transaction(seeded.sessions) as session:
-                run_concentration(session, now=SPEND_CHAIN_AS_OF)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = transactions_at_once(
+        seeded, lambda session: run_concentration(session, now=SPEND_CHAIN_AS_OF)
+    )
     assert not errors, errors
     with transaction(seeded.sessions) as session:
         assert read_concentration(session)["members"] == 5

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy.orm import Session
 
-from builders import ANALYTICS_AS_OF, load_fan_chain
+from builders import ANALYTICS_AS_OF, load_fan_chain, transactions_at_once
 from memberops.actor import Actor
 from memberops.db import transaction
 from memberops.fans import SEGMENT_FIELDS
@@ -100,23 +100,8 @@ def test_duckdb_and_postgres_engines_agree(seeded: Runtime, admin: Actor) -> Non
 
 
 def test_concurrent_runs_leave_one_consistent_table(seeded: Runtime, admin: Actor) -> None:
-    import threading
-
     load_fan_chain(seeded, admin)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            with transaction(seeded.sessions) as session:
-                run_fan_levels(session, as_of=AS_OF)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = transactions_at_once(seeded, lambda session: run_fan_levels(session, as_of=AS_OF))
     assert not errors, errors
     with transaction(seeded.sessions) as session:
         assert fan_level_counts(session)["members"] == 4
