@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.cycles.reference import reference_visit_cycles
 
 from memberops.cycles import CycleConfig, visit_cycles
 from memberops.cycles.rules import gap_histogram
@@ -75,3 +79,40 @@ def test_public_surface_is_pinned() -> None:
     import memberops.cycles
 
     assert memberops.cycles.__all__ == ["CycleConfig", "visit_cycles"]
+
+
+member_ids = st.sampled_from(["m1", "m2", "m3", "m10", "m2b"])
+visit_rows = st.lists(
+    st.tuples(member_ids, st.integers(0, 400), st.integers(0, 23), st.sampled_from("ab")),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=visit_rows, by_category=st.booleans())
+def test_cycles_equal_the_grouped_pandas_formulation(
+    rows: list[tuple[str, int, int, str]], by_category: bool
+) -> None:
+    data = pd.DataFrame(
+        {
+            "member_id": [r[0] for r in rows],
+            "ordered_at": [TODAY - timedelta(days=r[1], hours=r[2]) for r in rows],
+            "category": [r[3] for r in rows],
+        }
+    )
+    keys = ("member_id", "category") if by_category else ("member_id",)
+    ours = visit_cycles(data, as_of=TODAY, keys=keys).reset_index(drop=True)
+    reference = reference_visit_cycles(data, as_of=TODAY, keys=keys).reset_index(drop=True)
+    assert list(ours.columns) == list(reference.columns)
+    for column in ours.columns:
+        left, right = ours[column], reference[column]
+        if column in ("first_visit", "last_visit", "expected_next_visit"):
+            left, right = left.astype("datetime64[us, UTC]"), right.astype("datetime64[us, UTC]")
+            assert left.equals(right), column
+        elif left.dtype.kind == "f" or right.dtype.kind == "f":
+            np.testing.assert_allclose(
+                left.to_numpy(dtype=float), right.to_numpy(dtype=float), rtol=1e-12, err_msg=column
+            )
+        else:
+            assert left.tolist() == right.tolist(), column

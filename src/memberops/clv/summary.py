@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from memberops.errors import ValidationError
+from memberops.frames import group_starts, key_codes
 
 __all__ = ["split_calibration_holdout", "summarise_transactions"]
 
@@ -64,45 +65,49 @@ def summarise_transactions(
     _require(transactions, needed)
     if period_days <= 0:
         raise ValidationError("summary", "period_days", "must be positive")
-    frame = pd.DataFrame(
-        {
-            "customer": transactions[customer_column].to_numpy(),
-            "period": _period_index(transactions[time_column], period_days),
-            "value": (
-                pd.to_numeric(transactions[monetary_column], errors="raise").to_numpy(
-                    dtype=np.float64
-                )
-                if monetary_column
-                else np.zeros(len(transactions))
-            ),
-        }
+    codes, customers = key_codes(transactions, [customer_column])
+    period = _period_index(transactions[time_column], period_days)
+    value = (
+        pd.to_numeric(transactions[monetary_column], errors="raise").to_numpy(dtype=np.float64)
+        if monetary_column
+        else np.zeros(len(transactions))
     )
-    end = int(frame["period"].max()) if observation_end is None else None
     if observation_end is not None:
         end = _end_period(observation_end, period_days)
-        frame = frame[frame["period"] <= end]
-    assert end is not None
-    per_period = frame.groupby(["customer", "period"], sort=True, as_index=False)["value"].sum()
-    grouped = per_period.groupby("customer", sort=True)
-    first = grouped["period"].min()
-    last = grouped["period"].max()
-    count = grouped["period"].size()
-    first_value = grouped["value"].first()  # per_period is sorted by period within customer
-    total = grouped["value"].sum()
+        keep = period <= end
+        codes, period, value = codes[keep], period[keep], value[keep]
+    elif period.size:
+        end = int(period.max())
+    columns = ["frequency", "recency", "T"] + (["monetary_value"] if monetary_column else [])
+    if period.size == 0:
+        empty = pd.DataFrame({c: pd.Series(dtype=np.float64) for c in columns})
+        empty.index.name = customer_column
+        return empty
+    # Sort once by (customer, period); purchases in one period are one purchase whose
+    # value is their sum, and each customer's periods are then a contiguous run.
+    order = np.lexsort((period, codes))
+    codes, period, value = codes[order], period[order], value[order]
+    new_period = np.ones(codes.size, dtype=bool)
+    new_period[1:] = (codes[1:] != codes[:-1]) | (period[1:] != period[:-1])
+    at = np.flatnonzero(new_period)
+    codes, period, value = codes[at], period[at], np.add.reduceat(value, at)
+    starts = group_starts(codes)
+    count = np.diff(np.append(starts, codes.size))
+    first = period[starts]
     frequency = (count - 1).astype(np.float64)
     summary = pd.DataFrame(
         {
             "frequency": frequency,
-            "recency": (last - first).astype(np.float64),
+            "recency": (period[starts + count - 1] - first).astype(np.float64),
             "T": (end - first).astype(np.float64),
-        }
+        },
+        index=pd.Index(customers[customer_column].iloc[codes[starts]], name=customer_column),
     )
     if monetary_column:
-        repeat_total = total - first_value
+        repeat_total = np.add.reduceat(value, starts) - value[starts]
         summary["monetary_value"] = np.where(
-            frequency > 0, repeat_total / frequency.where(frequency > 0, 1.0), 0.0
+            frequency > 0, repeat_total / np.where(frequency > 0, frequency, 1.0), 0.0
         )
-    summary.index.name = customer_column
     return summary
 
 

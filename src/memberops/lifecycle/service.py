@@ -8,9 +8,10 @@ and today, and replaces the serving tables (flushes; the caller commits).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from memberops.errors import NotFound, ValidationError
@@ -29,6 +30,7 @@ from memberops.pipeline.extract import bind_counted_orders, naive_utc
 
 __all__ = [
     "LifecycleRun",
+    "compute_lifecycle",
     "read_cohorts",
     "read_current",
     "read_flows",
@@ -65,6 +67,29 @@ class LifecycleRun:
         }
 
 
+def compute_lifecycle(
+    con: Any, orders: Any, as_of: datetime, config: LifecycleConfig
+) -> tuple[pa.Table | None, pa.Table | None, pa.Table | None, list[date]]:
+    """States, monthly flows and cohort retention of the counted `orders` (an Ibis table
+    on `con`) at every month end before `as_of` (naive UTC) and at `as_of` itself, as
+    Arrow; Nones and no points when nobody has visited.
+
+    Visit days and states each feed two expressions, so each is computed once on the
+    engine (`engines.materialise`) and read from there.
+    """
+    days = engines.materialise(con, visit_days(orders, as_of))
+    first = con.to_pyarrow(days.aggregate(first=days.business_date.min())).column(0)[0]
+    first_day = first.as_py()
+    if first_day is None:
+        return None, None, None, []
+    points = evaluation_points(first_day, as_of.date())
+    state_expr = engines.materialise(con, lifecycle_states(days, points_table(points), config))
+    states = con.to_pyarrow(state_expr)
+    flows = con.to_pyarrow(monthly_flows(state_expr))
+    cohorts = con.to_pyarrow(cohort_retention(days))
+    return states, flows, cohorts, points
+
+
 def run_lifecycle(
     session: Session,
     *,
@@ -81,27 +106,11 @@ def run_lifecycle(
     as_of = naive_utc(now)
     con = engines.connect(engine, database_url=database_url, spark=spark)
     try:
-        days = visit_days(bind_counted_orders(session, con), as_of)
-        # Visit days and states feed two expressions each: outside PostgreSQL (where the
-        # data stays in place) they are computed once and re-bound as Arrow.
-        in_place = con.name == "postgres"
-        if not in_place:
-            days = engines.bind_table(con, "visit_days", con.to_pyarrow(days))
-        first = con.to_pyarrow(days.aggregate(first=days.business_date.min())).column(0)[0]
-        first_day = first.as_py()
-        if first_day is None:
-            states, flows, cohorts, points = None, None, None, []
-        else:
-            points = evaluation_points(first_day, as_of.date())
-            state_expr = lifecycle_states(days, points_table(points), config)
-            states = con.to_pyarrow(state_expr)
-            if not in_place:
-                state_expr = engines.bind_table(con, "lifecycle_states", states)
-            flows = con.to_pyarrow(monthly_flows(state_expr))
-            cohorts = con.to_pyarrow(cohort_retention(days))
+        computed = compute_lifecycle(con, bind_counted_orders(session, con), as_of, config)
     finally:
         if engine != "spark":
             con.disconnect()
+    states, flows, cohorts, points = computed
     state_rows: list[dict[str, Any]] = []
     flow_rows: list[dict[str, Any]] = []
     cohort_rows: list[dict[str, Any]] = []
