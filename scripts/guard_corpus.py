@@ -38,6 +38,10 @@ FOLDED = (
     "fragments_blind6",
 )
 BLIND = "fragments_blind7"
+# Development clauses written during a round, never part of a blind split. Their notes
+# are composed with a draw of their own and appended to guard_dev.jsonl, so adding them
+# leaves the blind split's composition unchanged.
+EXTRA_DEV = ("fragments_dev7",)
 
 
 def _read(klass: str, folder: str = "fragments") -> list[Clause]:
@@ -184,8 +188,27 @@ def main() -> None:
     repeated = _repeats(blind_clauses, dev_clauses, earlier_notes)
     if repeated:
         raise SystemExit("blind clauses that repeat earlier ones: " + "; ".join(repeated))
+    extra: dict[str, list[Clause]] = {
+        klass: [v for f in EXTRA_DEV for c in _read(klass, f) for v in _variants(c, s2t)]
+        for klass in ("forbidden", "legit", "sensitive")
+    }
+    t2s = opencc.OpenCC("t2s")
+    blind_texts = {_key(c[3], t2s) for c in blind_clauses}
+    leaked = [c[3] for k in extra.values() for c in k if _key(c[3], t2s) in blind_texts]
+    if leaked:
+        raise SystemExit("development clauses that repeat blind ones: " + "; ".join(leaked))
     for split, scale in (("dev", 1200), ("blind", 200)):
         notes = _compose(rng, pools[split], split, scale)
+        if split == "dev":
+            extra_rng = random.Random(SEED + 7)  # noqa: S311 - reproducible corpus
+            # Extra clauses are composed beside every development clause of their class.
+            merged = {k: extra[k] + pools["dev"][k] for k in extra}
+            seen = {n["text"] for n in notes}
+            for note in _compose(extra_rng, merged, split, 300):
+                if note["text"] not in seen and any(
+                    c[3] in note["text"] for k in extra.values() for c in k
+                ):
+                    notes.append(note)
         path = DATA / f"guard_{split}.jsonl"
         with path.open("w", encoding="utf-8") as handle:
             for note in notes:
