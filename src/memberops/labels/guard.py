@@ -178,9 +178,9 @@ MODEL_NEED_BELOW = 0.05
 # An incident in which a body or clothing word is the object, not a description: a hair
 # found in the soup, sauce on a jacket, a hand burned on the pot, a sleeve caught.
 _INCIDENT_OBJECT = re.compile(
-    r"(?:头发|毛发|衣服|衣袖|袖子|袖口|外套|裤子|裙子|鞋|手|手臂|胳膊|手指|手背|脸|块面|额头|衫)"
-    r".{0,6}(?:掉进|掉到|掉在|溅|弄脏|弄湿|洒|烫|烧到|烧着|勾到|卡住|沾|蹭|碰到|磕|撞|夹|熏)"
-    r"|(?:溅|洒|泼|弄脏|烫|烧|吃出|吃到|找到|发现|沾|蹭|碰到|滴|打翻)"
+    r"(?:头发|毛发|衣服|衣袖|袖子|袖口|外套|裤子?|裙子|鞋|手|手臂|胳膊|手指|手背|脸|块面|额头|衫)"
+    r".{0,6}(?:掉进|掉到|掉在|溅|弄脏|弄湿|洒|烫|烧到|烧着|勾到|勾破|卡住|沾|蹭|碰到|磕|撞|夹|熏)"
+    r"|(?:溅|洒|泼|弄脏|烫|烧|吃出|吃到|找到|发现|沾|蹭|碰到|滴|打翻|倒泻|泻)"
     r".{0,6}(?:头发|毛发|衣服|衣袖|袖子|袖口|外套|裤子|裙子|鞋|衫|手|手臂|胳膊|脸|额头)"
     # what staff do for the customer's things: hang the coat, a band to tie the hair
     r"|(?:挂|放|收|保管).{0,3}(?:外套|大衣|衣服)|(?:外套|大衣|衣服).{0,4}(?:挂|放|收|保管)"
@@ -190,7 +190,8 @@ _INCIDENT_OBJECT = re.compile(
     r"|\bglasses\b.{0,12}\bfog\w*|\bhook\b.{0,16}\b(?:hand)?bag"
     r"|(?:汤|锅|锅底|菜|碗|碟|饭|面|饺子|里|入面).{0,3}有.{0,2}(?:头发|毛发)"
     r"|\b(?:hair|eyelash)s?\b.{0,25}\b(?:in|inside)\b.{0,12}\b(?:soup|broth|"
-    r"dish|bowl|noodles|dumplings?|pot|salad|rice|food|sauce|dip|plate|tea|drink)\b"
+    r"dish|bowl|noodles|dumplings?|pot|salad|rice|food|sauce|dip|plate|tea|drink|dessert|cake"
+    r"|tofu|meat|fries)\b"
     r"|\b(?:found|was|were|spotted)\b.{0,6}\b(?:a|an|some)?\s*(?:hair|eyelash)"
     r"|\b(?:spill\w*|splash\w*|stain\w*|soak\w*|drip\w*|got (?:sauce|oil|soup|broth|tea|water))"
     r".{0,25}\b(?:jacket|coat|shirt|dress|sleeve|trousers|pants|skirt|shoes?|bag|face|hand"
