@@ -16,10 +16,12 @@ address, pace, packing, billing, an incident and its remedy, tier benefits):
   (``guard_model``) reads it as a service need, and an incident whose object is a hair
   or a sleeve ("found a hair in the broth") is an incident, not a description;
 * a clause names a sensitive need the customer stated (allergy, halal, pregnancy,
-  wheelchair, diabetes, hearing) → ``sensitive``: stored only with consent;
+  wheelchair, sight, mobility, diabetes, hearing) → ``sensitive``: stored only with
+  consent;
 * a clause neither recognised nor clearly forbidden, or recognised but touching a
-  forbidden word ("found a hair in the broth") → ``review``: a manager decides, with
-  the reason, before anything is stored;
+  forbidden word ("found a hair in the broth"), or made of service words that describe
+  the person ("人很冷", "very sweet") → ``review``: a manager decides, with the reason,
+  before anything is stored;
 * a clause clearly describes the person (the forbidden lexicon, or a guess about a
   condition: "looks pregnant", "好像怀孕了") → ``reject``, and the remainder suggests
   the acceptable part.
