@@ -4,7 +4,8 @@ Usage: ``uv run python scripts/guard_ablate.py tests/labels/data/guard_blind1.js
 
 Parts: OpenCC (Traditional → Simplified), pinyin reading, jieba segmentation (off:
 one character a word), the clause model (off: a need with unknown words always goes to
-review), the incident-object rule (a hair in the soup, sauce on a sleeve), the
+review), the incident-object rule (a hair in the soup, sauce on a sleeve), the trait rule
+(taste or temperature words after a person and a degree word: "人很冷"), the
 service-need recognition (off: the lexicon alone decides,
 which is the guard as it was before), and the lexicon (off: recognition alone).
 """
@@ -52,7 +53,12 @@ def main() -> None:
 
     def run(screen: Callable[[str], Any] = guard.screen) -> dict[str, Any]:
         report = score_rows(rows, screen)
-        keys = ("forbidden_held_rate", "legit_refused_rate", "legit_review_rate")
+        keys = (
+            "forbidden_held_rate",
+            "legit_refused_rate",
+            "legit_review_rate",
+            "sensitive_held_rate",
+        )
         return {k: report[k] for k in keys} | {
             "sensitive_stored_without_consent": report["sensitive_vs_forbidden"][
                 "sensitive_stored_without_consent"
@@ -71,6 +77,8 @@ def main() -> None:
         out["without clause model"] = run()
     with _patched(guard, "_INCIDENT_OBJECT", re.compile(r"(?!)")):
         out["without incident objects"] = run()
+    with _patched(guard, "_trait_of_person", lambda _g, _reading: False):
+        out["without the trait rule"] = run()
     out["lexicon only (before)"] = run(_lexicon_only)
     out["recognition only (no lexicon)"] = run(_no_lexicon)
     print(json.dumps(out, indent=1))

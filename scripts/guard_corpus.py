@@ -35,8 +35,13 @@ FOLDED = (
     "fragments_blind3",
     "fragments_blind4",
     "fragments_blind5",
+    "fragments_blind6",
 )
-BLIND = "fragments_blind6"
+BLIND = "fragments_blind7"
+# Development clauses written during a round, never part of a blind split. Their notes
+# are composed with a draw of their own and appended to guard_dev.jsonl, so adding them
+# leaves the blind split's composition unchanged.
+EXTRA_DEV = ("fragments_dev7",)
 
 
 def _read(klass: str, folder: str = "fragments") -> list[Clause]:
@@ -58,6 +63,26 @@ def _variants(clause: Clause, s2t: opencc.OpenCC) -> list[Clause]:
             out.append((klass, category, "zt", trad))
         if len(text) <= 5 and all("\u4e00" <= c <= "\u9fff" for c in text):
             out.append((klass, category, "py", " ".join(lazy_pinyin(text))))
+    return out
+
+
+def _key(text: str, t2s: opencc.OpenCC) -> str:
+    """A clause as compared for repeats: Simplified, lower case, letters and digits only."""
+    return "".join(c for c in t2s.convert(text).lower() if c.isalnum())
+
+
+def _repeats(blind: list[Clause], earlier: list[Clause], notes: list[str]) -> list[str]:
+    """Blind clauses that repeat an earlier clause or note (after OpenCC, case, pinyin)."""
+    t2s = opencc.OpenCC("t2s")
+    seen: set[str] = set()
+    for text in [c[3] for c in earlier] + notes:
+        key = _key(text, t2s)
+        seen.update({key, "".join(lazy_pinyin(key))})
+    out = []
+    for clause in blind:
+        key = _key(clause[3], t2s)
+        if key in seen or "".join(lazy_pinyin(key)) in seen:
+            out.append(clause[3])
     return out
 
 
@@ -134,9 +159,11 @@ def main() -> None:
     Round 1 drew the blind pool from fragments/ (kept as guard_blind1.jsonl, scored once
     before and once after the change); round 2's blind split was fragments_blind2/ (kept
     as guard_blind2.jsonl), rounds 3 and 4 fragments_blind3/ and fragments_blind4/
-    (guard_blind3.jsonl, guard_blind4.jsonl), round 5 fragments_blind5/ (guard_blind5.jsonl).
-    All are folded into development; the blind split is now composed from
-    fragments_blind6/, written after round 5 was scored.
+    (guard_blind3.jsonl, guard_blind4.jsonl), round 5 fragments_blind5/ (guard_blind5.jsonl),
+    round 6 fragments_blind6/ (guard_blind6.jsonl). All are folded into development; the
+    blind split is now composed from fragments_blind7/, written after round 6 was scored.
+    A blind clause that repeats an earlier clause or note (after OpenCC, lower case and
+    pinyin) stops the build.
     """
     rng = random.Random(SEED)  # noqa: S311 - reproducible corpus, not a secret
     s2t = opencc.OpenCC("s2t")
@@ -149,8 +176,39 @@ def main() -> None:
             pools["dev"][klass].extend(_variants(clause, s2t))
         for clause in _read(klass, BLIND):
             pools["blind"][klass].extend(_variants(clause, s2t))
+    earlier_notes = [
+        json.loads(line)["text"]
+        for path in sorted(DATA.glob("guard_*.jsonl"))
+        if path.name != "guard_blind.jsonl"
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    blind_clauses = [c for k in ("forbidden", "legit", "sensitive") for c in pools["blind"][k]]
+    dev_clauses = [c for k in ("forbidden", "legit", "sensitive") for c in pools["dev"][k]]
+    repeated = _repeats(blind_clauses, dev_clauses, earlier_notes)
+    if repeated:
+        raise SystemExit("blind clauses that repeat earlier ones: " + "; ".join(repeated))
+    extra: dict[str, list[Clause]] = {
+        klass: [v for f in EXTRA_DEV for c in _read(klass, f) for v in _variants(c, s2t)]
+        for klass in ("forbidden", "legit", "sensitive")
+    }
+    t2s = opencc.OpenCC("t2s")
+    blind_texts = {_key(c[3], t2s) for c in blind_clauses}
+    leaked = [c[3] for k in extra.values() for c in k if _key(c[3], t2s) in blind_texts]
+    if leaked:
+        raise SystemExit("development clauses that repeat blind ones: " + "; ".join(leaked))
     for split, scale in (("dev", 1200), ("blind", 200)):
         notes = _compose(rng, pools[split], split, scale)
+        if split == "dev":
+            extra_rng = random.Random(SEED + 7)  # noqa: S311 - reproducible corpus
+            # Extra clauses are composed beside every development clause of their class.
+            merged = {k: extra[k] + pools["dev"][k] for k in extra}
+            seen = {n["text"] for n in notes}
+            for note in _compose(extra_rng, merged, split, 300):
+                if note["text"] not in seen and any(
+                    c[3] in note["text"] for k in extra.values() for c in k
+                ):
+                    notes.append(note)
         path = DATA / f"guard_{split}.jsonl"
         with path.open("w", encoding="utf-8") as handle:
             for note in notes:

@@ -126,7 +126,7 @@ def main() -> None:
                 out[f"need below 0.05, review at {review_at}"] = _score(rows)
         print(json.dumps(out, indent=1))
         return
-    model = fit(*_samples(_clauses(guard_corpus.FOLDED)))
+    model = fit(*_samples(_clauses(guard_corpus.FOLDED + guard_corpus.EXTRA_DEV)))
     OUT.write_text(model.to_json() + "\n", encoding="utf-8")
     print(f"{OUT.name}: {len(model.weights_)} weights, {OUT.stat().st_size} bytes")
 

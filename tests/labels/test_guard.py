@@ -451,3 +451,61 @@ def test_face_as_a_verb_is_how_to_serve_not_a_description() -> None:
     result = screen("hard of hearing, face him when speaking")
     assert result.verdict == "sensitive"
     assert screen("face him, he looks weird").verdict == "reject"
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["一点就炸", "yi dian jiu zha", "人很冷", "很甜", "she's so sweet", "hot-headed", "冷冰冰"],
+)
+def test_a_trait_made_of_taste_or_temperature_words_is_held(note: str) -> None:
+    assert screen(note).verdict in ("reject", "review")
+
+
+@pytest.mark.parametrize("note", ["辣一点", "要很辣", "上次锅底太辣了", "人很多，要大桌"])
+def test_taste_words_in_a_request_stay_service_notes(note: str) -> None:
+    assert screen(note).verdict == "allow"
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "小朋友脸上沾了奶油，帮忙拿了湿巾",
+        "孩子把可乐洒到妈妈裙子上，拿了毛巾",
+        "please hang up her coat",
+        "sauce dripped on his tie, we paid for cleaning",
+    ],
+)
+def test_an_incident_or_a_service_for_the_customers_things_is_stored(note: str) -> None:
+    assert screen(note).verdict == "allow"
+
+
+def test_only_the_incident_words_are_exempt_in_an_incident_clause() -> None:
+    assert screen("有点fat kid's face got sauce，拿了湿巾").verdict in ("reject", "review")
+    assert screen("胖子衣服被汤溅到了").verdict == "reject"
+
+
+@pytest.mark.parametrize(
+    ("note", "category"),
+    [
+        ("佢聽唔到，要用寫字溝通", "hearing"),
+        ("客人耳朵不太好，点单请写下来", "hearing"),
+        ("客人deaf，点菜写纸上", "hearing"),
+        ("he's hard of hearing in one ear, seat him on her left", "hearing"),
+        ("visually impaired, read the specials aloud", "disability"),
+        ("uses a walking stick, seat near the entrance", "disability"),
+        ("客人行动不便，安排靠近入口", "disability"),
+    ],
+)
+def test_a_stated_hearing_sight_or_mobility_need_is_held_with_its_category(
+    note: str, category: str
+) -> None:
+    result = screen(note)
+    assert result.verdict in ("sensitive", "review")
+    assert category in result.sensitive_categories
+
+
+@pytest.mark.parametrize(
+    "note", ["好像耳背", "seems deaf, kept shouting", "残疾，不要太咸", "身体不好，要冻柠茶少甜"]
+)
+def test_a_guessed_or_bare_condition_is_not_a_need(note: str) -> None:
+    assert screen(note).verdict == "reject"

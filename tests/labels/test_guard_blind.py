@@ -1,8 +1,8 @@
 """The guard against notes it was not built on: the blind split of the corpus.
 
-The blind notes (guard_blind.jsonl, from fragments_blind6/) are composed only from clauses
+The blind notes (guard_blind.jsonl, from fragments_blind7/) are composed only from clauses
 written after the previous blind split was scored and before the guard was changed again;
-earlier blind splits are folded into development (guard_blind1..5.jsonl keep them as they
+earlier blind splits are folded into development (guard_blind1..6.jsonl keep them as they
 were scored). The figures are in docs/labels.md; the expected failures below record where
 the guard misses its targets on notes it was not built on.
 """
@@ -42,10 +42,6 @@ def test_corpus_has_two_thousand_notes_in_every_language_and_class() -> None:
     assert len(dev & {r["text"] for r in _rows("guard_blind.jsonl")}) <= 20
 
 
-@pytest.mark.xfail(
-    reason="blind split 6: 552 of 562 forbidden notes held (98.2%); docs/labels.md",
-    strict=True,
-)
 def test_blind_forbidden_notes_are_refused_or_held_for_review(blind: dict[str, Any]) -> None:
     assert blind["forbidden_held_rate"] >= 0.99
 
@@ -55,18 +51,13 @@ def test_blind_sensitive_needs_are_never_stored_without_consent(blind: dict[str,
 
 
 @pytest.mark.xfail(
-    reason="blind split 6: 10 of 330 legitimate notes refused (3.0%); docs/labels.md",
+    reason="blind split 7: 4 of 341 legitimate notes refused (1.2%); docs/labels.md",
     strict=True,
 )
 def test_blind_legitimate_notes_are_almost_never_refused(blind: dict[str, Any]) -> None:
     assert blind["legit_refused_rate"] <= 0.01
 
 
-@pytest.mark.xfail(
-    reason="blind split 6: 116 of 123 held with their category; 7 hearing needs held for"
-    " review without it (never stored); docs/labels.md",
-    strict=True,
-)
 def test_blind_sensitive_needs_are_held_for_consent_with_their_category(
     blind: dict[str, Any],
 ) -> None:

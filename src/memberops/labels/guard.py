@@ -16,10 +16,12 @@ address, pace, packing, billing, an incident and its remedy, tier benefits):
   (``guard_model``) reads it as a service need, and an incident whose object is a hair
   or a sleeve ("found a hair in the broth") is an incident, not a description;
 * a clause names a sensitive need the customer stated (allergy, halal, pregnancy,
-  wheelchair, diabetes, hearing) → ``sensitive``: stored only with consent;
+  wheelchair, sight, mobility, diabetes, hearing) → ``sensitive``: stored only with
+  consent;
 * a clause neither recognised nor clearly forbidden, or recognised but touching a
-  forbidden word ("found a hair in the broth") → ``review``: a manager decides, with
-  the reason, before anything is stored;
+  forbidden word ("found a hair in the broth"), or made of service words that describe
+  the person ("人很冷", "very sweet") → ``review``: a manager decides, with the reason,
+  before anything is stored;
 * a clause clearly describes the person (the forbidden lexicon, or a guess about a
   condition: "looks pregnant", "好像怀孕了") → ``reject``, and the remainder suggests
   the acceptable part.
@@ -125,7 +127,7 @@ class Screening:
 
 # Words that make a condition a guess about the person rather than what they told us.
 _GUESS = re.compile(
-    r"好像|像是|看着|看起来|看上去|估计|应该是|似乎|大概是|可能|疑似|像个|好似|吧$"
+    r"好像|像是|看着|看起来|看上去|估计|应该(?!要)|似乎|大概是|可能|疑似|像个|好似|吧$"
     r"|\b(?:looks?|looking|seems?|probably|maybe|might be|apparently|guess|i think)\b|\?"
 )
 # Words that say the customer told us (a stated need, not a guess).
@@ -144,16 +146,30 @@ _INCIDENT = re.compile(
 # Sensitive needs named outright (not a condition that needs a stated need beside it).
 _DIRECT_NEED = re.compile(
     r"过敏|不耐受|清真|轮椅|无障碍|导盲|助听器|听力|孕"
-    r"|拐杖|助行器|\b(?:allerg\w*|intoleran\w*|halal|kosher|wheel ?chairs?|step-free|guide dog"
-    r"|hearing|pregnan\w*|epi-?pen|crutch\w*|walker)\b"
+    r"|拐杖|拄拐|助行器|\b(?:allerg\w*|intoleran\w*|halal|kosher|wheel ?chairs?|step-free"
+    r"|guide dog|hearing|pregnan\w*|epi-?pen|crutch\w*|walker|walking (?:stick|frame)"
+    r"|mobility scooter|braille|cane)\b"
     r"|allerg|wheelchair|halal|pregnan"
 )
 _EN_SENSITIVE = (
     (re.compile(r"allerg|intoleran|epi-?pen"), "allergy"),
     (re.compile(r"halal|kosher"), "religious-dietary"),
     (re.compile(r"pregnan|\bexpecting\b(?!\s*\?)"), "pregnancy"),
-    (re.compile(r"wheel ?chair|step-free|guide dog|crutch"), "disability"),
-    (re.compile(r"hard of hearing|hearing aid"), "hearing"),
+    (
+        re.compile(
+            r"wheel ?chair|step-free|guide dog|crutch|walking (?:stick|frame)|mobility scooter"
+            r"|braille|visually impaired|low vision|partially sighted|reduced mobility"
+            r"|limited mobility|(?:uses?|with) a (?:walking )?cane"
+        ),
+        "disability",
+    ),
+    (
+        re.compile(
+            r"hard of hearing|hearing aid|hearing loss|hearing[- ]impaired|cochlear|lip[- ]?read"
+            r"|sign language|(?<![a-z])deaf(?![a-z])"
+        ),
+        "hearing",
+    ),
     (re.compile(r"diabet|gout|blood pressure|low sodium"), "health-need"),
 )
 # The clause model's thresholds (scripts/guard_train.py --measure reports what they change).
@@ -164,18 +180,27 @@ MODEL_NEED_BELOW = 0.05
 # An incident in which a body or clothing word is the object, not a description: a hair
 # found in the soup, sauce on a jacket, a hand burned on the pot, a sleeve caught.
 _INCIDENT_OBJECT = re.compile(
-    r"(?:头发|毛发|衣服|衣袖|袖子|外套|裤子|裙子|鞋|手|手臂|脸|衫)"
-    r".{0,6}(?:掉进|掉到|掉在|溅|弄脏|弄湿|洒|烫|烧到|烧着|勾到|卡住)"
-    r"|(?:溅|洒|泼|弄脏|烫|烧|吃出|吃到|找到|发现).{0,6}(?:头发|毛发|衣服|衣袖|袖子|外套|衫|手|脸)"
+    r"(?:头发|毛发|衣服|衣袖|袖子|袖口|外套|裤子?|裙子|鞋|手|手臂|胳膊|手指|手背|脸|块面|额头|衫)"
+    r".{0,6}(?:掉进|掉到|掉在|溅|弄脏|弄湿|洒|烫|烧到|烧着|勾到|勾破|卡住|沾|蹭|碰到|磕|撞|夹|熏)"
+    r"|(?:溅|洒|泼|弄脏|烫|烧|吃出|吃到|找到|发现|沾|蹭|碰到|滴|打翻|倒泻|泻)"
+    r".{0,6}(?:头发|毛发|衣服|衣袖|袖子|袖口|外套|裤子|裙子|鞋|衫|手|手臂|胳膊|脸|额头)"
+    # what staff do for the customer's things: hang the coat, a band to tie the hair
+    r"|(?:挂|放|收|保管).{0,3}(?:外套|大衣|衣服)|(?:外套|大衣|衣服).{0,4}(?:挂|放|收|保管)"
+    r"|(?:扎|绑).{0,2}头发|眼镜.{0,4}(?:熏|雾|花了|起雾)|(?:挂|放).{0,3}包|包.{0,3}(?:挂|放)"
+    r"|\b(?:hang|hung|take|check)\b.{0,12}\b(?:coat|jacket)s?\b"
+    r"|\btie (?:up )?(?:her|his|the)? ?hair"
+    r"|\bglasses\b.{0,12}\bfog\w*|\bhook\b.{0,16}\b(?:hand)?bag"
     r"|(?:汤|锅|锅底|菜|碗|碟|饭|面|饺子|里|入面).{0,3}有.{0,2}(?:头发|毛发)"
     r"|\b(?:hair|eyelash)s?\b.{0,25}\b(?:in|inside)\b.{0,12}\b(?:soup|broth|"
-    r"dish|bowl|noodles|dumplings?|pot|salad|rice|food|sauce|dip|plate|tea|drink)\b"
+    r"dish|bowl|noodles|dumplings?|pot|salad|rice|food|sauce|dip|plate|tea|drink|dessert|cake"
+    r"|tofu|meat|fries)\b"
     r"|\b(?:found|was|were|spotted)\b.{0,6}\b(?:a|an|some)?\s*(?:hair|eyelash)"
-    r"|\b(?:spill\w*|splash\w*|stain\w*|soak\w*|got (?:sauce|oil|soup|broth|tea|water))"
+    r"|\b(?:spill\w*|splash\w*|stain\w*|soak\w*|drip\w*|got (?:sauce|oil|soup|broth|tea|water))"
     r".{0,25}\b(?:jacket|coat|shirt|dress|sleeve|trousers|pants|skirt|shoes?|bag|face|hand"
-    r"|arm|clothes)\b"
+    r"|arm|clothes|tie|lap)\b"
     r"|\b(?:jacket|coat|shirt|dress|sleeve|trousers|pants|skirt|shoes?|bag|hand|finger|arm"
-    r"|clothes)\b.{0,20}\b(?:splash\w*|stain\w*|spill\w*|caught|burn\w*|scald\w*|soaked|dirty)\b"
+    r"|clothes|face|forehead)\b.{0,20}\b(?:splash\w*|stain\w*|spill\w*|caught|burn\w*"
+    r"|scald\w*|soaked|dirty|got (?:sauce|oil|soup|broth|juice)|bumped|touched|hit)\b"
 )
 _INCIDENT_OBJECT_CATEGORIES = frozenset({"appearance", "looks", "clothing", "body"})
 # A clause that only says who told us ("she told us", "客人说的"): adds nothing, hides nothing.
@@ -192,6 +217,8 @@ _POINTING = re.compile(
 _REASONS = {
     "pointing": "a clause points at the person, guesses about them or asks to treat them"
     " differently; a manager reviews it",
+    "trait": "a clause of taste or temperature words reads like a description of the"
+    " person; a manager reviews it",
     "model": "a clause made of service words reads like a description of the person;"
     " a manager reviews it",
     UNRECOGNISED: "a clause is not a recognised service need (dish, drink, seating, party,"
@@ -382,6 +409,12 @@ def clause_readings(text: str) -> list[str]:
     return [_reading(guard, norm[a:b]) for a, b in guard_lexicon._clauses(norm)]
 
 
+_NOT_A_NEED = re.compile(
+    r"瞎|瘸|聋子|哑巴|残疾|残障|身体不好|生病|有病|病恹恹"
+    r"|\b(?:cripple\w*|disabled|disability|handicapped|retard\w*|sick\w*|ill|illness)\b"
+)
+
+
 def _needs_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) -> bool:
     """A condition is a stated need when its own clause or the next one states a need."""
     cue = guard_lexicon._ACCESS_NEED if span.category == "disability" else guard_lexicon._DIET_NEED
@@ -390,10 +423,18 @@ def _needs_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) -> bool
     # family, halal only" keeps "halal only" and refuses the religion.
     # A health condition may take its need from the clause before or after ("diabetic,
     # sugar-free drinks"), but only a restriction ("no", "less", "不要"), not any food word.
+    # An access condition may take its need from the next clause ("visually impaired, read
+    # the specials aloud"); a slur ("瞎子", "crippled") or a bare label of disability or
+    # illness ("残疾", "身体不好") never becomes a need that way.
+    derogatory = _NOT_A_NEED.search(norm, span.start, span.end)
     for index, (c_start, c_end) in enumerate(clauses):
         if c_start <= span.start < c_end:
             if cue.search(masked, c_start, c_end):
                 return True
+            if derogatory:
+                return False
+            if span.category == "disability":
+                return any(cue.search(masked, a, b) for a, b in clauses[index + 1 : index + 2])
             named = _CONDITION_NEED["health-need"].search(norm, span.start, span.end)
             before = clauses[max(0, index - 1) : index] if named else []
             beside = [*before, *clauses[index + 1 : index + 2]]
@@ -403,12 +444,15 @@ def _needs_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) -> bool
     return False
 
 
-_HEARING = re.compile(r"聋|听力|耳背|听不[见清]|\b(?:deaf|hard of hearing|hearing)\b")
+_HEARING = re.compile(
+    r"聋|听力|听障|耳背|听不[见清到]|听唔[到清]|耳仔|耳朵|人工耳蜗|手语"
+    r"|\b(?:deaf|hard of hearing|hearing|cochlear|lip[- ]?read\w*|sign language)\b"
+)
 # How staff serve someone who does not hear well: writing, a tablet, facing them.
 _HEARING_NEED = re.compile(
-    r"写|文字|手语|平板|屏幕|大声|当面|面对|慢慢说|说清楚"
+    r"写|文字|手语|平板|屏幕|大声|当面|面对|慢慢说|说清楚|口型|唇|纸|安静|看着|慢"
     r"|\b(?:write|writ\w+|written|tablet|screen|text|sign|speak|face|facing|clearly|slowly"
-    r"|point|menu|loud\w*)\b"
+    r"|point|menu|loud\w*|quiet|lips?)\b"
 )
 
 
@@ -476,6 +520,58 @@ def _hearing_need_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) 
     return False
 
 
+# A person, then a degree word ("人很冷", "他挺好", "she's so sweet"): what follows
+# describes them, even when every word is also a word of taste or temperature.
+_TRAIT_SUBJECT = re.compile(
+    r"(?<![个位几两三四五六七八九十客家大小老多一每众])(?:这个?人|此人|为人|本人|人|他|她|性子|嘴)"
+    r"(?:很|挺|特别|比较|超级?|非常|蛮|有点|有些|太|真|也很|十分|相当)(?![多少齐满挤])"
+    r"|\b(?:he|she|they)(?:'s| is| are|'re)\s+(?:very |really |quite |so |a bit |always |super )?"
+    r"(?:sweet|cold|warm|hot|spicy|salty|sour|soft|hard|quick|slow|nice|good|fine|great|lovely"
+    r"|easy|fun|cool|mild|sharp|bitter)\b"
+    r"|\b(?:sweet|cold|warm|nice|lovely|good|cool|salty|sour|bitter|spicy|mild|soft|sharp)"
+    r" (?:guy|man|woman|lady|person|chap|soul|gentleman|girl|boy|type)\b"
+)
+# Words of taste, temperature and manner that describe a dish, a seat or a person; a
+# clause whose need words are only these, after a degree word and with no request, is a
+# description ("很甜", "冷冰冰", "very sweet"), not a need.
+_PREDICATES = frozenset(
+    [
+        *"甜咸淡酸辣麻冷凉温热烫软硬嫩脆烂快慢好亮冰",
+        *("冰冰", "安静", "明亮", "宽敞", "新鲜", "清淡", "油腻"),
+        *("sweet", "salty", "sour", "bland", "spicy", "mild", "cold", "warm", "soft", "firm"),
+        *("tender", "crispy", "quick", "slow", "fast", "bright", "cosy", "cozy", "fresh"),
+        *("lean", "fatty", "thin", "thick"),
+    ]
+)
+_DEGREE = re.compile(
+    r"很|挺|特别|非常|超|蛮|比较|有点|有些|太|真|十分|相当|冰冰"
+    r"|\b(?:very|really|quite|so|super|too|rather|extremely)\b"
+)
+_REQUEST = re.compile(
+    r"要|少|多|加|免|去|别|喜欢|爱|偏好|只|不|微|走|换|来|点|一点|些"
+    r"|\b(?:no|not|less|more|extra|likes?|loves?|prefers?|wants?|please|only|without|asks?"
+    r"|needs?|keep|make|bring|serve|get|order\w*)\b"
+)
+
+
+def _trait_of_person(guard: _Guard, reading: str) -> bool:
+    """Whether a clause of service words describes the person ("人很冷", "很甜")."""
+    if _TRAIT_SUBJECT.search(reading):
+        return True
+    if not _DEGREE.search(reading) or _REQUEST.search(reading):
+        return False
+    words = guard.text.segment(reading) if _CJK.search(reading) else english_words(reading)
+    anchors = [w for w in words if w in guard.lists.anchors]
+    return bool(anchors) and all(w in _PREDICATES for w in anchors)
+
+
+# An ear or an eye named with the hearing or sight the customer told us about.
+_SENSE_ORGAN = re.compile(r"耳朵?|眼睛?|\b(?:ears?|eyes?)\b")
+_SENSE_NEED = re.compile(
+    r"听不|听唔|听力|看不|睇唔|视力|\b(?:hard of hearing|deaf|hearing|sight|vision)\b"
+)
+
+
 # "Dr. Lee", "Mr. Li": the full stop of a title does not end a clause.
 _TITLE_STOP = re.compile(r"\b(?:mr|mrs|ms|dr|prof|mx)\.(?= ?[a-z])")
 
@@ -539,6 +635,8 @@ def screen(text: str) -> Screening:
                 and (_DEVICE.search(clause) or _FACE_VERB.search(norm, s.start))
             ):
                 continue  # "戴助听器", "face her when speaking": how to serve them
+            if _SENSE_ORGAN.fullmatch(norm[s.start : s.end]) and _SENSE_NEED.search(clause):
+                continue  # "hard of hearing in one ear", "眼睛看不清": the organ of the need
             if any(
                 d.start() <= s.start - start and s.end - start <= d.end()
                 for d in _DEVICE.finditer(clause)
@@ -587,8 +685,19 @@ def screen(text: str) -> Screening:
         if incident_object:
             # "found a hair in the broth", "衣服被汤溅到": the body or clothing word is
             # what the incident happened to, not a description of the customer.
-            lex_forbidden = [c for c in lex_forbidden if c not in _INCIDENT_OBJECT_CATEGORIES]
-            word_forbidden = [c for c in word_forbidden if c not in _INCIDENT_OBJECT_CATEGORIES]
+            # Only the words of the incident are exempt: "有点fat kid's face got sauce"
+            # still describes someone outside it.
+            masked = reading
+            for m in _INCIDENT_OBJECT.finditer(reading):
+                masked = masked[: m.start()] + " " * (m.end() - m.start()) + masked[m.end() :]
+            rest = {s.category for s in guard_lexicon.screen(masked).spans}
+            rest.update(_read_clause(guard, masked, pinyin=reading != clause)[2])
+            lex_forbidden = [
+                c for c in lex_forbidden if c not in _INCIDENT_OBJECT_CATEGORIES or c in rest
+            ]
+            word_forbidden = [
+                c for c in word_forbidden if c not in _INCIDENT_OBJECT_CATEGORIES or c in rest
+            ]
         forbidden = lex_forbidden + word_forbidden
         # The clause splitter drops a trailing "?" ("expecting? no cold drinks").
         asked = norm[end : end + 2].lstrip().startswith("?")
@@ -621,6 +730,11 @@ def screen(text: str) -> Screening:
                 state = "forbidden"
         elif lex_sensitive:
             state = "sensitive"
+        elif covered and _trait_of_person(guard, reading):
+            # "人很冷", "很甜", "she's so sweet": words of taste or temperature after a
+            # person and a degree word describe the person; a manager decides.
+            state = "review"
+            reasons.append(_REASONS["trait"])
         elif covered:
             state = "need"
             if _person_like(reading) >= MODEL_REVIEW_AT:

@@ -648,7 +648,13 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         _rx(
             r"耳背|耳聋|聋|哑|瞎|盲人|失明|视障|视力不好|听力不好|听障|看不清|听不清"
+            r"|视力(?:很|比较|有点)?[差弱]|听不[到见]|听唔[到清]|耳仔唔(?:系几|太)?好|耳朵(?:不太?|唔)好"
+            r"|耳朵听不[清见到]|人工耳蜗|手语|腿脚?不方便|行动不便|行动唔方便|拄拐|听力受损"
+            r"|睇唔[清到]|眼睛(?:不太?好|看不[清见到])|膝盖不好|(?:不能|爬不了|上不了|走不了)(?:爬)?楼梯"
             r"|\b(?:blind|deaf|hard of hearing|visually impaired|partially sighted|mute"
+            r"|hearing loss|cochlear implants?|lip[- ]?read\w*|sign language|reduced mobility"
+            r"|limited mobility|(?:hard of hearing|deaf) in (?:one|both|his|her|the \w+) ears?"
+            r"|mobility scooter"
             r"|hearing[- ]impaired"
             r"|low vision|sight[- ]impaired)\b"
         ),
@@ -717,6 +723,10 @@ _RULES: tuple[_Rule, ...] = (
         _rx(
             r"内向|外向|话多|话少|话痨|性格|腼腆|害羞|高冷|闷|孤僻|古怪|情绪化|爱说话|不爱说话"
             r"|健谈|开朗|活泼"
+            # temper and manner idioms made of service words ("一点就炸": 炸 is also frying)
+            r"|一点就[炸着燃爆]|点火就着|暴脾气|火爆脾气|急性子|慢性子|性子|个性|为人|冷冰冰|冷漠"
+            r"|凉薄|热心肠|随和|豪爽|较真|一根筋|阴阳怪气|自来熟|慢热|心眼小|小心眼|好面子|强势"
+            r"|闷骚|怕丑|躁底|计较|大大咧咧|嘴甜|嘴很甜|刀子嘴|老好人|好说话|难说话|人很好|人挺好"
             r"|安静(?!的(?!"
             + _ZH_PERSON
             + r")["
@@ -731,6 +741,13 @@ _RULES: tuple[_Rule, ...] = (
         _rx(
             r"\b(?:shy|introvert\w*|extrovert\w*|talkative|chatty|reserved|timid|awkward|nerdy"
             r"|nerd|geeky|weirdo|loner|gossip\w*"
+            r"|hot[- ]headed|bossy|fidgety|nervous|cheerful|bubbly|outgoing|know[- ]it[- ]all"
+            r"|touchy|stubborn|needy|moody|temperamental|grouchy|snappy|uptight|aloof|stuck[- ]up"
+            r"|pretentious|easy[- ]?going|laid[- ]back|sweetheart|softie|high[- ]maintenance"
+            r"|drama queen|personality|friendly(?=\s*(?:$|,|and\b|chap|guy|man|woman|lady|person"
+            r"|type|one\b|customer|couple))"
+            r"|sensitive soul|socially awkward|serious type"
+            r"|\w+ type(?= of (?:person|guy|man|woman))"
             r"|quiet(?=\s*$|\s+(?:and|&|but|type|person|guy|girl|man|woman|lady|one|customer)\b"
             r"|\s*,)"
             r"|loud(?!\s*(?:speaker|music))|noisy(?=\s*$|\s+(?:guy|man|woman|lady|customer|group"
@@ -761,7 +778,7 @@ _RULES: tuple[_Rule, ...] = (
             r"轮椅|无障碍|拐杖|导盲犬|助听器|助行器|\b(?:wheel ?chairs?|ramps?|step[- ]free"
             r"|wheelchair[- ]accessible"
             r"|accessib\w*|crutch\w*|walking (?:frame|stick)|walker|guide dog|mobility"
-            r"|hearing aid|braille)\b"
+            r"|hearing aid|braille|(?:uses?|with) a (?:walking )?cane)\b"
         ),
         "disability",
         "access need",
@@ -833,10 +850,12 @@ _DIET_NEED = _rx(
 )
 # ... or an access requirement.
 _ACCESS_NEED = _rx(
-    r"无障碍|座|位|菜单|读|大声|帮|方便|进出|通道|扶|靠门|一楼|电梯|台阶"
+    r"无障碍|座|位|菜单|读|念|引导|带路|大字|大声|帮|方便|进出|通道|扶|靠门|门口|一楼|电梯|台阶"
+    r"|入口|过道|楼梯|扶手|靠近|安排"
     r"|\b(?:seat\w*|table|access\w*|space|help|read|aloud|speak|menu|entrance|step\w*|stairs"
     r"|ground floor|lift|elevator"
-    r"|ramp|door|needs?|please|assist\w*|wheel ?chairs?|guide dog|dog)\b|轮椅|导盲"
+    r"|ramp|door|needs?|please|assist\w*|wheel ?chairs?|guide dog|dog|large print|braille"
+    r"|guide|lead|near|describe|aisle|armrests?)\b|轮椅|导盲"
 )
 
 _REASON_TEXT = {
