@@ -14,6 +14,7 @@ from memberops.clv import BetaGeo, GammaGamma, customer_lifetime_value
 from memberops.clv.estimators import collapse_rows
 from memberops.clv.likelihood import (
     BetaGeoWeighted,
+    GammaGammaWeighted,
     beta_geo_log_likelihood,
     beta_geo_log_likelihood_and_gradient,
     gamma_gamma_log_likelihood,
@@ -190,6 +191,35 @@ def test_gamma_gamma_gradient_matches_finite_differences(cdnow: pd.DataFrame) ->
     _, gradient = gamma_gamma_log_likelihood_and_gradient(tuple(point), x, m)
     numeric = approx_fprime(point, lambda p: gamma_gamma_log_likelihood(tuple(p), x, m).sum(), 1e-7)
     np.testing.assert_allclose(gradient.sum(axis=1), numeric, rtol=1e-4)
+
+
+def test_weighted_gamma_gamma_sums_the_rows_and_its_hessian_matches_finite_differences(
+    cdnow: pd.DataFrame,
+) -> None:
+    repeat = cdnow[cdnow["x"] > 0]
+    x, m = repeat["x"].to_numpy(float), repeat["zbar"].to_numpy(float)
+    weights = np.random.default_rng(1).uniform(0.5, 2.0, len(x))
+    objective = GammaGammaWeighted(x, m, weights)
+    point = np.array([5.0, 3.0, 12.0])
+    value, gradient, hessian = objective.evaluate(tuple(point))
+    rows, row_gradient = gamma_gamma_log_likelihood_and_gradient(tuple(point), x, m)
+    assert value == pytest.approx(float(rows @ weights), rel=1e-12)
+    np.testing.assert_allclose(gradient, row_gradient @ weights, rtol=1e-9, atol=1e-9)
+    assert hessian is not None
+    central = np.empty((3, 3))
+    for j in range(3):
+        shift = np.zeros(3)
+        shift[j] = 1e-6 * point[j]
+        up = objective.evaluate(tuple(point + shift), hessian=False)[1]
+        down = objective.evaluate(tuple(point - shift), hessian=False)[1]
+        central[:, j] = (up - down) / (2 * shift[j])
+    np.testing.assert_allclose(hessian, central, rtol=1e-6, atol=1e-6 * np.abs(hessian).max())
+    # The fit stops where the gradient vanishes.
+    model = GammaGamma().fit(repeat["x"], repeat["zbar"], weights=weights)
+    fitted = np.array([model.params[name] for name in ("p", "q", "gamma")])
+    _, at_fit, _ = objective.evaluate(tuple(fitted), hessian=False)
+    assert model.converged_
+    assert np.max(np.abs(at_fit * fitted)) / weights.sum() < 1e-9
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Self, cast
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -29,8 +29,8 @@ from scipy.special import betaln, gammaln, hyp2f1
 
 from memberops.clv.likelihood import (
     BetaGeoWeighted,
+    GammaGammaWeighted,
     beta_geo_log_likelihood_and_gradient,
-    gamma_gamma_log_likelihood_and_gradient,
 )
 from memberops.errors import ValidationError
 
@@ -73,41 +73,56 @@ def _column(name: str, values: ArrayLike) -> FloatArray:
     return array
 
 
+_Decoder = float | FloatArray
+
+
 def _integer_key(
     columns: Sequence[FloatArray],
-) -> tuple[NDArray[np.signedinteger[Any]], list[float], list[int]] | None:
-    """Whole-number columns (counts, days) packed into one integer per row, with each
-    column's offset and span to unpack it; None when a column is fractional or the
-    packed range would overflow. The key is int32 when it fits: it sorts twice as fast."""
-    lows: list[float] = []
+) -> tuple[NDArray[np.signedinteger[Any]], list[_Decoder], list[int]] | None:
+    """Rows packed into one integer each, with each column's decoder (its offset, for
+    whole numbers such as counts and days; its sorted distinct values, for fractional
+    ones, coded by rank) and span to unpack it; None when the packed range would
+    overflow. The key is int32 when it fits: it sorts twice as fast."""
+    codes: list[NDArray[np.int64]] = []
+    decoders: list[_Decoder] = []
     spans: list[int] = []
     for column in columns:
         low, high = float(column.min()), float(column.max())
-        lows.append(low)
-        spans.append(int(high - low) + 1 if high - low < 2.0**62 else 2**62)
-    if float(np.prod(np.array(spans, dtype=np.float64))) >= 2.0**62:
+        if high - low < 2.0**53:
+            offset = column - low
+            code = offset.astype(np.int64)
+            if np.array_equal(code, offset):
+                codes.append(code)
+                decoders.append(low)
+                spans.append(int(high - low) + 1)
+                continue
+        levels, rank = np.unique(column, return_inverse=True)
+        codes.append(rank.astype(np.int64).ravel())
+        decoders.append(levels)
+        spans.append(len(levels))
+    product = float(np.prod(np.array(spans, dtype=np.float64)))
+    if product >= 2.0**62:
         return None
-    dtype = np.int32 if float(np.prod(np.array(spans, dtype=np.float64))) < 2.0**31 else np.int64
-    key: NDArray[np.signedinteger[Any]] | None = None
-    for column, low, span in zip(columns, lows, spans, strict=True):
-        offset = column - low
-        whole = cast("NDArray[np.signedinteger[Any]]", offset.astype(dtype))
-        if not np.array_equal(whole, offset):
-            return None
-        key = whole if key is None else key * dtype(span) + whole
-    assert key is not None
-    return key, lows, spans
+    key = codes[0]
+    for code, span in zip(codes[1:], spans[1:], strict=True):
+        key = key * span + code
+    if product < 2.0**31:
+        return key.astype(np.int32), decoders, spans
+    return key, decoders, spans
 
 
 def _unpack(
-    key: NDArray[np.signedinteger[Any]], lows: list[float], spans: list[int]
+    key: NDArray[np.signedinteger[Any]], decoders: list[_Decoder], spans: list[int]
 ) -> list[FloatArray]:
     """The columns packed by `_integer_key`, back as floats."""
     out: list[FloatArray] = []
     remainder = key
-    for low, span in zip(lows[::-1], spans[::-1], strict=True):
+    for decoder, span in zip(decoders[::-1], spans[::-1], strict=True):
         remainder, digit = np.divmod(remainder, span)
-        out.append(digit.astype(np.float64) + low)
+        if isinstance(decoder, float):
+            out.append(digit.astype(np.float64) + decoder)
+        else:
+            out.append(decoder[digit])
     return out[::-1]
 
 
@@ -124,8 +139,9 @@ def collapse_rows(
     packed = _integer_key(columns)
     if packed is not None:
         # One integer sort instead of a lexicographic sort of float rows: several times
-        # faster on a million members, whose counts and days are whole numbers.
-        key, lows, spans = packed
+        # faster on a million members (counts and days are whole numbers; a fractional
+        # column such as mean spend is ranked first).
+        key, decoders, spans = packed
         distinct_key: NDArray[np.signedinteger[Any]]
         key_span = int(np.prod(np.array(spans, dtype=np.int64)))
         if key_span <= max(4 * n, 1 << 16):
@@ -136,7 +152,7 @@ def collapse_rows(
             )
             distinct_key = np.flatnonzero(present)
             summed = counted[present].astype(np.float64)
-            return _unpack(distinct_key, lows, spans), summed
+            return _unpack(distinct_key, decoders, spans), summed
         order = np.argsort(key) if weights is not None else None
         ordered_key = key[order] if order is not None else np.sort(key)
         starts = np.empty(n, dtype=bool)
@@ -148,7 +164,7 @@ def collapse_rows(
         else:
             assert order is not None
             summed = np.bincount(np.cumsum(starts) - 1, weights=weights[order]).astype(np.float64)
-        return _unpack(distinct_key, lows, spans), summed
+        return _unpack(distinct_key, decoders, spans), summed
     stacked = np.column_stack(columns)
     w = np.ones(n) if weights is None else weights
     order = np.lexsort(stacked.T[::-1])
@@ -569,21 +585,33 @@ class GammaGamma(_Model):
             raise ValidationError("summary", "frequency", "no repeat buyers to fit spend on")
         (x, m), w_sum = collapse_rows([x_all[repeat], m_all[repeat]], w_all[repeat])
         total_weight = float(w_sum.sum())
+        data = GammaGammaWeighted(x, m, w_sum)
 
-        def objective(params: tuple[float, ...]) -> tuple[float, FloatArray]:
-            ll, grad = gamma_gamma_log_likelihood_and_gradient(
-                (params[0], params[1], params[2]), x, m
+        def evaluate(params: FloatArray, hessian: bool) -> _Evaluated:
+            value, gradient, second = data.evaluate(
+                (float(params[0]), float(params[1]), float(params[2])), hessian=hessian
             )
             return (
-                float(np.einsum("i,i->", ll, w_sum)) / total_weight,
-                np.einsum("ki,i->k", grad, w_sum) / total_weight,
+                value / total_weight,
+                gradient / total_weight,
+                None if second is None else second / total_weight,
             )
 
         # Start at p = q = 1 and gamma at the mean spend (the scale of the data).
         start = np.log(np.array([1.0, 1.0, max(float(np.average(m, weights=w_sum)), 1e-6)]))
-        fitted, converged, iterations = _maximise(objective, start, self.tol)
+        fitted_log, mean_ll, converged, iterations = _newton(evaluate, start)
+        fitted = np.exp(fitted_log)
+        if not converged:
+
+            def objective(params: tuple[float, ...]) -> tuple[float, FloatArray]:
+                value, gradient, _ = evaluate(np.array(params), False)
+                return value, gradient
+
+            fitted, converged, more = _maximise(objective, start, self.tol)
+            iterations += more
+            mean_ll = evaluate(fitted, False)[0]
         self.params_ = dict(zip(self._param_names, (float(v) for v in fitted), strict=True))
-        self.log_likelihood_ = objective(tuple(fitted))[0] * total_weight
+        self.log_likelihood_ = mean_ll * total_weight
         self.n_rows_ = int(repeat.sum())
         self.n_distinct_rows_ = len(x)
         self.converged_ = converged

@@ -25,6 +25,7 @@ from scipy.special import betaln, digamma, gammaln, polygamma
 __all__ = [
     "BetaGeoTerms",
     "BetaGeoWeighted",
+    "GammaGammaWeighted",
     "beta_geo_log_likelihood",
     "beta_geo_log_likelihood_and_gradient",
     "gamma_gamma_log_likelihood",
@@ -341,6 +342,78 @@ def beta_geo_log_likelihood(
 ) -> FloatArray:
     """Per-row BG/NBD log-likelihood."""
     return beta_geo_log_likelihood_and_gradient(params, x, t_x, T)[0]
+
+
+class GammaGammaWeighted:
+    """The weighted total Gamma-Gamma log-likelihood of fixed repeat-buyer rows, with its
+    gradient and Hessian in (p, q, gamma).
+
+    Per row, log L = log Gamma(px+q) - log Gamma(px) - log Gamma(q) + q log gamma
+    + (px-1) log m + px log x - (px+q) log(gamma + m x). The gamma functions depend on x
+    alone (few distinct values) and the log m, log x terms on no parameter, so they are
+    summed once; an evaluation takes one log per row, log(gamma + m x).
+    """
+
+    def __init__(self, x: FloatArray, m: FloatArray, weights: FloatArray) -> None:
+        self.total_weight = float(weights.sum())
+        self.x_levels, x_index = _levels(x)
+        self.weight_per_x = np.bincount(x_index, weights=weights, minlength=len(self.x_levels))
+        self.weight = weights
+        self.weight_x = weights * x
+        self.spend = m * x
+        log_m = np.log(m)
+        # sum w ((px - 1) log m + px log x) = p sum w x log(m x) - sum w log m
+        self.fixed_p = _dot(self.weight_x, log_m + np.log(x))
+        self.fixed = -_dot(weights, log_m)
+        self._buffers = np.empty((2, len(x)))
+
+    def evaluate(
+        self, params: tuple[float, float, float], *, hessian: bool = True
+    ) -> tuple[float, FloatArray, FloatArray | None]:
+        """The total log-likelihood, its gradient (3,) and, if asked, Hessian (3, 3)."""
+        p, q, v = params
+        xs, wx = self.x_levels, self.weight_per_x
+        total = self.total_weight
+        pxq = p * xs + q
+        psi_pxq = digamma(pxq)
+        log_v = float(np.log(v))
+        log_vmx, inverse = self._buffers
+        np.add(self.spend, v, out=log_vmx)
+        np.reciprocal(log_vmx, out=inverse)  # 1/(gamma + m x)
+        np.log(log_vmx, out=log_vmx)
+        w_log = _dot(self.weight, log_vmx)
+        wx_log = _dot(self.weight_x, log_vmx)
+        w_inv = _dot(self.weight, inverse)
+        wx_inv = _dot(self.weight_x, inverse)
+        value = (
+            float(wx @ (gammaln(pxq) - gammaln(p * xs)))
+            + total * (q * log_v - float(gammaln(q)))
+            + p * self.fixed_p
+            + self.fixed
+            - p * wx_log
+            - q * w_log
+        )
+        grad = np.array(
+            [
+                float(wx @ (xs * (psi_pxq - digamma(p * xs)))) + self.fixed_p - wx_log,
+                float(wx @ psi_pxq) - total * float(digamma(q)) + total * log_v - w_log,
+                total * q / v - p * wx_inv - q * w_inv,
+            ]
+        )
+        if not hessian:
+            return value, grad, None
+        tri_pxq = polygamma(1, pxq)
+        np.multiply(inverse, inverse, out=log_vmx)
+        hess = np.empty((3, 3))
+        hess[0, 0] = float(wx @ (xs * xs * (tri_pxq - polygamma(1, p * xs))))
+        hess[0, 1] = hess[1, 0] = float(wx @ (xs * tri_pxq))
+        hess[1, 1] = float(wx @ tri_pxq) - total * float(polygamma(1, q))
+        hess[0, 2] = hess[2, 0] = -wx_inv
+        hess[1, 2] = hess[2, 1] = total / v - w_inv
+        hess[2, 2] = (
+            -total * q / v**2 + p * _dot(self.weight_x, log_vmx) + q * _dot(self.weight, log_vmx)
+        )
+        return value, grad, hess
 
 
 def gamma_gamma_log_likelihood_and_gradient(
