@@ -75,11 +75,8 @@ class BetaGeoTerms:
         self.t_x_levels, self.t_x_index = _levels(t_x)
         self.t_levels, self.t_index = _levels(T)
 
-    def evaluate(
-        self, params: tuple[float, float, float, float], weights: FloatArray | None = None
-    ) -> tuple[FloatArray, FloatArray]:
-        """Per-row log-likelihood and its gradient in (r, alpha, a, b), shape (4, n); with
-        `weights`, their weighted sums instead (shapes () and (4,))."""
+    def evaluate(self, params: tuple[float, float, float, float]) -> tuple[FloatArray, FloatArray]:
+        """Per-row log-likelihood and its gradient in (r, alpha, a, b), shape (4, n)."""
         r, alpha, a, b = params
         xs = self.x_levels
         # x - 1 is only used where x > 0; a stand-in of 1 keeps betaln finite elsewhere.
@@ -113,35 +110,6 @@ class BetaGeoTerms:
         share_of_larger = 1.0 / (1.0 + small)
         w3 = np.where(gap > 0, share_of_larger, 1.0 - share_of_larger)
         w2 = 1.0 - w3
-
-        if weights is not None:
-            # Weighted sums straight from per-level totals: a per-x or per-day factor
-            # times the weights summed over its rows (bincount) avoids gathering it back.
-            ww2 = weights * w2
-            ww3 = weights * w3
-            n_x = len(xs)
-            per_x = np.bincount(xi, weights=weights, minlength=n_x)
-            per_x2 = np.bincount(xi, weights=ww2, minlength=n_x)
-            per_x3 = np.bincount(xi, weights=ww3, minlength=n_x)
-            n_t, n_tx = len(self.t_levels), len(self.t_x_levels)
-            per_t2 = np.bincount(self.t_index, weights=ww2, minlength=n_t)
-            per_t2rx = np.bincount(self.t_index, weights=ww2 * rx, minlength=n_t)
-            per_tx3 = np.bincount(self.t_x_index, weights=ww3, minlength=n_tx)
-            per_tx3rx = np.bincount(self.t_x_index, weights=ww3 * rx, minlength=n_tx)
-            total_weight = float(per_x.sum())
-            sums = [
-                float(
-                    dr_x @ per_x - log_alpha_big_t_levels @ per_t2 - log_alpha_tx_levels @ per_tx3
-                ),
-                r / alpha * total_weight
-                - float(per_t2rx @ (1.0 / (alpha + self.t_levels)))
-                - float(per_tx3rx @ (1.0 / (alpha + self.t_x_levels))),
-                float(da2_x @ per_x2 + da3_x @ per_x3),
-                float(db2_x @ per_x2 + db3_x @ per_x3),
-            ]
-            # einsum, not `@`, on the long vector: a multithreaded BLAS dot on a busy
-            # two-core machine costs more than the whole likelihood.
-            return np.asarray(np.einsum("i,i->", log_lik, weights)), np.asarray(sums)
 
         d_r = dr_x[xi] - w2 * log_alpha_big_t - w3 * log_alpha_tx
         d_alpha = r / alpha - rx * (
