@@ -8,8 +8,10 @@
 `fit` returns the model; fitted state ends in `_` (`params_`, `log_likelihood_`), with
 `params` and `log_likelihood` as read-only aliases. Fitting is maximum likelihood on the
 sufficient statistics: identical rows are collapsed into one weighted row first (a chain
-with a million members has far fewer distinct (x, t_x, T) triples), then L-BFGS-B runs on
-log-parameters with the analytic gradient from `likelihood.py`.
+with a million members has far fewer distinct (x, t_x, T) triples), then Newton's method
+runs on log-parameters with the analytic gradient and Hessian from `likelihood.py`
+(damped where the Hessian is not negative definite; L-BFGS-B takes over if it does not
+converge). On many rows the BG/NBD fit starts from a fit on a sample of them.
 
 Persistence is JSON (params + config + format version), never pickle: `to_json` /
 `from_json` and `save` / `load`; loading a different model or version is refused.

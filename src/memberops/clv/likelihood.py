@@ -1,8 +1,11 @@
 """The BG/NBD and Gamma-Gamma log-likelihoods, each written once.
 
 Both are per-row functions of the sufficient statistics, vectorised over NumPy arrays,
-with their analytic gradients. The estimators, the tests and the parameter-recovery
-check all call these; nothing else re-derives a likelihood.
+with their analytic gradients. For fitting, `BetaGeoWeighted` and `GammaGammaWeighted`
+give the same likelihoods summed over weighted rows, with gradient and Hessian,
+rearranged so that most terms are summed once per distinct x or T (tests check them
+against the per-row functions and finite differences). Nothing outside this module
+re-derives a likelihood.
 
 BG/NBD (Fader, Hardie and Lee 2005, "Counting Your Customers the Easy Way", eq. 6), for a
 customer with x repeat purchases, the last at t_x, observed for T:
