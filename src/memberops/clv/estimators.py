@@ -246,6 +246,8 @@ def _newton(
                 factor = np.linalg.cholesky(curvature + damping * np.diag(scale))
             except np.linalg.LinAlgError:
                 damping = max(10.0 * damping, 1e-3)
+                if damping > 1e12:
+                    return theta, value, False, iteration
                 continue
             step = np.linalg.solve(factor.T, np.linalg.solve(factor, gradient))
             # No step of more than e^2 in any parameter: the quadratic model is local.
