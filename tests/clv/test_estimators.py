@@ -7,12 +7,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import approx_fprime
+from scipy.optimize import approx_fprime, minimize
 
 import memberops.clv
 from memberops.clv import BetaGeo, GammaGamma, customer_lifetime_value
 from memberops.clv.estimators import collapse_rows
 from memberops.clv.likelihood import (
+    BetaGeoWeighted,
+    GammaGammaWeighted,
     beta_geo_log_likelihood,
     beta_geo_log_likelihood_and_gradient,
     gamma_gamma_log_likelihood,
@@ -89,6 +91,99 @@ def test_beta_geo_gradient_matches_finite_differences(cdnow: pd.DataFrame) -> No
     np.testing.assert_allclose(gradient.sum(axis=1), numeric, rtol=1e-4)
 
 
+def test_weighted_beta_geo_sums_the_rows_and_its_hessian_matches_finite_differences(
+    cdnow: pd.DataFrame,
+) -> None:
+    x, t_x, big_t = (cdnow[c].to_numpy(float) for c in ("x", "t_x", "T"))
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, len(x))
+    objective = BetaGeoWeighted(x, t_x, big_t, weights)
+    for point in (np.array([0.4, 3.0, 1.3, 2.0]), np.array([0.243, 4.414, 0.793, 2.426])):
+        value, gradient, hessian = objective.evaluate(tuple(point))
+        rows, row_gradient = beta_geo_log_likelihood_and_gradient(tuple(point), x, t_x, big_t)
+        assert value == pytest.approx(float(rows @ weights), rel=1e-12)
+        np.testing.assert_allclose(gradient, row_gradient @ weights, rtol=1e-9, atol=1e-9)
+        numeric = approx_fprime(point, lambda p: objective.evaluate(tuple(p))[0], 1e-7)
+        np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-3)
+        assert hessian is not None
+        np.testing.assert_allclose(hessian, hessian.T)
+        central = np.empty((4, 4))
+        for j in range(4):
+            shift = np.zeros(4)
+            shift[j] = 1e-6 * point[j]
+            up = objective.evaluate(tuple(point + shift), hessian=False)[1]
+            down = objective.evaluate(tuple(point - shift), hessian=False)[1]
+            central[:, j] = (up - down) / (2 * shift[j])
+        np.testing.assert_allclose(hessian, central, rtol=1e-6, atol=1e-6 * np.abs(hessian).max())
+
+
+def test_newton_fit_lands_on_the_maximum_a_tight_quasi_newton_fit_finds() -> None:
+    # Whole days and more distinct rows than the sampled start uses: the path of the
+    # million-member fit.
+    rng = np.random.default_rng(8)
+    observed = rng.integers(30, 730, size=120_000).astype(np.float64)
+    x, recency, big_t = simulate_beta_geo(
+        120_000, r=0.243, alpha=30.9, a=0.793, b=2.426, T=observed, seed=9
+    )
+    recency = np.floor(recency)
+    model = BetaGeo().fit(x, recency, big_t)
+    assert model.converged_ and model.n_distinct_rows_ > 40_000
+    (cx, ct, cbig_t), weights = collapse_rows([x, recency, big_t])
+    objective = BetaGeoWeighted(cx, ct, cbig_t, weights)
+    fitted = np.array([model.params[name] for name in ("r", "alpha", "a", "b")])
+    value, gradient, _ = objective.evaluate(tuple(fitted), hessian=False)
+    assert value == pytest.approx(model.log_likelihood, abs=1e-6)
+    # At the maximum the gradient in log-parameters vanishes, per customer.
+    assert np.max(np.abs(gradient * fitted)) / len(x) < 1e-9
+
+    def negative(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        params = np.exp(theta)
+        v, g, _ = objective.evaluate(tuple(params), hessian=False)
+        return -v / len(x), -g * params / len(x)
+
+    tight = minimize(
+        negative,
+        np.log([1.0, 100.0, 1.0, 1.0]),
+        jac=True,
+        method="L-BFGS-B",
+        options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 5000},
+    )
+    np.testing.assert_allclose(fitted, np.exp(tight.x), rtol=1e-5)
+    assert model.log_likelihood >= -tight.fun * len(x) - 1e-7
+
+
+def test_integer_weights_fit_as_the_expanded_rows() -> None:
+    rng = np.random.default_rng(4)
+    observed = rng.integers(30, 400, size=30_000).astype(np.float64)
+    x, recency, big_t = simulate_beta_geo(
+        30_000, r=1.5, alpha=20.0, a=2.0, b=6.0, T=observed, seed=4
+    )
+    recency = np.floor(recency)
+    weights = rng.integers(1, 4, size=len(x))
+    expanded = BetaGeo().fit(*(np.repeat(c, weights) for c in (x, recency, big_t)))
+    weighted = BetaGeo().fit(x, recency, big_t, weights=weights)
+    assert weighted.log_likelihood == pytest.approx(expanded.log_likelihood, rel=1e-12)
+    for name, value in expanded.params.items():
+        assert weighted.params[name] == pytest.approx(value, rel=1e-8)
+
+
+@pytest.mark.parametrize("high", [5, 400])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_collapsing_whole_numbers_matches_sorting_the_rows(high: int, weighted: bool) -> None:
+    # A narrow range of whole numbers is counted, a wide one packed and sorted; fractional
+    # columns take the row sort. All give the distinct rows in order, weights summed.
+    rng = np.random.default_rng(high)
+    columns = [rng.integers(0, high, size=5_000).astype(np.float64) for _ in range(3)]
+    columns[1] -= 7.0
+    weights = rng.uniform(0.0, 2.0, size=5_000) if weighted else None
+    fractional = [*columns[:2], columns[2] + 0.5]
+    for cols in (columns, fractional):
+        distinct, summed = collapse_rows(cols, weights)
+        rows, inverse = np.unique(np.column_stack(cols), axis=0, return_inverse=True)
+        for i, column in enumerate(distinct):
+            np.testing.assert_array_equal(column, rows[:, i])
+        np.testing.assert_allclose(summed, np.bincount(inverse.ravel(), weights=weights))
+
+
 def test_gamma_gamma_gradient_matches_finite_differences(cdnow: pd.DataFrame) -> None:
     repeat = cdnow[cdnow["x"] > 0]
     x, m = repeat["x"].to_numpy(float), repeat["zbar"].to_numpy(float)
@@ -96,6 +191,35 @@ def test_gamma_gamma_gradient_matches_finite_differences(cdnow: pd.DataFrame) ->
     _, gradient = gamma_gamma_log_likelihood_and_gradient(tuple(point), x, m)
     numeric = approx_fprime(point, lambda p: gamma_gamma_log_likelihood(tuple(p), x, m).sum(), 1e-7)
     np.testing.assert_allclose(gradient.sum(axis=1), numeric, rtol=1e-4)
+
+
+def test_weighted_gamma_gamma_sums_the_rows_and_its_hessian_matches_finite_differences(
+    cdnow: pd.DataFrame,
+) -> None:
+    repeat = cdnow[cdnow["x"] > 0]
+    x, m = repeat["x"].to_numpy(float), repeat["zbar"].to_numpy(float)
+    weights = np.random.default_rng(1).uniform(0.5, 2.0, len(x))
+    objective = GammaGammaWeighted(x, m, weights)
+    point = np.array([5.0, 3.0, 12.0])
+    value, gradient, hessian = objective.evaluate(tuple(point))
+    rows, row_gradient = gamma_gamma_log_likelihood_and_gradient(tuple(point), x, m)
+    assert value == pytest.approx(float(rows @ weights), rel=1e-12)
+    np.testing.assert_allclose(gradient, row_gradient @ weights, rtol=1e-9, atol=1e-9)
+    assert hessian is not None
+    central = np.empty((3, 3))
+    for j in range(3):
+        shift = np.zeros(3)
+        shift[j] = 1e-6 * point[j]
+        up = objective.evaluate(tuple(point + shift), hessian=False)[1]
+        down = objective.evaluate(tuple(point - shift), hessian=False)[1]
+        central[:, j] = (up - down) / (2 * shift[j])
+    np.testing.assert_allclose(hessian, central, rtol=1e-6, atol=1e-6 * np.abs(hessian).max())
+    # The fit stops where the gradient vanishes.
+    model = GammaGamma().fit(repeat["x"], repeat["zbar"], weights=weights)
+    fitted = np.array([model.params[name] for name in ("p", "q", "gamma")])
+    _, at_fit, _ = objective.evaluate(tuple(fitted), hessian=False)
+    assert model.converged_
+    assert np.max(np.abs(at_fit * fitted)) / weights.sum() < 1e-9
 
 
 @pytest.mark.parametrize(

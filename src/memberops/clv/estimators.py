@@ -8,8 +8,10 @@
 `fit` returns the model; fitted state ends in `_` (`params_`, `log_likelihood_`), with
 `params` and `log_likelihood` as read-only aliases. Fitting is maximum likelihood on the
 sufficient statistics: identical rows are collapsed into one weighted row first (a chain
-with a million members has far fewer distinct (x, t_x, T) triples), then L-BFGS-B runs on
-log-parameters with the analytic gradient from `likelihood.py`.
+with a million members has far fewer distinct (x, t_x, T) triples), then Newton's method
+runs on log-parameters with the analytic gradient and Hessian from `likelihood.py`
+(damped where the Hessian is not negative definite; L-BFGS-B takes over if it does not
+converge). On many rows the BG/NBD fit starts from a fit on a sample of them.
 
 Persistence is JSON (params + config + format version), never pickle: `to_json` /
 `from_json` and `save` / `load`; loading a different model or version is refused.
@@ -28,9 +30,9 @@ from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
 
 from memberops.clv.likelihood import (
-    BetaGeoTerms,
+    BetaGeoWeighted,
+    GammaGammaWeighted,
     beta_geo_log_likelihood_and_gradient,
-    gamma_gamma_log_likelihood_and_gradient,
 )
 from memberops.errors import ValidationError
 
@@ -52,6 +54,12 @@ FORMAT_VERSION = 1
 # L-BFGS-B from wandering into overflow on degenerate data.
 _LOG_BOUND = 20.0
 
+# Above this many distinct rows, the BG/NBD fit starts from a fit on a sample of them.
+_SAMPLE_ROWS = 20_000
+
+_Evaluated = tuple[float, NDArray[np.float64], NDArray[np.float64] | None]
+_Evaluate = Callable[[NDArray[np.float64], bool], _Evaluated]
+
 
 class NotFitted(ValidationError):
     """A prediction was asked of a model that has not been fitted or loaded."""
@@ -67,18 +75,57 @@ def _column(name: str, values: ArrayLike) -> FloatArray:
     return array
 
 
-def _integer_key(stacked: FloatArray) -> tuple[NDArray[np.int64], FloatArray, FloatArray] | None:
-    """Whole-number columns (counts, days) packed into one int64 per row, with each
-    column's offset and span to unpack it; None when a column is fractional or the
-    packed range would overflow."""
-    low = stacked.min(axis=0)
-    span = stacked.max(axis=0) - low + 1
-    if not np.all(stacked == np.floor(stacked)) or float(np.prod(span)) >= 2.0**62:
+_Decoder = float | FloatArray
+
+
+def _integer_key(
+    columns: Sequence[FloatArray],
+) -> tuple[NDArray[np.signedinteger[Any]], list[_Decoder], list[int]] | None:
+    """Rows packed into one integer each, with each column's decoder (its offset, for
+    whole numbers such as counts and days; its sorted distinct values, for fractional
+    ones, coded by rank) and span to unpack it; None when the packed range would
+    overflow. The key is int32 when it fits: it sorts twice as fast."""
+    codes: list[NDArray[np.int64]] = []
+    decoders: list[_Decoder] = []
+    spans: list[int] = []
+    for column in columns:
+        low, high = float(column.min()), float(column.max())
+        if high - low < 2.0**53:
+            offset = column - low
+            code = offset.astype(np.int64)
+            if np.array_equal(code, offset):
+                codes.append(code)
+                decoders.append(low)
+                spans.append(int(high - low) + 1)
+                continue
+        levels, rank = np.unique(column, return_inverse=True)
+        codes.append(rank.astype(np.int64).ravel())
+        decoders.append(levels)
+        spans.append(len(levels))
+    product = float(np.prod(np.array(spans, dtype=np.float64)))
+    if product >= 2.0**62:
         return None
-    key = np.zeros(stacked.shape[0], dtype=np.int64)
-    for column in range(stacked.shape[1]):
-        key = key * int(span[column]) + (stacked[:, column] - low[column]).astype(np.int64)
-    return key, low, span
+    key = codes[0]
+    for code, span in zip(codes[1:], spans[1:], strict=True):
+        key = key * span + code
+    if product < 2.0**31:
+        return key.astype(np.int32), decoders, spans
+    return key, decoders, spans
+
+
+def _unpack(
+    key: NDArray[np.signedinteger[Any]], decoders: list[_Decoder], spans: list[int]
+) -> list[FloatArray]:
+    """The columns packed by `_integer_key`, back as floats."""
+    out: list[FloatArray] = []
+    remainder = key
+    for decoder, span in zip(decoders[::-1], spans[::-1], strict=True):
+        remainder, digit = np.divmod(remainder, span)
+        if isinstance(decoder, float):
+            out.append(digit.astype(np.float64) + decoder)
+        else:
+            out.append(decoder[digit])
+    return out[::-1]
 
 
 def collapse_rows(
@@ -88,16 +135,27 @@ def collapse_rows(
 
     Returns the distinct rows (one array per column, in sorted order) and their weights.
     """
-    stacked = np.column_stack(columns)
-    n = stacked.shape[0]
+    n = len(columns[0]) if columns else 0
     if n == 0:
         return [c.copy() for c in columns], (np.ones(0) if weights is None else weights.copy())
-    packed = _integer_key(stacked)
+    packed = _integer_key(columns)
     if packed is not None:
-        # One int64 sort instead of a lexicographic sort of float rows: several times
-        # faster on a million members, whose counts and days are whole numbers.
-        key, low, span = packed
-        order = np.argsort(key, kind="stable") if weights is not None else None
+        # One integer sort instead of a lexicographic sort of float rows: several times
+        # faster on a million members (counts and days are whole numbers; a fractional
+        # column such as mean spend is ranked first).
+        key, decoders, spans = packed
+        distinct_key: NDArray[np.signedinteger[Any]]
+        key_span = int(np.prod(np.array(spans, dtype=np.int64)))
+        if key_span <= max(4 * n, 1 << 16):
+            # A narrow key range (one or two short columns) is counted, not sorted.
+            counted = np.bincount(key, weights=weights, minlength=key_span)
+            present = (
+                np.bincount(key, minlength=key_span) > 0 if weights is not None else counted > 0
+            )
+            distinct_key = np.flatnonzero(present)
+            summed = counted[present].astype(np.float64)
+            return _unpack(distinct_key, decoders, spans), summed
+        order = np.argsort(key) if weights is not None else None
         ordered_key = key[order] if order is not None else np.sort(key)
         starts = np.empty(n, dtype=bool)
         starts[0] = True
@@ -108,13 +166,8 @@ def collapse_rows(
         else:
             assert order is not None
             summed = np.bincount(np.cumsum(starts) - 1, weights=weights[order]).astype(np.float64)
-        out: list[FloatArray] = []
-        remainder = distinct_key
-        for column in range(stacked.shape[1] - 1, -1, -1):
-            width = int(span[column])
-            out.append((remainder % width).astype(np.float64) + low[column])
-            remainder = remainder // width
-        return out[::-1], summed
+        return _unpack(distinct_key, decoders, spans), summed
+    stacked = np.column_stack(columns)
     w = np.ones(n) if weights is None else weights
     order = np.lexsort(stacked.T[::-1])
     ordered = stacked[order]
@@ -148,6 +201,76 @@ def _maximise(
         options={"gtol": tol, "ftol": tol * 1e-4, "maxiter": 2000},
     )
     return np.exp(result.x), bool(result.success), int(result.nit)
+
+
+def _newton(
+    evaluate: Callable[[FloatArray, bool], tuple[float, FloatArray, FloatArray | None]],
+    start: FloatArray,
+    *,
+    step_tol: float = 1e-6,
+    max_iter: int = 100,
+) -> tuple[FloatArray, float, bool, int]:
+    """Maximise over log-parameters by Newton's method with Levenberg-Marquardt damping.
+
+    `evaluate(params, hessian)` gives the objective, its gradient and (if asked) Hessian
+    in the parameters themselves. A step is taken only when it does not lower the
+    objective; otherwise the damping grows. Converged when an undamped Newton step moves
+    no log-parameter by more than `step_tol` (quadratic convergence then leaves the
+    parameters within about its square of the optimum). Not converged when it runs out
+    of iterations or into the log-parameter bounds; the caller then falls back to
+    L-BFGS-B. Returns the log-parameters, the objective there, convergence, iterations.
+    """
+
+    def in_logs(theta: FloatArray, second: bool = True) -> tuple[float, FloatArray, FloatArray]:
+        params = np.exp(theta)
+        value, gradient, hessian = evaluate(params, second)
+        if hessian is None:
+            return value, gradient * params, np.full((len(theta), len(theta)), np.nan)
+        # d/d(log p) = p d/dp; the second derivative adds p * gradient on the diagonal.
+        return (
+            value,
+            gradient * params,
+            hessian * np.outer(params, params) + np.diag(gradient * params),
+        )
+
+    theta = start.copy()
+    value, gradient, hessian = in_logs(theta)
+    damping = 0.0
+    for iteration in range(1, max_iter + 1):
+        if not (np.isfinite(value) and np.all(np.isfinite(hessian))):
+            return theta, value, False, iteration
+        curvature = -hessian
+        scale = np.maximum(np.abs(np.diag(curvature)), 1e-12)
+        while True:
+            try:
+                factor = np.linalg.cholesky(curvature + damping * np.diag(scale))
+            except np.linalg.LinAlgError:
+                damping = max(10.0 * damping, 1e-3)
+                if damping > 1e12:
+                    return theta, value, False, iteration
+                continue
+            step = np.linalg.solve(factor.T, np.linalg.solve(factor, gradient))
+            # No step of more than e^2 in any parameter: the quadratic model is local.
+            step *= min(1.0, 2.0 / max(float(np.max(np.abs(step))), 1e-300))
+            trial = np.clip(theta + step, -_LOG_BOUND, _LOG_BOUND)
+            # After an undamped step this short, the next would be about its square: the
+            # point is only checked, with no Hessian, and is the optimum.
+            last = damping == 0.0 and float(np.max(np.abs(step))) <= step_tol
+            new_value, new_gradient, new_hessian = in_logs(trial, not last)
+            if np.isfinite(new_value) and new_value >= value - 1e-15 * abs(value):
+                break
+            if last:  # rounding noise at the optimum: stay
+                return theta, value, True, iteration
+            damping = max(10.0 * damping, 1e-3)
+            if damping > 1e12:
+                return theta, value, False, iteration
+        theta, value, gradient, hessian = trial, new_value, new_gradient, new_hessian
+        damping = 0.0 if damping < 1e-2 else damping / 10.0
+        if np.any(np.abs(theta) >= _LOG_BOUND):
+            return theta, value, False, iteration
+        if last:
+            return theta, value, True, iteration
+    return theta, value, False, max_iter
 
 
 class _Model:
@@ -290,26 +413,50 @@ class BetaGeo(_Model):
         n_rows = len(x)
         (x, t_x, big_t), w_sum = collapse_rows([x, t_x, big_t], w)
         total_weight = float(w_sum.sum())
+        full = BetaGeoWeighted(x, t_x, big_t, w_sum)
 
-        def objective_on(
-            terms: BetaGeoTerms, weights: FloatArray
-        ) -> Callable[[tuple[float, ...]], tuple[float, FloatArray]]:
-            scale = float(weights.sum())
+        def on(data: BetaGeoWeighted) -> _Evaluate:
+            scale = data.total_weight
 
-            def objective(params: tuple[float, ...]) -> tuple[float, FloatArray]:
-                ll, grad = terms.evaluate((params[0], params[1], params[2], params[3]), weights)
-                return float(ll) / scale, grad / scale
+            def evaluate(params: FloatArray, hessian: bool) -> _Evaluated:
+                value, gradient, second = data.evaluate(
+                    (float(params[0]), float(params[1]), float(params[2]), float(params[3])),
+                    hessian=hessian,
+                )
+                return value / scale, gradient / scale, None if second is None else second / scale
 
-            return objective
+            return evaluate
 
-        # Start from the data: alpha at the scale of T, r = a = b = 1.
+        # Start from the data: alpha at the scale of T, r = a = b = 1. On many rows,
+        # Newton first runs on a systematic sample of them (every k-th distinct row, x
+        # sorted first, so each purchase count keeps its share), which leaves a few
+        # full-data steps from close to the optimum.
         scale = max(float(np.average(big_t, weights=w_sum)), 1e-6)
         start = np.log(np.array([1.0, scale, 1.0, 1.0]))
-        objective = objective_on(BetaGeoTerms(x, t_x, big_t), w_sum)
-        fitted, converged, iterations = _maximise(objective, start, self.tol)
-        total_weight = float(w_sum.sum())
+        stride = len(x) // _SAMPLE_ROWS
+        if stride >= 2:
+            pick = np.zeros(len(x), dtype=bool)
+            pick[::stride] = True
+            pick |= x == 0
+            sample_w = w_sum[pick] * np.where(x[pick] > 0, stride, 1.0)
+            sample = BetaGeoWeighted(x[pick], t_x[pick], big_t[pick], sample_w)
+            near, _, near_ok, _ = _newton(on(sample), start, step_tol=1e-3)
+            if near_ok:
+                start = near
+        evaluate = on(full)
+        fitted_log, mean_ll, converged, iterations = _newton(evaluate, start)
+        fitted = np.exp(fitted_log)
+        if not converged:
+
+            def objective(params: tuple[float, ...]) -> tuple[float, FloatArray]:
+                value, gradient, _ = evaluate(np.array(params), False)
+                return value, gradient
+
+            fitted, converged, more = _maximise(objective, start, self.tol)
+            iterations += more
+            mean_ll = evaluate(fitted, False)[0]
         self.params_ = dict(zip(self._param_names, (float(v) for v in fitted), strict=True))
-        self.log_likelihood_ = objective(tuple(fitted))[0] * total_weight
+        self.log_likelihood_ = mean_ll * total_weight
         self.n_rows_ = n_rows
         self.n_distinct_rows_ = len(x)
         self.converged_ = converged
@@ -442,21 +589,33 @@ class GammaGamma(_Model):
             raise ValidationError("summary", "frequency", "no repeat buyers to fit spend on")
         (x, m), w_sum = collapse_rows([x_all[repeat], m_all[repeat]], w_all[repeat])
         total_weight = float(w_sum.sum())
+        data = GammaGammaWeighted(x, m, w_sum)
 
-        def objective(params: tuple[float, ...]) -> tuple[float, FloatArray]:
-            ll, grad = gamma_gamma_log_likelihood_and_gradient(
-                (params[0], params[1], params[2]), x, m
+        def evaluate(params: FloatArray, hessian: bool) -> _Evaluated:
+            value, gradient, second = data.evaluate(
+                (float(params[0]), float(params[1]), float(params[2])), hessian=hessian
             )
             return (
-                float(np.einsum("i,i->", ll, w_sum)) / total_weight,
-                np.einsum("ki,i->k", grad, w_sum) / total_weight,
+                value / total_weight,
+                gradient / total_weight,
+                None if second is None else second / total_weight,
             )
 
         # Start at p = q = 1 and gamma at the mean spend (the scale of the data).
         start = np.log(np.array([1.0, 1.0, max(float(np.average(m, weights=w_sum)), 1e-6)]))
-        fitted, converged, iterations = _maximise(objective, start, self.tol)
+        fitted_log, mean_ll, converged, iterations = _newton(evaluate, start)
+        fitted = np.exp(fitted_log)
+        if not converged:
+
+            def objective(params: tuple[float, ...]) -> tuple[float, FloatArray]:
+                value, gradient, _ = evaluate(np.array(params), False)
+                return value, gradient
+
+            fitted, converged, more = _maximise(objective, start, self.tol)
+            iterations += more
+            mean_ll = evaluate(fitted, False)[0]
         self.params_ = dict(zip(self._param_names, (float(v) for v in fitted), strict=True))
-        self.log_likelihood_ = objective(tuple(fitted))[0] * total_weight
+        self.log_likelihood_ = mean_ll * total_weight
         self.n_rows_ = int(repeat.sum())
         self.n_distinct_rows_ = len(x)
         self.converged_ = converged
