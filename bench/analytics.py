@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -40,11 +39,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from peak import peak_rss_mib
 
 from memberops.clv.service import ClvConfig, fit_summary, score_summary
 from memberops.clv.summary import summarise_transactions
 from memberops.concentration.features import member_spend
-from memberops.concentration.rules import concentration_curve, gini, top_share
 from memberops.cycles.rules import visit_cycles
 from memberops.fans.features import (
     EVENTS_SCHEMA,
@@ -161,7 +160,7 @@ def analysis(name: str, data: dict[str, pa.Table]) -> Callable[[], int]:
         ):
             by_scope[scope].append(spend)
         for spends in by_scope.values():
-            gini(spends), top_share(spends), concentration_curve(spends)
+            concentration(spends)
         return int(table.num_rows)
 
     def lifecycle() -> int:
@@ -275,7 +274,7 @@ def worker(name: str, directory: Path) -> None:
     start = time.perf_counter()
     rows = work()
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    peak = round(peak_rss_mib())
     print(json.dumps({"seconds": round(seconds, 2), "rows": rows, "peak_rss_mib": peak}))
 
 

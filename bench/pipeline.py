@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+from peak import peak_rss_mib
 
 from memberops import clock
 from memberops.pipeline import engines, features
@@ -392,7 +393,7 @@ def worker(name: str, d: Path) -> None:
     result: dict[str, Any] = dict(WORKERS[name](d))
     seconds = result.pop("timed", None) or (time.perf_counter() - t)
     cpu_seconds = result.pop("timed_cpu", None) or (_cpu_seconds() - cpu)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mib()
     print(
         json.dumps(
             {

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from itertools import pairwise
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from memberops.concentration.rules import concentration_curve, gini, top_count, top_share
+from memberops.concentration.rules import (
+    concentration,
+    concentration_curve,
+    gini,
+    top_count,
+    top_share,
+)
 
 spends = st.lists(st.integers(0, 10**9), min_size=1, max_size=300)
 
@@ -67,3 +74,22 @@ def test_top_count_rounds_up_on_a_decimal_grid() -> None:
     assert top_count(0, 0.2) == 0
     with pytest.raises(ValueError):
         top_count(10, 0)
+
+
+@given(st.lists(st.integers(-1000, 10**6), min_size=1, max_size=60))
+def test_gini_is_the_mean_absolute_difference_over_twice_the_mean(values: list[int]) -> None:
+    clean = [max(v, 0) for v in values]
+    n, total = len(clean), sum(clean)
+    pairs = sum(abs(a - b) for a in clean for b in clean)
+    expected = 0.0 if total == 0 else float(Fraction(pairs, 2 * n * total))
+    assert gini(values) == expected
+
+
+@given(spends, st.sampled_from([0.05, 0.2, 0.5, 1.0]))
+def test_one_sort_gives_the_same_measures_as_each_function(values: list[int], share: float) -> None:
+    measures = concentration(values, share=share)
+    assert measures.members == len(values)
+    assert measures.revenue_cents == sum(values)
+    assert measures.gini == gini(values)
+    assert measures.top_share == top_share(values, share)
+    assert measures.curve == concentration_curve(values)

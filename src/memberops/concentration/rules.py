@@ -13,16 +13,45 @@ beyond what they paid, which counted orders never produce) counts as zero. Defin
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
+from itertools import accumulate
 
-__all__ = ["PERCENTILES", "concentration_curve", "gini", "top_count", "top_share"]
+__all__ = [
+    "PERCENTILES",
+    "Concentration",
+    "concentration",
+    "concentration_curve",
+    "gini",
+    "top_count",
+    "top_share",
+]
 
 PERCENTILES = tuple(range(1, 101))
 
 
-def _clean(spends: Iterable[int]) -> list[int]:
-    return [max(int(s), 0) for s in spends]
+def _descending(spends: Iterable[int]) -> list[int]:
+    """Spends as ints, negatives as zero, largest first (one sort serves every measure)."""
+    cleaned = [s if s > 0 else 0 for s in map(int, spends)]
+    cleaned.sort(reverse=True)
+    return cleaned
+
+
+def _gini_of_descending(ordered: Sequence[int], total: int) -> float:
+    n = len(ordered)
+    if n == 0 or total == 0:
+        return 0.0
+    # With x ascending, sum(i * x_i) = (n + 1) * total - sum(j * y_j) for y = x reversed.
+    weighted = (n + 1) * total - sum(map(operator.mul, range(1, n + 1), ordered))
+    return float(Fraction(2 * weighted - (n + 1) * total, n * total))
+
+
+def _share_of_top(prefix: Sequence[int], total: int, share: float) -> float:
+    if total == 0:
+        return share
+    return float(Fraction(prefix[top_count(len(prefix) - 1, share)], total))
 
 
 def gini(spends: Iterable[int]) -> float:
@@ -31,12 +60,8 @@ def gini(spends: Iterable[int]) -> float:
     >>> gini([100, 100, 100]), gini([0, 0, 0, 300])
     (0.0, 0.75)
     """
-    ordered = sorted(_clean(spends))
-    n, total = len(ordered), sum(ordered)
-    if n == 0 or total == 0:
-        return 0.0
-    weighted = sum(i * x for i, x in enumerate(ordered, start=1))
-    return float(Fraction(2 * weighted - (n + 1) * total, n * total))
+    ordered = _descending(spends)
+    return _gini_of_descending(ordered, sum(ordered))
 
 
 def top_count(n: int, share: float) -> int:
@@ -58,25 +83,41 @@ def concentration_curve(
     >>> concentration_curve([0, 0, 0, 100], [25, 50, 100])
     [1.0, 1.0, 1.0]
     """
-    ordered = sorted(_clean(spends), reverse=True)
-    n, total = len(ordered), sum(ordered)
-    prefix = [0]
-    for x in ordered:
-        prefix.append(prefix[-1] + x)
-    out = []
-    for p in percentiles:
-        if total == 0:
-            out.append(p / 100)
-            continue
-        k = top_count(n, p / 100)
-        out.append(float(Fraction(prefix[k], total)))
-    return out
+    prefix = list(accumulate(_descending(spends), initial=0))
+    return [_share_of_top(prefix, prefix[-1], p / 100) for p in percentiles]
 
 
 def top_share(spends: Iterable[int], share: float = 0.2) -> float:
     """The share of revenue of the top `share` of members (0.0 with no revenue)."""
-    ordered = sorted(_clean(spends), reverse=True)
-    total = sum(ordered)
-    if total == 0:
+    prefix = list(accumulate(_descending(spends), initial=0))
+    if prefix[-1] == 0:
         return 0.0
-    return float(Fraction(sum(ordered[: top_count(len(ordered), share)]), total))
+    return _share_of_top(prefix, prefix[-1], share)
+
+
+@dataclass(frozen=True)
+class Concentration:
+    """Every measure of one scope's spends, from one sort."""
+
+    members: int
+    revenue_cents: int
+    gini: float
+    top_share: float
+    curve: list[float]
+
+
+def concentration(
+    spends: Iterable[int], *, share: float = 0.2, percentiles: Sequence[int] = PERCENTILES
+) -> Concentration:
+    """Members, revenue, Gini, the top `share`'s share and the curve of one scope: the same
+    values as `gini`, `top_share` and `concentration_curve`, sorting the spends once."""
+    ordered = _descending(spends)
+    prefix = list(accumulate(ordered, initial=0))
+    total = prefix[-1]
+    return Concentration(
+        members=len(ordered),
+        revenue_cents=total,
+        gini=_gini_of_descending(ordered, total),
+        top_share=0.0 if total == 0 else _share_of_top(prefix, total, share),
+        curve=[_share_of_top(prefix, total, p / 100) for p in percentiles],
+    )

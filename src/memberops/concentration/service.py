@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from memberops.catalog.service import all_store_codes, get_store_id_by_code_or_raise
 from memberops.concentration import repository
 from memberops.concentration.features import CHAIN, member_spend
-from memberops.concentration.rules import concentration_curve, gini, top_count, top_share
+from memberops.concentration.rules import concentration, top_count
 from memberops.errors import NotFound, ValidationError
 from memberops.pipeline import engines
 from memberops.pipeline.engines import EngineName
@@ -71,14 +71,14 @@ def run_concentration(
     member_rows: list[dict[str, Any]] = []
     report: dict[str, dict[str, Any]] = {}
     for scope, rows in sorted(by_scope.items()):
-        spends = [s for _m, s, _r in rows]
+        measures = concentration([s for _m, s, _r in rows], share=0.2)
         summary = {
             "scope": scope,
-            "members": len(rows),
-            "revenue_cents": sum(spends),
-            "gini": gini(spends),
-            "top20_share": top_share(spends, 0.2),
-            "curve": concentration_curve(spends),
+            "members": measures.members,
+            "revenue_cents": measures.revenue_cents,
+            "gini": measures.gini,
+            "top20_share": measures.top_share,
+            "curve": measures.curve,
             "as_of": now,
         }
         summary_rows.append(summary)

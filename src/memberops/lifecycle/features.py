@@ -9,7 +9,7 @@ Months are keys year * 100 + month.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import ibis  # type: ignore[import-untyped]  # ibis 12 ships no type information
 import ibis.expr.types as ir  # type: ignore[import-untyped]
@@ -22,6 +22,7 @@ from memberops.pipeline import features as feat
 __all__ = ["cohort_retention", "lifecycle_states", "monthly_flows", "points_table", "visit_days"]
 
 NONE = "none"
+_NO_MONTH = 999_999 * 100 + 12  # after every month key: an open-ended run
 
 
 def visit_days(orders: ir.Table, as_of: datetime) -> ir.Table:
@@ -37,12 +38,17 @@ def visit_days(orders: ir.Table, as_of: datetime) -> ir.Table:
 
 
 def points_table(points: list[date]) -> ir.Table:
-    """The evaluation points (`rules.evaluation_points`) as a table: month_key, point_date."""
+    """The evaluation points (`rules.evaluation_points`) as a table: point_month_key,
+    point_date and point_prev_date (the end of the month before, where the member stood
+    one point earlier)."""
     return ibis.memtable(
         pa.table(
             {
                 "point_month_key": pa.array([p.year * 100 + p.month for p in points], pa.int64()),
                 "point_date": pa.array(points, pa.date32()),
+                "point_prev_date": pa.array(
+                    [p.replace(day=1) - timedelta(days=1) for p in points], pa.date32()
+                ),
             }
         )
     )
@@ -53,10 +59,11 @@ def lifecycle_states(
     points: ir.Table,
     config: LifecycleConfig = LifecycleConfig(),  # noqa: B008 - frozen, so shared safely
 ) -> ir.Table:
-    """The state of every member at every point from their first visit's month on.
+    """The state of every member at every point from their first visit's month on, and
+    the state at the point before ('none' in the member's first month).
 
     `days` is `visit_days(...)`, `points` is `points_table(...)`. Columns: member_id,
-    month_key, state.
+    month_key, state, from_state.
     """
     order = ibis.window(group_by="member_id", order_by="business_date")
     prev = days.business_date.lag().over(order)
@@ -68,51 +75,76 @@ def lifecycle_states(
         )
     )
     monthly = days.group_by(["member_id", "month_key"]).aggregate(
+        first_in_month=_.business_date.min(),
         last_day=_.business_date.max(),
         return_day=_.return_day.max(),
     )
-    firsts = days.group_by("member_id").aggregate(
-        first_day=_.business_date.min(), first_month=_.month_key.min()
-    )
-    grid = firsts.cross_join(points).filter(_.point_month_key >= _.first_month)
-    joined = grid.left_join(
-        monthly,
-        [grid.member_id == monthly.member_id, grid.point_month_key == monthly.month_key],
-    ).select(
-        member_id=grid.member_id,
-        month_key=grid.point_month_key,
-        point_date=grid.point_date,
-        first_day=grid.first_day,
-        last_day=monthly.last_day,
-        return_day=monthly.return_day,
-    )
+    # Running values over the member's active months only (far fewer rows than member x
+    # month), then each active month stands for every point from it to the member's next
+    # active month: the last visit seen at those points is that month's last visit.
     upto = ibis.window(group_by="member_id", order_by="month_key", preceding=None, following=0)
-    cum = joined.mutate(
-        last_seen=joined.last_day.max().over(upto),
-        last_return=joined.return_day.max().over(upto),
+    after = ibis.window(group_by="member_id", order_by="month_key")
+    runs = monthly.mutate(
+        first_day=monthly.first_in_month.min().over(upto),
+        last_return=monthly.return_day.max().over(upto),
+        next_month=monthly.month_key.lead().over(after).fill_null(_NO_MONTH),
     )
-    since_first = cum.point_date.delta(cum.first_day, unit="day")
-    since_last = cum.point_date.delta(cum.last_seen, unit="day")
-    since_return = cum.point_date.delta(cum.last_return, unit="day")
-    state = ibis.cases(
+    # The previous run's values give the state one point before a run's first month.
+    runs = runs.mutate(
+        prev_last_day=runs.last_day.lag().over(after),
+        prev_last_return=runs.last_return.lag().over(after),
+    )
+    grid = runs.join(
+        points,
+        [points.point_month_key >= runs.month_key, points.point_month_key < runs.next_month],
+    )
+    starts_run = grid.point_month_key == grid.month_key
+    state = _state(grid.point_date, grid.first_day, grid.last_day, grid.last_return, config)
+    before = _state(
+        grid.point_prev_date,
+        grid.first_day,
+        ibis.ifelse(starts_run, grid.prev_last_day, grid.last_day),
+        ibis.ifelse(starts_run, grid.prev_last_return, grid.last_return),
+        config,
+    )
+    first_month = starts_run & grid.prev_last_day.isnull()
+    return grid.select(
+        "member_id",
+        month_key=grid.point_month_key,
+        state=state.cast("string"),
+        from_state=ibis.ifelse(first_month, ibis.literal(NONE), before).cast("string"),
+    )
+
+
+def _state(
+    point: ir.DateValue,
+    first_day: ir.DateValue,
+    last_seen: ir.DateValue,
+    last_return: ir.DateValue,
+    config: LifecycleConfig,
+) -> ir.StringValue:
+    """`rules.classify` as an expression: the state at `point` from the first visit, the
+    last visit and the last return after a lapse (null when none) on or before it."""
+    since_first = point.delta(first_day, unit="day")
+    since_last = point.delta(last_seen, unit="day")
+    since_return = point.delta(last_return, unit="day")
+    return ibis.cases(
         (since_first <= config.new_days, "new"),
-        (cum.last_return.notnull() & (since_return <= config.active_days), "reactivated"),
+        (last_return.notnull() & (since_return <= config.active_days), "reactivated"),
         (since_last <= config.active_days, "active"),
         (since_last <= config.lapsed_days, "at risk"),
         else_="lapsed",
     )
-    return cum.select("member_id", "month_key", state=state.cast("string"))
 
 
 def monthly_flows(states: ir.Table) -> ir.Table:
     """Members moving from one state to another between consecutive months.
 
-    A member's first month comes from 'none'. Columns: month_key, from_state, to_state,
-    members.
+    `states` is `lifecycle_states(...)` (each row carries the member's state one point
+    earlier); a member's first month comes from 'none'. Columns: month_key, from_state,
+    to_state, members.
     """
-    w = ibis.window(group_by="member_id", order_by="month_key")
-    moved = states.mutate(from_state=states.state.lag().over(w).fill_null(NONE))
-    return moved.group_by(["month_key", "from_state", moved.state.name("to_state")]).aggregate(
+    return states.group_by(["month_key", "from_state", states.state.name("to_state")]).aggregate(
         members=_.count().cast("int64")
     )
 
@@ -132,6 +164,6 @@ def cohort_retention(days: ir.Table) -> ir.Table:
     joined = months.join(firsts, "member_id")
     counted = joined.group_by(
         ["cohort_key", (_index(joined.month_key) - _index(joined.cohort_key)).name("k")]
-    ).aggregate(members=_.member_id.nunique().cast("int64"))
+    ).aggregate(members=_.count().cast("int64"))  # (member, month) rows are distinct
     sizes = firsts.group_by("cohort_key").aggregate(cohort_size=_.count().cast("int64"))
     return counted.join(sizes, "cohort_key").select("cohort_key", "k", "members", "cohort_size")
