@@ -44,6 +44,7 @@ from peak import peak_rss_mib
 from memberops.clv.service import ClvConfig, fit_summary, score_summary
 from memberops.clv.summary import summarise_transactions
 from memberops.concentration.features import member_spend
+from memberops.concentration.rules import concentration as measure_concentration
 from memberops.cycles.rules import visit_cycles
 from memberops.fans.features import (
     EVENTS_SCHEMA,
@@ -154,13 +155,11 @@ def analysis(name: str, data: dict[str, pa.Table]) -> Callable[[], int]:
 
     def concentration() -> int:
         table = con.to_pyarrow(member_spend(orders, AS_OF))
-        by_scope: dict[str, list[int]] = defaultdict(list)
-        for scope, spend in zip(
-            table.column("scope").to_pylist(), table.column("spend_cents").to_pylist(), strict=True
-        ):
-            by_scope[scope].append(spend)
-        for spends in by_scope.values():
-            concentration(spends)
+        scope = table.column("scope").combine_chunks().dictionary_encode()
+        codes = scope.indices.to_numpy()
+        spends = table.column("spend_cents").to_numpy()
+        for code in range(len(scope.dictionary)):
+            measure_concentration(spends[codes == code].tolist())
         return int(table.num_rows)
 
     def lifecycle() -> int:
@@ -233,15 +232,16 @@ def analysis(name: str, data: dict[str, pa.Table]) -> Callable[[], int]:
         per_trait = con.to_pyarrow(store_traits(metrics, traits))
         return int(segments.num_rows + per_trait.num_rows)
 
-    def visits_frame() -> pd.DataFrame:
-        # What the CLV and cycle services read from the database: one row per order.
-        frame = data["orders"].select(["member_id", "ordered_at", "net_cents"]).to_pandas()
-        frame["ordered_at"] = frame["ordered_at"].dt.tz_localize("UTC")
-        return frame
+    # What the CLV and cycle services read from the database (one row per order), built
+    # before the clock starts like every other analysis's input.
+    visits_frame = pd.DataFrame()
+    if name in ("clv", "cycles"):
+        visits_frame = data["orders"].select(["member_id", "ordered_at", "net_cents"]).to_pandas()
+        visits_frame["ordered_at"] = visits_frame["ordered_at"].dt.tz_localize("UTC")
 
     def clv() -> int:
         summary = summarise_transactions(
-            visits_frame(),
+            visits_frame,
             customer_column="member_id",
             time_column="ordered_at",
             monetary_column="net_cents",
@@ -251,7 +251,7 @@ def analysis(name: str, data: dict[str, pa.Table]) -> Callable[[], int]:
         return len(score_summary(summary, beta_geo, gamma_gamma, ClvConfig()))
 
     def cycles() -> int:
-        return len(visit_cycles(visits_frame(), as_of=AS_OF.replace(tzinfo=UTC)))
+        return len(visit_cycles(visits_frame, as_of=AS_OF.replace(tzinfo=UTC)))
 
     work: dict[str, Callable[[], int]] = {
         "rfm_chain": rfm_chain,

@@ -61,8 +61,9 @@ def run_concentration(
     for scope, member_id, spend, rank in zip(
         table.column("scope").to_pylist(),
         table.column("member_id").to_pylist(),
-        table.column("spend_cents").to_pylist(),
-        table.column("rank").to_pylist(),
+        # Integer columns through NumPy: several times faster than Arrow's to_pylist.
+        table.column("spend_cents").to_numpy().tolist(),
+        table.column("rank").to_numpy().tolist(),
         strict=True,
     ):
         by_scope[scope].append((member_id, spend, rank))
