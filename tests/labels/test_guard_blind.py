@@ -1,6 +1,6 @@
 """The guard against notes it was not built on: the blind split of the corpus.
 
-The blind notes (guard_blind.jsonl, from fragments_blind7/) are composed only from clauses
+The blind notes (guard_blind.jsonl, from fragments_blind8/) are composed only from clauses
 written after the previous blind split was scored and before the guard was changed again;
 earlier blind splits are folded into development (guard_blind1..7.jsonl keep them as they
 were scored). The figures are in docs/labels.md; the expected failures below record where
