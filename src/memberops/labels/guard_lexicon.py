@@ -681,6 +681,8 @@ _RULES: tuple[_Rule, ...] = (
             r"|洁癖|酒量大|酒量好|能喝|海量|酒鬼|烟鬼|老烟枪|烟瘾|烟不离手|抽烟很凶|爱抽烟"
             r"|大胃王|饭量大|有钱人|很有钱|有钱(?!包)|大款|富婆|富二代|暴发户"
             r"|大嗓门|嗓门大|说话大声"
+            # English slang typed among Chinese: "很low", "太low了"
+            r"|(?:很|太|好|真|超|蛮|挺|有点) ?low(?![a-z])"
         ),
         "disparaging",
         "judgement",
@@ -746,7 +748,7 @@ _RULES: tuple[_Rule, ...] = (
             r"|pretentious|easy[- ]?going|laid[- ]back|sweetheart|softie|high[- ]maintenance"
             r"|drama queen|personality|friendly(?=\s*(?:$|,|and\b|chap|guy|man|woman|lady|person"
             r"|type|one\b|customer|couple))"
-            r"|sensitive soul|socially awkward|serious type"
+            r"|sensitive soul|socially awkward|serious type|cold fish|wet blanket|cold[- ]hearted"
             r"|\w+ type(?= of (?:person|guy|man|woman))"
             r"|quiet(?=\s*$|\s+(?:and|&|but|type|person|guy|girl|man|woman|lady|one|customer)\b"
             r"|\s*,)"
