@@ -214,14 +214,16 @@ _EVENT = re.compile(
 )
 # A request for the dish, the table or the service.
 _ASK = re.compile(
-    r"(?:^|(?<=[，,\s]))(?:要|不要|唔要|唔好|别|別|少放|多放|加|来一|來一|走)"
+    r"(?:^|(?<=[，,\s]))(?:要|加|走)|不要|唔要|唔好|别|別|少放|多放|来一|來一"
     r"|来一份|来一碗|来一盘|一份|一碗|一碟|一盘"
     r"|\b(?:please|extra|no|less|not too|wants?|asks? for|prefers?)\b"
 )
 # What staff did about an incident, anywhere in the note.
 _REMEDY = re.compile(
-    r"给了|拿了|送了|帮忙|帮客人|俾咗|攞咗|换了|清理|道歉|赔|退款|退了|免单|处理|打了.折"
-    r"|\b(?:apologi[sz]ed|comped|refunded|replaced|gave|offered|brought|helped|cleaned)\b"
+    r"给了|给客人|拿了|拿个|送了|帮|幫|俾咗|俾客人|攞咗|换了|清理|道歉|赔|退款|退了|免单|处理"
+    r"|打了.折|叫了|叫车|代驾"
+    r"|\b(?:apologi[sz]ed|comped|refunded|replaced|gave|give|offer\w*|brought|bring|helped"
+    r"|cleaned|called (?:a )?(?:cab|taxi))\b"
 )
 # Words that ask or explain a service: a clause with one of them next to a describing
 # word is near the line rather than a plain description.
@@ -483,6 +485,15 @@ def _needs_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) -> bool
                 return True
             if derogatory:
                 return False
+            if span.category == "religious-dietary":
+                # "客人说信伊斯兰教，不吃猪肉", "hindu, no beef please, he told us": the
+                # customer told us, and the next clause is the diet the faith asks for.
+                stated = _STATED.search(norm, c_start, c_end) or any(
+                    _ATTRIBUTION.fullmatch(norm[a:b].strip(" .!。")) for a, b in clauses
+                )
+                return bool(stated) and any(
+                    cue.search(masked, a, b) for a, b in clauses[index + 1 : index + 2]
+                )
             if span.category == "disability":
                 return any(cue.search(masked, a, b) for a, b in clauses[index + 1 : index + 2])
             named = _CONDITION_NEED["health-need"].search(norm, span.start, span.end)
@@ -496,7 +507,8 @@ def _needs_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) -> bool
 
 _HEARING = re.compile(
     r"聋|听力|听障|耳背|听不[见清到]|听唔[到清]|耳仔|耳朵|人工耳蜗|手语"
-    r"|\b(?:deaf|hard of hearing|hearing|cochlear|lip[- ]?read\w*|sign language)\b"
+    r"|\b(?:deaf|hard of hearing|hearing|cochlear|lip[- ]?read\w*|sign language)\b",
+    re.ASCII,
 )
 # How staff serve someone who does not hear well: writing, a tablet, facing them.
 _HEARING_NEED = re.compile(
@@ -514,7 +526,11 @@ _FACE_VERB = re.compile(r"face (?:him|her|them|the (?:customer|guest))\b")
 _DEVICE_WORDS = re.compile(r"戴|用|\b(?:wears?|wearing|uses?|face)\b")
 _CONDITION_NEED = {
     "pregnancy": re.compile(r"孕|\bpregnan\w*"),
-    "health-need": re.compile(r"糖尿病|高血压|痛风|\b(?:diabet\w*|gout|blood pressure)\b"),
+    "health-need": re.compile(
+        r"糖尿病|高血压|痛风|胃不好|肠胃不好|胃病|胃溃疡|胃炎"
+        r"|\b(?:diabet\w*|gout|blood pressure|stomach)\b",
+        re.ASCII,
+    ),
 }
 # Needs a stated condition may come with, beyond the lexicon's dietary cues.
 _CONDITION_CUE = re.compile(
