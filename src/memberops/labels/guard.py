@@ -176,7 +176,7 @@ _EN_SENSITIVE = (
 # A clause of service words only that the model finds this person-like goes to review;
 # a clause with a need word and unknown words that it finds this service-like is a need.
 MODEL_REVIEW_AT = 1.0
-MODEL_NEED_BELOW = 0.05
+MODEL_NEED_BELOW = 0.1
 # An incident in which a body or clothing word is the object, not a description: a hair
 # found in the soup, sauce on a jacket, a hand burned on the pot, a sleeve caught.
 _INCIDENT_OBJECT = re.compile(
