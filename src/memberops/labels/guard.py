@@ -22,9 +22,13 @@ address, pace, packing, billing, an incident and its remedy, tier benefits):
   forbidden word ("found a hair in the broth"), or made of service words that describe
   the person ("人很冷", "very sweet") → ``review``: a manager decides, with the reason,
   before anything is stored;
-* a clause clearly describes the person (the forbidden lexicon, or a guess about a
-  condition: "looks pregnant", "好像怀孕了") → ``reject``, and the remainder suggests
-  the acceptable part.
+* a clause with a describing word that also carries service content (an event that
+  happened to a hair, an eye or a sleeve: "风扇把客人头发吹乱了"; what staff did about it;
+  a bill or a voucher; a request about the food: "唔好太肥") is near the line →
+  ``review``, not a refusal;
+* a clause clearly describes the person and carries nothing else (the forbidden lexicon,
+  or a guess about a condition: "looks pregnant", "好像怀孕了") → ``reject``, and the
+  remainder suggests the acceptable part.
 
 The forbidden lexicon (``guard_lexicon``) is the second signal, not the only one.
 ``screen`` is pure and its spans index the original note.
@@ -210,7 +214,7 @@ _EVENT = re.compile(
     r"|吹|沾|滴|熏|夹到|勾|扯|湿|脏了|换了|换位|调低|调高|调了|退|赔|算错|多算|少算"
     r"|\b(?:got|get|was|were|bumped|slipped|fell|tripped|spilled|splashed|caught|stained"
     r"|burn\w*|scald\w*|cut|scratched|soaked|hit|brought|gave|offered|helped|moved|refund\w*"
-    r"|charged|overcharged|comped|wiped)\b"
+    r"|charged|overcharged|comped|wiped|dipped|dropped|landed|touched|knocked)\b"
 )
 # A request for the dish, the table or the service.
 _ASK = re.compile(
@@ -223,7 +227,7 @@ _REMEDY = re.compile(
     r"给了|给客人|拿了|拿个|送了|帮|幫|俾咗|俾客人|攞咗|换了|清理|道歉|赔|退款|退了|免单|处理"
     r"|打了.折|叫了|叫车|代驾"
     r"|\b(?:apologi[sz]ed|comped|refunded|replaced|gave|give|offer\w*|brought|bring|helped"
-    r"|cleaned|called (?:a )?(?:cab|taxi))\b"
+    r"|cleaned|paid|covered|called (?:a )?(?:cab|taxi))\b"
 )
 # Words that ask or explain a service: a clause with one of them next to a describing
 # word is near the line rather than a plain description.
