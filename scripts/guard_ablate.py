@@ -6,8 +6,9 @@ Parts: OpenCC (Traditional → Simplified), pinyin reading, jieba segmentation (
 one character a word), the clause model (off: a need with unknown words always goes to
 review), the incident-object rule (a hair in the soup, sauce on a sleeve), the trait rule
 (taste or temperature words after a person and a degree word: "人很冷"), the
-service-need recognition (off: the lexicon alone decides,
-which is the guard as it was before), and the lexicon (off: recognition alone).
+near-the-line review (a describing word beside an event, a remedy, a bill or a request
+goes to review instead of refusal), the service-need recognition (off: the lexicon alone
+decides, which is the guard as it was before), and the lexicon (off: recognition alone).
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ def main() -> None:
         out["without incident objects"] = run()
     with _patched(guard, "_trait_of_person", lambda _g, _reading: False):
         out["without the trait rule"] = run()
+    with _patched(guard, "_near_the_line", lambda _n, _r, _f: False):
+        out["without the near-the-line review"] = run()
     out["lexicon only (before)"] = run(_lexicon_only)
     out["recognition only (no lexicon)"] = run(_no_lexicon)
     print(json.dumps(out, indent=1))

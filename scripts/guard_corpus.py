@@ -36,12 +36,13 @@ FOLDED = (
     "fragments_blind4",
     "fragments_blind5",
     "fragments_blind6",
+    "fragments_blind7",
 )
-BLIND = "fragments_blind7"
+BLIND = "fragments_blind8"
 # Development clauses written during a round, never part of a blind split. Their notes
 # are composed with a draw of their own and appended to guard_dev.jsonl, so adding them
 # leaves the blind split's composition unchanged.
-EXTRA_DEV = ("fragments_dev7",)
+EXTRA_DEV = ("fragments_dev7", "fragments_dev8")
 
 
 def _read(klass: str, folder: str = "fragments") -> list[Clause]:
@@ -160,8 +161,9 @@ def main() -> None:
     before and once after the change); round 2's blind split was fragments_blind2/ (kept
     as guard_blind2.jsonl), rounds 3 and 4 fragments_blind3/ and fragments_blind4/
     (guard_blind3.jsonl, guard_blind4.jsonl), round 5 fragments_blind5/ (guard_blind5.jsonl),
-    round 6 fragments_blind6/ (guard_blind6.jsonl). All are folded into development; the
-    blind split is now composed from fragments_blind7/, written after round 6 was scored.
+    round 6 fragments_blind6/ (guard_blind6.jsonl), round 7 fragments_blind7/
+    (guard_blind7.jsonl). All are folded into development; the blind split is now composed
+    from fragments_blind8/, written after round 7 was scored.
     A blind clause that repeats an earlier clause or note (after OpenCC, lower case and
     pinyin) stops the build.
     """

@@ -121,9 +121,10 @@ def main() -> None:
         for need_below in (0.01, 0.02, 0.05, 0.1, 0.2):
             with _with(model, need_below, 1.01):
                 out[f"need below {need_below}"] = _score(rows)
+        need = guard.MODEL_NEED_BELOW
         for review_at in (0.9, 0.95, 0.99):
-            with _with(model, 0.05, review_at):
-                out[f"need below 0.05, review at {review_at}"] = _score(rows)
+            with _with(model, need, review_at):
+                out[f"need below {need}, review at {review_at}"] = _score(rows)
         print(json.dumps(out, indent=1))
         return
     model = fit(*_samples(_clauses(guard_corpus.FOLDED + guard_corpus.EXTRA_DEV)))

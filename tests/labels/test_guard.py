@@ -509,3 +509,48 @@ def test_a_stated_hearing_sight_or_mobility_need_is_held_with_its_category(
 )
 def test_a_guessed_or_bare_condition_is_not_a_need(note: str) -> None:
     assert screen(note).verdict == "reject"
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "风扇把客人头发吹乱了，帮忙换了座位",
+        "客人眼睛进了油烟，给了眼药水",
+        "要個牛腩煲，唔好太肥",
+        "上次客人喝醉了，帮叫了代驾",
+        "offer an apron, she's wearing white",
+    ],
+)
+def test_a_describing_word_beside_service_content_goes_to_review_not_refusal(note: str) -> None:
+    assert screen(note).verdict in ("allow", "review")
+
+
+@pytest.mark.parametrize("note", ["头发花白的先生", "穿得很暴露", "胖子衣服被汤溅到了", "胃不好"])
+def test_a_clause_that_only_describes_the_person_is_still_refused(note: str) -> None:
+    assert screen(note).verdict == "reject"
+
+
+@pytest.mark.parametrize(("note"), ["很low的客人", "cold fish", "穆斯林，不吃辣"])
+def test_slang_and_a_bare_faith_are_held(note: str) -> None:
+    result = screen(note)
+    assert result.verdict in ("reject", "review")
+    assert not result.sensitive_categories
+
+
+@pytest.mark.parametrize(
+    ("note", "category"),
+    [
+        ("客人用walker，要宽一点的过道", "disability"),
+        ("客人hearing不好，点单写下来", "hearing"),
+        ("客人说信伊斯兰教，不吃猪肉", "religious-dietary"),
+        ("he's hindu, no beef please, he told us", "religious-dietary"),
+        ("客人说腿受伤了，要靠门口的位置", "disability"),
+        ("客人说胃不好，不要辣", "health-need"),
+    ],
+)
+def test_needs_stated_in_mixed_notes_or_beside_their_diet_are_held_for_consent(
+    note: str, category: str
+) -> None:
+    result = screen(note)
+    assert result.verdict == "sensitive"
+    assert category in result.sensitive_categories

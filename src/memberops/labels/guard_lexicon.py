@@ -230,7 +230,9 @@ class _Rule:
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+    # ASCII word boundaries: an English word typed against Chinese ("客人用walker",
+    # "hearing不好") is still a word.
+    return re.compile(pattern, re.ASCII)
 
 
 # --- shared English vocabulary -------------------------------------------
@@ -631,6 +633,7 @@ _RULES: tuple[_Rule, ...] = (
             r"糖尿病|血糖高|高血糖|怀孕|孕妇|孕期|有孕|备孕|身孕|癌|化疗|艾滋|抑郁|焦虑|自闭"
             r"|多动症|癫痫|心脏病|高血压|血压高"
             r"|痛风|尿酸高|哮喘|精神病|痴呆|中风|生病|有病|身体不好|肾病|肝病|情绪不稳|残疾|残障"
+            r"|胃不好|肠胃不好|胃病|胃溃疡|肠胃炎|胃炎|\bstomach (?:ulcers?|problems?|issues?)\b"
             r"|瘸|跛"
             r"|\b(?:diabet\w*|pregnan\w*|expecting a baby|cancer|chemo\w*|hiv|aids|depress\w*"
             r"|anxiety|autis\w*|adhd"
@@ -651,6 +654,9 @@ _RULES: tuple[_Rule, ...] = (
             r"|视力(?:很|比较|有点)?[差弱]|听不[到见]|听唔[到清]|耳仔唔(?:系几|太)?好|耳朵(?:不太?|唔)好"
             r"|耳朵听不[清见到]|人工耳蜗|手语|腿脚?不方便|行动不便|行动唔方便|拄拐|听力受损"
             r"|睇唔[清到]|眼睛(?:不太?好|看不[清见到])|膝盖不好|(?:不能|爬不了|上不了|走不了)(?:爬)?楼梯"
+            r"|(?:腿|脚|腿脚|膝盖)(?:受伤|有伤|骨折)|(?:腿|脚)伤"
+            r"|hearing ?(?:不太?好|差|唔好|不行|弱)"
+            r"|\b(?:injured|broken|sprained|bad) (?:leg|knee|ankle|hip)\b"
             r"|\b(?:blind|deaf|hard of hearing|visually impaired|partially sighted|mute"
             r"|hearing loss|cochlear implants?|lip[- ]?read\w*|sign language|reduced mobility"
             r"|limited mobility|(?:hard of hearing|deaf) in (?:one|both|his|her|the \w+) ears?"
@@ -681,6 +687,8 @@ _RULES: tuple[_Rule, ...] = (
             r"|洁癖|酒量大|酒量好|能喝|海量|酒鬼|烟鬼|老烟枪|烟瘾|烟不离手|抽烟很凶|爱抽烟"
             r"|大胃王|饭量大|有钱人|很有钱|有钱(?!包)|大款|富婆|富二代|暴发户"
             r"|大嗓门|嗓门大|说话大声"
+            # English slang typed among Chinese: "很low", "太low了"
+            r"|(?:很|太|好|真|超|蛮|挺|有点) ?low(?![a-z])"
         ),
         "disparaging",
         "judgement",
@@ -746,7 +754,7 @@ _RULES: tuple[_Rule, ...] = (
             r"|pretentious|easy[- ]?going|laid[- ]back|sweetheart|softie|high[- ]maintenance"
             r"|drama queen|personality|friendly(?=\s*(?:$|,|and\b|chap|guy|man|woman|lady|person"
             r"|type|one\b|customer|couple))"
-            r"|sensitive soul|socially awkward|serious type"
+            r"|sensitive soul|socially awkward|serious type|cold fish|wet blanket|cold[- ]hearted"
             r"|\w+ type(?= of (?:person|guy|man|woman))"
             r"|quiet(?=\s*$|\s+(?:and|&|but|type|person|guy|girl|man|woman|lady|one|customer)\b"
             r"|\s*,)"
