@@ -236,10 +236,17 @@ def dish_quarters(mlines: ir.Table) -> ir.Table:
         weight=mlines.quantity.cast("float64")
         * (days.cast("float64") * (math.log(2) / DISH_HALF_LIFE_DAYS)).exp()
     )
-    return weighted.group_by(["member_id", "quarter_key", "item_id"]).aggregate(
-        quantity=_.quantity.sum().cast("int64"),
-        orders=_.order_id.nunique().cast("int64"),
+    # Per order first, then per dish: counting the rows of the first step counts distinct
+    # orders without a distinct-count (about twice as fast on DuckDB).
+    per_order = weighted.group_by(["member_id", "quarter_key", "item_id", "order_id"]).aggregate(
+        quantity=_.quantity.sum(),
         last_ordered_at=_.ordered_at.max(),
+        weight=_.weight.sum(),
+    )
+    return per_order.group_by(["member_id", "quarter_key", "item_id"]).aggregate(
+        quantity=_.quantity.sum().cast("int64"),
+        orders=_.count().cast("int64"),
+        last_ordered_at=_.last_ordered_at.max(),
         weight=_.weight.sum(),
     )
 
