@@ -17,32 +17,39 @@ __all__ = ["group_quantile", "group_starts", "key_codes"]
 
 
 def _codes_and_uniques(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """Codes that sort like the values (ascending; a missing key gets the last code) and
-    the sorted uniques. Factorised once, then only the uniques are sorted (for Arrow
-    strings pandas sorts them in Arrow, not as Python objects)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    by_value = np.asarray(pd.Index(uniques).argsort(na_position="last"))
-    rank = np.empty(len(uniques), dtype=np.int64)
-    rank[by_value] = np.arange(len(uniques))
-    ordered = pd.Series(uniques, name=values.name).iloc[by_value].reset_index(drop=True)
+    """Codes that sort like the values (-1 for a missing value) and the sorted uniques.
+    Factorised once, then only the uniques are sorted (for Arrow strings pandas sorts
+    them in Arrow, not as Python objects)."""
+    codes, uniques = pd.factorize(values)
+    ranked = pd.Series(uniques).sort_values(kind="stable")
+    rank = np.empty(len(uniques) + 1, dtype=np.int64)
+    rank[ranked.index.to_numpy()] = np.arange(len(uniques))
+    rank[-1] = -1  # the sentinel code -1 indexes the last slot
+    ordered = pd.Series(uniques, name=values.name).iloc[ranked.index].reset_index(drop=True)
     return rank[codes], ordered
 
 
 def key_codes(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    """One int64 code per row for the combination of `keys`, ordered like the sorted keys,
-    and the frame of distinct key values indexed by code (row i holds code i's keys)."""
+    """One int64 code per row for the combination of `keys`, ordered like the sorted keys
+    (-1 for a row with a missing key, which group-bys leave out, as pandas does), and the
+    frame of distinct key values indexed by code (row i holds code i's keys)."""
     codes = np.zeros(len(frame), dtype=np.int64)
+    missing = np.zeros(len(frame), dtype=bool)
     parts: list[pd.Series] = []
     sizes: list[int] = []
     for key in keys:
         key_code, uniques = _codes_and_uniques(frame[key])
+        missing |= key_code < 0
         codes = codes * len(uniques) + key_code
         parts.append(uniques)
         sizes.append(len(uniques))
     if len(keys) == 1:
         # Every code of a single key is present: the dictionary came from these rows.
+        codes[missing] = -1
         return codes, pd.DataFrame({keys[0]: parts[0]})
-    present, codes = np.unique(codes, return_inverse=True)
+    present, inverse = np.unique(codes[~missing], return_inverse=True)
+    codes = np.full(len(frame), -1, dtype=np.int64)
+    codes[~missing] = inverse
     # Recover each present combination's key values from its mixed-radix code.
     columns: dict[str, pd.Series] = {}
     remainder = present.copy()
@@ -50,7 +57,7 @@ def key_codes(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, pd.
         columns[key] = uniques.iloc[remainder % size].reset_index(drop=True)
         remainder //= size
     distinct = pd.DataFrame({key: columns[key] for key in keys})
-    return codes.astype(np.int64), distinct
+    return codes, distinct
 
 
 def group_starts(sorted_codes: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from memberops.clv import summarise_transactions
 START = datetime(2025, 1, 1, tzinfo=UTC)
 rows = st.lists(
     st.tuples(
-        st.sampled_from(["c1", "c2", "c3", "c10", "c2x"]),
+        st.sampled_from(["c1", "c2", "c3", "c10", "c2x", None]),
         st.integers(0, 200),
         st.integers(0, 23),
         st.integers(0, 50_000),
@@ -34,7 +34,10 @@ rows = st.lists(
     monetary=st.booleans(),
 )
 def test_summary_equals_the_grouped_pandas_formulation(
-    rows: list[tuple[str, int, int, int]], end_day: int | None, period_days: float, monetary: bool
+    rows: list[tuple[str | None, int, int, int]],
+    end_day: int | None,
+    period_days: float,
+    monetary: bool,
 ) -> None:
     frame = pd.DataFrame(
         {

@@ -81,7 +81,7 @@ def test_public_surface_is_pinned() -> None:
     assert memberops.cycles.__all__ == ["CycleConfig", "visit_cycles"]
 
 
-member_ids = st.sampled_from(["m1", "m2", "m3", "m10", "m2b"])
+member_ids = st.sampled_from(["m1", "m2", "m3", "m10", "m2b", None])
 visit_rows = st.lists(
     st.tuples(member_ids, st.integers(0, 400), st.integers(0, 23), st.sampled_from("ab")),
     min_size=1,
@@ -92,7 +92,7 @@ visit_rows = st.lists(
 @settings(max_examples=150, deadline=None)
 @given(rows=visit_rows, by_category=st.booleans())
 def test_cycles_equal_the_grouped_pandas_formulation(
-    rows: list[tuple[str, int, int, str]], by_category: bool
+    rows: list[tuple[str | None, int, int, str]], by_category: bool
 ) -> None:
     data = pd.DataFrame(
         {
@@ -116,3 +116,18 @@ def test_cycles_equal_the_grouped_pandas_formulation(
             )
         else:
             assert left.tolist() == right.tolist(), column
+
+
+@pytest.mark.parametrize("dtype", ["object", "string[pyarrow]", "str"])
+def test_no_visits_give_an_empty_table_and_visits_without_a_member_are_left_out(
+    dtype: str,
+) -> None:
+    empty = pd.DataFrame({"member_id": pd.Series([], dtype=dtype), "ordered_at": []})
+    assert visit_cycles(empty, as_of=TODAY).empty
+    data = pd.DataFrame(
+        {
+            "member_id": pd.Series(["b", None, "a", "b"], dtype=dtype),
+            "ordered_at": [TODAY - timedelta(days=d) for d in (1, 2, 3, 9)],
+        }
+    )
+    assert visit_cycles(data, as_of=TODAY)["member_id"].tolist() == ["a", "b"]

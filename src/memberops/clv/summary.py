@@ -72,12 +72,13 @@ def summarise_transactions(
         if monetary_column
         else np.zeros(len(transactions))
     )
-    if observation_end is not None:
-        end = _end_period(observation_end, period_days)
-        keep = period <= end
-        codes, period, value = codes[keep], period[keep], value[keep]
-    elif period.size:
+    # The observation ends at the last transaction by default, a customer's or not; a
+    # transaction without a customer then belongs to nobody's summary.
+    end = _end_period(observation_end, period_days) if observation_end is not None else None
+    if end is None and period.size:
         end = int(period.max())
+    keep = codes >= 0 if end is None else (codes >= 0) & (period <= end)
+    codes, period, value = codes[keep], period[keep], value[keep]
     columns = ["frequency", "recency", "T"] + (["monetary_value"] if monetary_column else [])
     if period.size == 0:
         empty = pd.DataFrame({c: pd.Series(dtype=np.float64) for c in columns})

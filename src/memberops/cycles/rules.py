@@ -75,6 +75,8 @@ def _visit_days(visits: pd.DataFrame, keys: list[str], time_column: str) -> _Vis
     times = pd.to_datetime(visits[time_column], utc=True)
     day = times.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
     codes, distinct = key_codes(visits, keys)
+    known = codes >= 0  # a visit without its key belongs to no group
+    codes, day = codes[known], day[known]
     order = np.lexsort((day, codes))
     codes, day = codes[order], day[order]
     # One visit per key and day: drop repeats of the same (key, day).
