@@ -13,6 +13,7 @@ Public API (what analytics builds on):
 - `member_feature_exprs(bound, con=con)` (shared intermediates materialised once on
   `con`) / `chain_feature_exprs(metrics, as_of)` -> named expressions;
 - `execute(con, exprs)` -> named Arrow tables;
+- `release(con)` when done (a SparkSession stays up for its owner);
 - `spark_session(master="local[2]")` with the settings this project tested.
 """
 
@@ -48,6 +49,7 @@ __all__ = [
     "execute",
     "materialise",
     "member_feature_exprs",
+    "release",
     "spark_session",
 ]
 
@@ -184,6 +186,16 @@ def connect(
     if engine == "spark":
         return ibis.pyspark.connect(spark if spark is not None else spark_session())
     raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+
+
+def release(con: ibis.BaseBackend) -> None:
+    """Done with `con`: close DuckDB and PostgreSQL connections.
+
+    A Spark backend is left open: disconnecting it would stop its SparkSession, which is
+    shared (one per process) and belongs to whoever started it.
+    """
+    if con.name != "pyspark":
+        con.disconnect()
 
 
 def bind_inputs(con: ibis.BaseBackend, inputs: FeatureInputs) -> BoundInputs:
