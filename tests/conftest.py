@@ -347,9 +347,13 @@ SPARK_WARNINGS = (
 )
 
 
+def _uses_spark(item: pytest.Item) -> bool:
+    return "spark" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "spark" in getattr(item, "fixturenames", ()):
+        if _uses_spark(item):
             for spec in SPARK_WARNINGS:
                 item.add_marker(pytest.mark.filterwarnings(spec))
 
@@ -369,11 +373,11 @@ def spark() -> Iterator[Any]:
         gc.collect()  # close py4j's sockets here, not during a later test
 
 
-@pytest.fixture(autouse=True)
-def _collect_spark_garbage(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After a Spark test, collect py4j's leftovers now, not during the next test."""
-    yield
-    if "spark" in request.fixturenames:
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the last of a run of Spark tests, collect py4j's leftovers now, not during
+    the next test (where their ResourceWarning would be an error)."""
+    if _uses_spark(item) and (nextitem is None or not _uses_spark(nextitem)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gc.collect()
