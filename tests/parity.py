@@ -68,18 +68,17 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def assert_same_table(expected: pa.Table, actual: pa.Table, *, types: bool = True) -> None:
-    """Same columns (of the same types unless `types` is false), same rows (order-free);
-    floats within REL_TOL, the rest exactly."""
+def assert_same_table(expected: pa.Table, actual: pa.Table) -> None:
+    """Same columns of the same types, same rows (order-free); floats within REL_TOL,
+    the rest exactly."""
     assert sorted(actual.column_names) == sorted(expected.column_names)
     actual = actual.select(expected.column_names)
-    if types:
-        differ = {
-            f.name: (str(f.type), str(actual.schema.field(f.name).type))
-            for f in expected.schema
-            if actual.schema.field(f.name).type != f.type
-        }
-        assert not differ, differ
+    differ = {
+        f.name: (str(f.type), str(actual.schema.field(f.name).type))
+        for f in expected.schema
+        if actual.schema.field(f.name).type != f.type
+    }
+    assert not differ, differ
     want, got = _rows(expected), _rows(actual)
     assert len(got) == len(want)
     for w, g in zip(want, got, strict=True):

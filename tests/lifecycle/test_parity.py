@@ -23,6 +23,7 @@ from memberops.lifecycle.features import (
     visit_days,
 )
 from memberops.lifecycle.rules import LifecycleConfig, evaluation_points, member_states
+from memberops.lifecycle.service import compute_lifecycle
 from memberops.pipeline import engines
 from parity import assert_same_table, chain_inputs, compute_on
 
@@ -35,6 +36,7 @@ TABLES = [
     "days",
     *(f"{kind}-{name}" for name in CONFIGS for kind in ("states", "flows")),
     "cohorts",
+    *(f"run-{kind}" for kind in ("states", "flows", "cohorts")),
 ]
 
 
@@ -51,6 +53,12 @@ def _compute(con: Any) -> dict[str, pa.Table]:
         states = lifecycle_states(days, points_table(points), config)
         out[f"states-{name}"] = con.to_pyarrow(states)
         out[f"flows-{name}"] = con.to_pyarrow(monthly_flows(states))
+    # What a run computes: visit days and states materialised on the engine once.
+    orders = engines.bind_table(con, "orders", chain_inputs().orders)
+    run = compute_lifecycle(con, orders, AS_OF, CONFIGS["default"])
+    for kind, table in zip(("states", "flows", "cohorts"), run[:3], strict=True):
+        assert table is not None
+        out[f"run-{kind}"] = table
     return out
 
 
@@ -102,6 +110,12 @@ def test_duckdb_states_equal_the_pure_state_machine(
         for f in duckdb_results[f"flows-{config}"].to_pylist()
     }
     assert flows == moves
+
+
+def test_a_run_computes_what_the_expressions_compute(duckdb_results: dict[str, pa.Table]) -> None:
+    for kind in ("states", "flows"):
+        assert_same_table(duckdb_results[f"{kind}-default"], duckdb_results[f"run-{kind}"])
+    assert_same_table(duckdb_results["cohorts"], duckdb_results["run-cohorts"])
 
 
 @pytest.mark.parametrize("table", TABLES)

@@ -73,7 +73,7 @@ def test_shared_intermediates_change_nothing(
     feature: str, duckdb_results: dict[str, pa.Table], duckdb_self_contained: dict[str, pa.Table]
 ) -> None:
     """Materialising visits and the other intermediates once gives what per-feature queries give."""
-    assert_same_table(duckdb_self_contained[feature], duckdb_results[feature], types=False)
+    assert_same_table(duckdb_self_contained[feature], duckdb_results[feature])
 
 
 def test_synthetic_chain_exercises_every_feature(duckdb_results: dict[str, pa.Table]) -> None:
@@ -85,7 +85,7 @@ def test_synthetic_chain_exercises_every_feature(duckdb_results: dict[str, pa.Ta
 def test_postgres_matches_duckdb(
     feature: str, duckdb_results: dict[str, pa.Table], postgres_results: dict[str, pa.Table]
 ) -> None:
-    assert_same_table(duckdb_results[feature], postgres_results[feature], types=False)
+    assert_same_table(duckdb_results[feature], postgres_results[feature])
 
 
 @pytest.mark.slow
@@ -93,6 +93,4 @@ def test_postgres_matches_duckdb(
 def test_spark_matches_duckdb(
     feature: str, duckdb_results: dict[str, pa.Table], spark_results: dict[str, pa.Table]
 ) -> None:
-    # Types are not compared here: Spark returns int32 for the int64 keys `rank` and
-    # `quarter_key` of three features (the values are equal).
-    assert_same_table(duckdb_results[feature], spark_results[feature], types=False)
+    assert_same_table(duckdb_results[feature], spark_results[feature])

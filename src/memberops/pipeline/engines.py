@@ -268,12 +268,22 @@ def materialise(con: ibis.BaseBackend, expr: ir.Table) -> ir.Table:
     own cache (what `Table.cache()` uses), called on the given backend because
     `Table.cache()` would pick ibis's default backend for in-memory inputs. Dropped when
     the returned table is garbage collected, or with the connection.
+
+    In-memory tables the expression reads (`ibis.memtable`, such as lifecycle's
+    evaluation points) are registered on `con` first, as an execution would: ibis's
+    Spark cache compiles the query without registering them. The returned table has
+    `expr`'s column types: an engine may store a column in a narrower type than the
+    definition says (Spark keeps `year * 100 + month` and `row_number() + 1` as 32-bit
+    integers, where ibis, and DuckDB, see 64), and later steps must not inherit that.
     """
+    con._register_in_memory_tables(expr)
     with warnings.catch_warnings():
         # ibis 12 reads a new DuckDB table's schema with duckdb's deprecated
         # fetch_arrow_table(); the call still works, the warning is not ours.
         warnings.filterwarnings("ignore", "fetch_arrow_table", DeprecationWarning)
-        return con._cached_table(expr)
+        cached = con._cached_table(expr)
+    schema = expr.schema()
+    return cached if cached.schema() == schema else cached.cast(schema)
 
 
 def chain_feature_exprs(metrics: ir.Table, as_of: datetime) -> dict[str, ir.Table]:
