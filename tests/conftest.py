@@ -1,15 +1,19 @@
 """Shared fixtures: a real database per test (SQLite file, or PostgreSQL when
 MEMBEROPS_TEST_DATABASE_URL is set), opened through the same runtime as production; an
-API over a database per module; the CLI in-process and as a subprocess.
+API over a database per module; the CLI in-process and as a subprocess; one SparkSession
+for every Spark test.
 
 The builders behind them live in `tests/builders.py`, the one set every test uses.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
+import shutil
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +44,7 @@ from memberops.cli.main import app
 from memberops.config import Settings
 from memberops.db import transaction
 from memberops.orders.service import ImportReport, ingest
+from memberops.pipeline import engines as pipeline_engines
 from memberops.privacy.crypto import KeyRing
 from memberops.runtime import Runtime, open_runtime
 
@@ -329,3 +334,50 @@ def api(api_runtime: Runtime) -> Iterator[Api]:
     # only throttle tests that post as fast as they can.
     with TestClient(create_app(api_runtime, rate_limits=None)) as client:
         yield Api(runtime=api_runtime, client=client)
+
+
+# ----------------------------------------------------------------------------- Spark
+# PySpark 4.0 itself calls pandas with a keyword pandas 3 deprecates, and py4j leaves its
+# gateway sockets to the garbage collector; neither is ours to fix. Every test that uses
+# the `spark` fixture (directly or through another fixture) ignores these.
+SPARK_WARNINGS = (
+    "ignore::pandas.errors.Pandas4Warning",
+    "ignore::ResourceWarning",
+    "ignore::pytest.PytestUnraisableExceptionWarning",
+)
+
+
+def _uses_spark(item: pytest.Item) -> bool:
+    return "spark" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _uses_spark(item):
+            for spec in SPARK_WARNINGS:
+                item.add_marker(pytest.mark.filterwarnings(spec))
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """The one local SparkSession of the test run (`engines.spark_session()`): starting
+    one takes 10 s or more, so every Spark test shares it. Skipped without Java."""
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs a Java runtime (java not found on PATH)")
+    session = pipeline_engines.spark_session()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        session.stop()
+        gc.collect()  # close py4j's sockets here, not during a later test
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the last of a run of Spark tests, collect py4j's leftovers now, not during
+    the next test (where their ResourceWarning would be an error)."""
+    if _uses_spark(item) and (nextitem is None or not _uses_spark(nextitem)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gc.collect()

@@ -1,8 +1,7 @@
-"""The Spark path finds the same itemsets, supports and rules as the NumPy miner."""
+"""The Spark path finds the same itemsets, supports and rules as the NumPy miner (on the
+suite's one SparkSession, the `spark` fixture)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -11,30 +10,8 @@ import pytest
 from memberops.baskets import association_rules, frequent_itemsets
 from memberops.baskets.spark import frequent_itemsets_spark
 
-pyspark = pytest.importorskip("pyspark")
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[object]:
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("memberops-baskets-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
 
 @pytest.mark.slow
-# py4j leaves its gateway socket to the garbage collector; the warning is Spark's, not ours.
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_spark_itemsets_and_rules_equal_the_numpy_miner(spark: object) -> None:
     rng = np.random.default_rng(9)
     menu = [f"dish{k}" for k in range(12)]

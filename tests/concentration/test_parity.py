@@ -1,12 +1,13 @@
-"""One spend definition, two engines: DuckDB and PostgreSQL rank members the same.
+"""One spend definition, three engines: DuckDB, PostgreSQL and Spark rank members the same.
 
-PostgreSQL runs when MEMBEROPS_TEST_DATABASE_URL is set.
+Spend and ranks are integers, so the tables must be equal exactly. PostgreSQL runs when
+MEMBEROPS_TEST_DATABASE_URL is set; Spark on the suite's SparkSession.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -14,33 +15,48 @@ import pytest
 from memberops.concentration.features import member_spend
 from memberops.concentration.rules import gini
 from memberops.pipeline import engines
-from memberops.pipeline.synthetic import synthetic_inputs
+from parity import assert_same_table, chain_inputs, compute_on
 
-PG_URL = os.environ.get("MEMBEROPS_TEST_DATABASE_URL")
 AS_OF = datetime(2026, 1, 1)
 
 
-def _compute(engine: engines.EngineName) -> pa.Table:
-    con = engines.connect(engine, database_url=PG_URL)
-    try:
-        inputs = synthetic_inputs(members=150, orders=1200, stores=6, items=40, seed=11)
-        orders = engines.bind_table(con, "orders", inputs.orders)
-        return con.to_pyarrow(member_spend(orders, AS_OF)).sort_by(
-            [("scope", "ascending"), ("rank", "ascending")]
-        )
-    finally:
-        con.disconnect()
+def _compute(con: Any) -> dict[str, pa.Table]:
+    orders = engines.bind_table(con, "orders", chain_inputs().orders)
+    spend = con.to_pyarrow(member_spend(orders, AS_OF))
+    return {"spend": spend.sort_by([("scope", "ascending"), ("rank", "ascending")])}
 
 
-@pytest.mark.skipif(not PG_URL, reason="PostgreSQL parity runs with MEMBEROPS_TEST_DATABASE_URL")
-def test_duckdb_and_postgres_rank_every_member_the_same() -> None:
-    duck, pg = _compute("duckdb"), _compute("postgres")
-    assert duck.num_rows > 150
-    assert duck.to_pylist() == pg.to_pylist()
+@pytest.fixture(scope="module")
+def duckdb_results() -> dict[str, pa.Table]:
+    return compute_on("duckdb", _compute)
 
 
-def test_ranks_are_a_total_order_per_scope() -> None:
-    rows = _compute("duckdb").to_pylist()
+@pytest.fixture(scope="module")
+def postgres_results() -> dict[str, pa.Table]:
+    return compute_on("postgres", _compute)
+
+
+@pytest.fixture(scope="module")
+def spark_results(spark: Any) -> dict[str, pa.Table]:
+    return compute_on("spark", _compute, spark=spark)
+
+
+def test_postgres_ranks_every_member_like_duckdb(
+    duckdb_results: dict[str, pa.Table], postgres_results: dict[str, pa.Table]
+) -> None:
+    assert duckdb_results["spend"].num_rows > 300
+    assert_same_table(duckdb_results["spend"], postgres_results["spend"])
+
+
+@pytest.mark.slow
+def test_spark_ranks_every_member_like_duckdb(
+    duckdb_results: dict[str, pa.Table], spark_results: dict[str, pa.Table]
+) -> None:
+    assert_same_table(duckdb_results["spend"], spark_results["spend"])
+
+
+def test_ranks_are_a_total_order_per_scope(duckdb_results: dict[str, pa.Table]) -> None:
+    rows = duckdb_results["spend"].to_pylist()
     scopes: dict[str, list[dict]] = {}
     for row in rows:
         scopes.setdefault(row["scope"], []).append(row)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from builders import SPEND_CHAIN_AS_OF, load_spend_chain, transactions_at_once
@@ -71,3 +73,19 @@ def test_two_runs_at_once_both_succeed(seeded: Runtime, admin: Actor) -> None:
     assert not errors, errors
     with transaction(seeded.sessions) as session:
         assert read_concentration(session)["members"] == 5
+
+
+@pytest.mark.slow
+def test_spark_engine_stores_what_duckdb_stores(seeded: Runtime, admin: Actor, spark: Any) -> None:
+    load_spend_chain(seeded, admin)
+    stored = {}
+    for engine in ("duckdb", "spark"):
+        with transaction(seeded.sessions) as session:
+            run = run_concentration(session, now=SPEND_CHAIN_AS_OF, engine=engine, spark=spark)
+            assert run.engine == engine
+            stored[engine] = (
+                run.scopes,
+                [read_concentration(session, store_code=s) for s in (None, "BJ001", "SH001")],
+                read_top(session, share=1.0),
+            )
+    assert stored["spark"] == stored["duckdb"]

@@ -38,7 +38,7 @@ def test_run_show_top_and_plot(
 
 
 def test_errors_are_clear(seeded: Runtime, cli: Callable[..., Any], tmp_path: Path) -> None:
-    bad = cli("fans", "run", "--engine", "spark")
+    bad = cli("fans", "run", "--engine", "sqlite")
     assert bad.exit_code == 65 and "--engine" in bad.output
     assert "Traceback" not in bad.output
     pg = cli("fans", "run", "--engine", "postgres")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -97,6 +98,28 @@ def test_duckdb_and_postgres_engines_agree(seeded: Runtime, admin: Actor) -> Non
         )
     assert pg == duck
     assert pg_traits == duck_traits
+
+
+@pytest.mark.slow
+def test_spark_engine_agrees_with_duckdb(seeded: Runtime, admin: Actor, spark: Any) -> None:
+    """Fan levels and lifestyle scores on the suite's SparkSession equal DuckDB's; the
+    session stays up for its owner."""
+    load_fan_chain(seeded, admin)
+    from memberops.fans.service import compute_fan_levels
+    from memberops.lifestyle.service import default_mapping, score_lifestyles
+
+    with transaction(seeded.sessions) as session:
+        duck = compute_fan_levels(session, as_of=AS_OF, config=FanConfig())
+        on_spark = compute_fan_levels(
+            session, as_of=AS_OF, config=FanConfig(), engine="spark", spark=spark
+        )
+        duck_traits = score_lifestyles(session, as_of=AS_OF, mapping=default_mapping())
+        spark_traits = score_lifestyles(
+            session, as_of=AS_OF, mapping=default_mapping(), engine="spark", spark=spark
+        )
+    assert on_spark == duck
+    assert spark_traits == duck_traits
+    assert spark.range(1).count() == 1
 
 
 def test_concurrent_runs_leave_one_consistent_table(seeded: Runtime, admin: Actor) -> None:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from builders import drain_key_writes
 from lifecycle.test_service import AS_OF, load_lifecycle_chain
 from memberops.actor import Actor
@@ -53,6 +55,28 @@ def test_cli_run_flows_cohorts_and_plots(
     assert bad.exit_code == 65 and "YYYY-MM" in bad.stderr
     wrong = cli("lifecycle", "run", "--active-days", "200")
     assert wrong.exit_code == 65 and "lapsed_days" in wrong.stderr
+
+
+@pytest.mark.slow
+def test_cli_runs_on_spark_like_on_duckdb(
+    seeded: Runtime, admin: Actor, cli: Callable[..., Any], spark: Any
+) -> None:
+    """`--engine spark` end to end: the command opens its Spark engine like the pipeline's
+    (here it finds the suite's running SparkSession) and stores what DuckDB stores."""
+    load_lifecycle_chain(seeded, admin)
+    stored: dict[str, list[Any]] = {}
+    for engine in ("duckdb", "spark"):
+        run = cli("lifecycle", "run", "--as-of", AS_OF_TEXT, "--engine", engine, "--json")
+        assert run.exit_code == 0, run.output
+        report = json.loads(run.stdout)
+        assert report.pop("engine") == engine
+        reads = [
+            json.loads(cli("lifecycle", *command, "--json").stdout)
+            for command in (("show",), ("flows", "--since", "2026-01"), ("cohorts",))
+        ]
+        stored[engine] = [report, reads]
+    assert stored["spark"] == stored["duckdb"]
+    assert stored["spark"][0]["current"]["lapsed"] == 1
 
 
 def test_api_reads_by_role(seeded: Runtime, admin: Actor, cli: Callable[..., Any]) -> None:

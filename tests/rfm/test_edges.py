@@ -63,6 +63,28 @@ def test_cli_runs_shows_and_draws(
     assert "<svg" in svg.read_text()
 
 
+@pytest.mark.slow
+def test_cli_runs_on_spark_like_on_duckdb(
+    chain: dict[int, str], cli: Callable[..., Any], spark: Any
+) -> None:
+    """`--engine spark` end to end: the command opens its Spark engine like the pipeline's
+    (here it finds the suite's running SparkSession) and stores what DuckDB stores."""
+    stored: dict[str, list[Any]] = {}
+    for engine in ("duckdb", "spark"):
+        run = cli("rfm", "run", "--every-store", "--as-of", AS_OF, "--engine", engine, "--json")
+        assert run.exit_code == 0, run.output
+        report = json.loads(run.stdout)
+        assert report["engine"] == engine
+        assert {s["engine"] for s in report["stores"]} == {engine}
+        shown = [
+            json.loads(cli("rfm", "show", *store, "--json").stdout)
+            for store in ((), ("--store", "BJ001"), ("--store", "SH001"))
+        ]
+        stored[engine] = [report["segments"], [s["segments"] for s in report["stores"]], shown]
+    assert stored["spark"] == stored["duckdb"]
+    assert stored["spark"][0]["champions"] == 1
+
+
 def test_cli_errors_are_clear(seeded: Runtime, cli: Callable[..., Any], tmp_path: Path) -> None:
     missing = cli("rfm", "show")
     assert missing.exit_code == 66 and "rfm run" in missing.stderr

@@ -1,51 +1,69 @@
-"""One RFM definition, two engines: DuckDB and PostgreSQL return the same scores.
+"""One RFM definition, three engines: DuckDB, PostgreSQL and Spark return the same scores.
 
-PostgreSQL runs when MEMBEROPS_TEST_DATABASE_URL is set. Every value is an integer or a
-string, so the tables must be equal exactly.
+Every value is an integer or a string, so the tables must be equal exactly. PostgreSQL
+runs when MEMBEROPS_TEST_DATABASE_URL is set; Spark on the suite's SparkSession.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
+from typing import Any
 
 import pyarrow as pa
 import pytest
 
 from memberops.pipeline import engines
-from memberops.pipeline.synthetic import synthetic_inputs
 from memberops.rfm.features import rfm_scores
+from parity import assert_same_table, chain_inputs, compute_on
 
-PG_URL = os.environ.get("MEMBEROPS_TEST_DATABASE_URL")
 AS_OF = datetime(2026, 1, 1)
 KEYS = [("scope", "ascending"), ("member_id", "ascending")]
+RUNS = ("chain", "stores")
 
 
-def _compute(engine: engines.EngineName) -> dict[str, pa.Table]:
-    con = engines.connect(engine, database_url=PG_URL)
-    try:
-        inputs = synthetic_inputs(members=150, orders=1200, stores=6, items=40, seed=11)
-        orders = engines.bind_table(con, "orders", inputs.orders)
-        return {
-            name: con.to_pyarrow(rfm_scores(orders, AS_OF, bins=bins, by_store=by_store)).sort_by(
-                KEYS
-            )
-            for name, bins, by_store in (("chain", 5, False), ("stores", 4, True))
-        }
-    finally:
-        con.disconnect()
+def _compute(con: Any) -> dict[str, pa.Table]:
+    orders = engines.bind_table(con, "orders", chain_inputs().orders)
+    return {
+        name: con.to_pyarrow(rfm_scores(orders, AS_OF, bins=bins, by_store=by_store)).sort_by(KEYS)
+        for name, bins, by_store in (("chain", 5, False), ("stores", 4, True))
+    }
 
 
-@pytest.mark.skipif(not PG_URL, reason="PostgreSQL parity runs with MEMBEROPS_TEST_DATABASE_URL")
-def test_duckdb_and_postgres_score_every_member_the_same() -> None:
-    duck, pg = _compute("duckdb"), _compute("postgres")
-    for name in duck:
-        assert duck[name].num_rows > 100
-        assert duck[name].to_pylist() == pg[name].to_pylist(), name
+@pytest.fixture(scope="module")
+def duckdb_results() -> dict[str, pa.Table]:
+    return compute_on("duckdb", _compute)
 
 
-def test_duckdb_scores_follow_the_rule_and_cover_every_bin() -> None:
-    chain = _compute("duckdb")["chain"].to_pylist()
+@pytest.fixture(scope="module")
+def postgres_results() -> dict[str, pa.Table]:
+    return compute_on("postgres", _compute)
+
+
+@pytest.fixture(scope="module")
+def spark_results(spark: Any) -> dict[str, pa.Table]:
+    return compute_on("spark", _compute, spark=spark)
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_postgres_scores_every_member_like_duckdb(
+    run: str, duckdb_results: dict[str, pa.Table], postgres_results: dict[str, pa.Table]
+) -> None:
+    assert duckdb_results[run].num_rows > 200
+    assert_same_table(duckdb_results[run], postgres_results[run])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("run", RUNS)
+def test_spark_scores_every_member_like_duckdb(
+    run: str, duckdb_results: dict[str, pa.Table], spark_results: dict[str, pa.Table]
+) -> None:
+    assert_same_table(duckdb_results[run], spark_results[run])
+
+
+def test_duckdb_scores_follow_the_rule_and_cover_every_bin(
+    duckdb_results: dict[str, pa.Table],
+) -> None:
+    chain = duckdb_results["chain"].to_pylist()
     for row in chain:
         assert row["score"] == row["r"] + row["f"] + row["m"]
     assert {row["r"] for row in chain} == {1, 2, 3, 4, 5}

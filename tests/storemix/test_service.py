@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -64,3 +65,13 @@ def test_one_store_and_unknown_store(seeded: Runtime, admin: Actor) -> None:
         assert only[0]["recommendation"]["code"] == "too_few_members"
         with pytest.raises(NotFound):
             store_mix(session, as_of=AS_OF, store_code="XX999")
+
+
+@pytest.mark.slow
+def test_spark_engine_gives_the_same_mix(seeded: Runtime, admin: Actor, spark: Any) -> None:
+    prepare(seeded, admin)
+    with transaction(seeded.sessions) as session:
+        duck = store_mix(session, as_of=AS_OF, config=SMALL)
+        on_spark = store_mix(session, as_of=AS_OF, config=SMALL, engine="spark", spark=spark)
+    assert on_spark == duck
+    assert len(duck) == 2

@@ -55,8 +55,7 @@ def run_concentration(
         orders = bind_counted_orders(session, con)
         table = con.to_pyarrow(member_spend(orders, naive_utc(now)))
     finally:
-        if engine != "spark":
-            con.disconnect()
+        engines.release(con)
     by_scope: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
     for scope, member_id, spend, rank in zip(
         table.column("scope").to_pylist(),

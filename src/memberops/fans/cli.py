@@ -25,7 +25,7 @@ from memberops.db import transaction
 from memberops.errors import ValidationError
 from memberops.fans.rules import FanConfig
 from memberops.fans.service import fan_level_counts, run_fan_levels, top_communicators
-from memberops.pipeline.engines import EngineName
+from memberops.pipeline.engines import ENGINES, EngineName
 
 __all__ = ["app"]
 
@@ -44,7 +44,9 @@ def engine_for(engine: str, database_url: str, *, what: str) -> EngineName:
         if not database_url.startswith("postgresql"):
             raise ValidationError(what, "--engine", "postgres needs a PostgreSQL database")
         return "postgres"
-    raise ValidationError(what, "--engine", "must be duckdb or postgres")
+    if engine == "spark":
+        return "spark"
+    raise ValidationError(what, "--engine", f"must be one of {', '.join(ENGINES)}")
 
 
 def _as_of(value: datetime | None) -> datetime:
@@ -64,9 +66,9 @@ def run_command(
     hardcore_min_visits: Annotated[int, typer.Option(min=1)] = 6,
     hardcore_min_repurchase_rate: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.5,
     general_min_visits: Annotated[int, typer.Option(min=1)] = 1,
-    engine: Annotated[str, typer.Option(help="duckdb (embedded) or postgres (in place).")] = (
-        "duckdb"
-    ),
+    engine: Annotated[
+        str, typer.Option(help="duckdb (embedded), postgres (in place) or spark (local).")
+    ] = "duckdb",
     as_json: JsonOpt = False,
 ) -> None:
     """Compute every member's fan level and communication power and store them."""

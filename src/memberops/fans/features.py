@@ -1,9 +1,9 @@
 """Fan activity and communication power as engine-free Ibis expressions.
 
 Functions here take Ibis tables and return Ibis tables; none takes a connection, so the
-same definition runs on DuckDB and PostgreSQL (the engine is chosen by the service, as
-in `memberops.pipeline.engines`). Visits are the pipeline's visits (member, store,
-business date, meal), so "a visit" means the same thing in every report.
+same definition runs on DuckDB, PostgreSQL and Spark (the engine is chosen by the
+service, as in `memberops.pipeline.engines`). Visits are the pipeline's visits (member,
+store, business date, meal), so "a visit" means the same thing in every report.
 
 Input tables:
 

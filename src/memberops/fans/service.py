@@ -2,7 +2,8 @@
 
 One run reads the counted orders and the shares, referrals and reviews before "as of",
 computes activity, repurchase rate and referrals with the engine-free expressions of
-`memberops.fans.features` (DuckDB in memory by default, or inside PostgreSQL), applies
+`memberops.fans.features` (DuckDB in memory by default, inside PostgreSQL, or on
+Spark), applies
 the rules of `memberops.fans.rules` and replaces every row of `fan_levels`. Services
 flush; the caller commits.
 """
@@ -73,10 +74,14 @@ def compute_fan_levels(
     config: FanConfig,
     engine: EngineName = "duckdb",
     database_url: str | None = None,
+    spark: Any = None,
     progress: Progress | None = None,
 ) -> list[dict[str, Any]]:
     """Every active member with a counted order or a share/referral/review before
-    `as_of`, with level and communication power (rows of `fan_levels`)."""
+    `as_of`, with level and communication power (rows of `fan_levels`).
+
+    `database_url` is needed for the postgres engine; `spark` optionally names the
+    SparkSession for the spark engine (a local one otherwise)."""
     check_config(config)
     members = repository.active_member_ids(session)
     orders = repository.counted_orders_table(session, until=as_of, members=members)
@@ -84,7 +89,7 @@ def compute_fan_levels(
     holders = repository.holders_table(session, events.column("referred_identifier_id").to_pylist())
     if progress is not None:
         progress("extract")
-    con = engines.connect(engine, database_url=database_url)
+    con = engines.connect(engine, database_url=database_url, spark=spark)
     try:
         o = engines.bind_table(con, "fan_orders", orders)
         e = engines.bind_table(con, "fan_events", events)
@@ -100,7 +105,7 @@ def compute_fan_levels(
         engagement = con.to_pyarrow(member_engagement(e)).to_pylist()
         brought = con.to_pyarrow(referrals(e, h, o)).to_pylist()
     finally:
-        con.disconnect()
+        engines.release(con)
     if progress is not None:
         progress("compute")
     by_member: dict[str, dict[str, Any]] = {}
@@ -148,6 +153,7 @@ def run_fan_levels(
     config: FanConfig | None = None,
     engine: EngineName = "duckdb",
     database_url: str | None = None,
+    spark: Any = None,
     progress: Progress | None = None,
 ) -> FanRunReport:
     """Compute and store every member's fan level (flushes; the caller commits)."""
@@ -158,6 +164,7 @@ def run_fan_levels(
         config=config,
         engine=engine,
         database_url=database_url,
+        spark=spark,
         progress=progress,
     )
     repository.replace_levels(session, rows)

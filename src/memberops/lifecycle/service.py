@@ -108,8 +108,7 @@ def run_lifecycle(
     try:
         computed = compute_lifecycle(con, bind_counted_orders(session, con), as_of, config)
     finally:
-        if engine != "spark":
-            con.disconnect()
+        engines.release(con)
     states, flows, cohorts, points = computed
     state_rows: list[dict[str, Any]] = []
     flow_rows: list[dict[str, Any]] = []

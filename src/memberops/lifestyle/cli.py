@@ -40,9 +40,9 @@ def run_command(
     as_of: Annotated[
         datetime | None, typer.Option(help="End of observation (default now, UTC).")
     ] = None,
-    engine: Annotated[str, typer.Option(help="duckdb (embedded) or postgres (in place).")] = (
-        "duckdb"
-    ),
+    engine: Annotated[
+        str, typer.Option(help="duckdb (embedded), postgres (in place) or spark (local).")
+    ] = "duckdb",
     as_json: JsonOpt = False,
 ) -> None:
     """Score every member against the mapping and store the scores."""

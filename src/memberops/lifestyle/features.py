@@ -1,4 +1,4 @@
-"""Lifestyle trait scores as an engine-free Ibis expression (DuckDB or PostgreSQL).
+"""Lifestyle trait scores as an engine-free Ibis expression (DuckDB, PostgreSQL, Spark).
 
 Input tables:
 

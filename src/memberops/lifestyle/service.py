@@ -1,7 +1,8 @@
 """Lifestyle scores on the live chain: read the mapping, score members, store, read back.
 
 A run scores every active member's counted order lines over the mapping's lookback
-window before "as of" on an Ibis engine (DuckDB by default, or inside PostgreSQL) and
+window before "as of" on an Ibis engine (DuckDB by default, inside PostgreSQL, or on
+Spark) and
 replaces `lifestyle_scores`. Services flush; the caller commits.
 """
 
@@ -93,13 +94,17 @@ def score_lifestyles(
     mapping: LifestyleMapping,
     engine: EngineName = "duckdb",
     database_url: str | None = None,
+    spark: Any = None,
 ) -> list[dict[str, Any]]:
-    """Rows of `lifestyle_scores`: every (member, trait) with a matching line."""
+    """Rows of `lifestyle_scores`: every (member, trait) with a matching line.
+
+    `database_url` is needed for the postgres engine; `spark` optionally names the
+    SparkSession for the spark engine (a local one otherwise)."""
     lines = repository.lines_table(
         session, since=as_of - timedelta(days=mapping.lookback_days), until=as_of
     )
     item_traits = _item_traits(session, mapping)
-    con = engines.connect(engine, database_url=database_url)
+    con = engines.connect(engine, database_url=database_url, spark=spark)
     try:
         expr = trait_scores(
             engines.bind_table(con, "lifestyle_lines", lines),
@@ -108,7 +113,7 @@ def score_lifestyles(
         )
         scored = con.to_pyarrow(expr).to_pylist()
     finally:
-        con.disconnect()
+        engines.release(con)
     thresholds = {t.id: t.threshold for t in mapping.traits}
     rows = [
         {
@@ -131,12 +136,18 @@ def run_lifestyle(
     mapping: LifestyleMapping | None = None,
     engine: EngineName = "duckdb",
     database_url: str | None = None,
+    spark: Any = None,
     progress: Progress | None = None,
 ) -> LifestyleRunReport:
     """Score every member and replace the stored scores (flushes; the caller commits)."""
     mapping = mapping or default_mapping()
     rows = score_lifestyles(
-        session, as_of=as_of, mapping=mapping, engine=engine, database_url=database_url
+        session,
+        as_of=as_of,
+        mapping=mapping,
+        engine=engine,
+        database_url=database_url,
+        spark=spark,
     )
     if progress is not None:
         progress("compute")

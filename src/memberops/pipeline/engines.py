@@ -13,6 +13,7 @@ Public API (what analytics builds on):
 - `member_feature_exprs(bound, con=con)` (shared intermediates materialised once on
   `con`) / `chain_feature_exprs(metrics, as_of)` -> named expressions;
 - `execute(con, exprs)` -> named Arrow tables;
+- `release(con)` when done (a SparkSession stays up for its owner);
 - `spark_session(master="local[2]")` with the settings this project tested.
 """
 
@@ -48,6 +49,7 @@ __all__ = [
     "execute",
     "materialise",
     "member_feature_exprs",
+    "release",
     "spark_session",
 ]
 
@@ -186,6 +188,16 @@ def connect(
     raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
 
 
+def release(con: ibis.BaseBackend) -> None:
+    """Done with `con`: close DuckDB and PostgreSQL connections.
+
+    A Spark backend is left open: disconnecting it would stop its SparkSession, which is
+    shared (one per process) and belongs to whoever started it.
+    """
+    if con.name != "pyspark":
+        con.disconnect()
+
+
 def bind_inputs(con: ibis.BaseBackend, inputs: FeatureInputs) -> BoundInputs:
     """Bind Arrow inputs to `con` (registered as in-memory tables on first execution)."""
     conformed = inputs.conformed()
@@ -256,12 +268,22 @@ def materialise(con: ibis.BaseBackend, expr: ir.Table) -> ir.Table:
     own cache (what `Table.cache()` uses), called on the given backend because
     `Table.cache()` would pick ibis's default backend for in-memory inputs. Dropped when
     the returned table is garbage collected, or with the connection.
+
+    In-memory tables the expression reads (`ibis.memtable`, such as lifecycle's
+    evaluation points) are registered on `con` first, as an execution would: ibis's
+    Spark cache compiles the query without registering them. The returned table has
+    `expr`'s column types: an engine may store a column in a narrower type than the
+    definition says (Spark keeps `year * 100 + month` and `row_number() + 1` as 32-bit
+    integers, where ibis, and DuckDB, see 64), and later steps must not inherit that.
     """
+    con._register_in_memory_tables(expr)
     with warnings.catch_warnings():
         # ibis 12 reads a new DuckDB table's schema with duckdb's deprecated
         # fetch_arrow_table(); the call still works, the warning is not ours.
         warnings.filterwarnings("ignore", "fetch_arrow_table", DeprecationWarning)
-        return con._cached_table(expr)
+        cached = con._cached_table(expr)
+    schema = expr.schema()
+    return cached if cached.schema() == schema else cached.cast(schema)
 
 
 def chain_feature_exprs(metrics: ir.Table, as_of: datetime) -> dict[str, ir.Table]:

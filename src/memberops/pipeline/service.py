@@ -384,8 +384,7 @@ def refresh_profiles(
         report.stores = _write_stores(session, stores, as_of=now)
         step("stores")
     finally:
-        if engine != "spark":  # a SparkSession is shared and owned by its creator
-            con.disconnect()
+        engines.release(con)
 
     for group in FEATURE_GROUPS:
         _record(session, group, watermark=now, as_of=now, engine=engine, n=written, full=full)

@@ -80,8 +80,7 @@ def run_rfm(
         expr = rfm_scores(orders, naive_utc(now), bins=config.bins, by_store=scope != CHAIN)
         table = con.to_pyarrow(expr)
     finally:
-        if engine != "spark":
-            con.disconnect()
+        engines.release(con)
     rows = [{**row, "bins": config.bins, "as_of": now} for row in table.to_pylist()]
     repository.replace_scope(session, scope, rows)
     session.flush()
@@ -118,8 +117,7 @@ def run_rfm_stores(
         orders = bind_counted_orders(session, con)
         table = con.to_pyarrow(rfm_scores(orders, naive_utc(now), bins=config.bins, by_store=True))
     finally:
-        if engine != "spark":
-            con.disconnect()
+        engines.release(con)
     by_scope: dict[str, list[dict[str, Any]]] = {}
     for row in table.to_pylist():
         by_scope.setdefault(row["scope"], []).append({**row, "bins": config.bins, "as_of": now})

@@ -51,11 +51,14 @@ def store_mix(
     config: MixConfig | None = None,
     engine: EngineName = "duckdb",
     database_url: str | None = None,
+    spark: Any = None,
 ) -> list[dict[str, Any]]:
     """One entry per store with home members (or only `store_code`), by store code.
 
     Each: store_code, store_id, members, segments ({premium, mainstream, value}: members
     and share), traits ({trait: {members, share}}), recommendation ({code, text}).
+    Computed on `engine` (`database_url` for postgres; `spark` optionally names the
+    SparkSession for spark).
     """
     config = config or MixConfig()
     codes = all_store_codes(session)
@@ -65,14 +68,14 @@ def store_mix(
         if wanted_id is None:
             raise NotFound(f"store {store_code} not found")
     metrics, traits = _metrics(session), _traits(session)
-    con = engines.connect(engine, database_url=database_url)
+    con = engines.connect(engine, database_url=database_url, spark=spark)
     try:
         m = engines.bind_table(con, "storemix_metrics", metrics)
         t = engines.bind_table(con, "storemix_traits", traits)
         segments = con.to_pyarrow(store_segments(m, naive_utc(as_of))).to_pylist()
         per_trait = con.to_pyarrow(store_traits(m, t)).to_pylist()
     finally:
-        con.disconnect()
+        engines.release(con)
     trait_members: dict[str, dict[str, int]] = {}
     for row in per_trait:
         trait_members.setdefault(row["store_id"], {})[row["trait"]] = int(row["members"])
