@@ -43,7 +43,7 @@ BLIND = "fragments_blind9"
 # Development clauses written during a round, never part of a blind split. Their notes
 # are composed with a draw of their own and appended to guard_dev.jsonl, so adding them
 # leaves the blind split's composition unchanged.
-EXTRA_DEV = ("fragments_dev7", "fragments_dev8")
+EXTRA_DEV = ("fragments_dev7", "fragments_dev8", "fragments_dev9")
 
 
 def _read(klass: str, folder: str = "fragments") -> list[Clause]:
