@@ -758,7 +758,8 @@ _RULES: tuple[_Rule, ...] = (
             r"|\w+ type(?= of (?:person|guy|man|woman))"
             r"|quiet(?=\s*$|\s+(?:and|&|but|type|person|guy|girl|man|woman|lady|one|customer)\b"
             r"|\s*,)"
-            r"|(?<!it's )(?<!it is )loud(?!\s*(?:speaker|music|in here))|noisy(?=\s*$|\s+(?:guy|man|woman|lady|customer|group"
+            r"|(?<!it's )(?<!it is )loud(?!\s*(?:speaker|music|in here))"
+            r"|noisy(?=\s*$|\s+(?:guy|man|woman|lady|customer|group"
             r"|and)\b))\b"
         ),
         "personality",
