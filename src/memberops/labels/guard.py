@@ -18,6 +18,10 @@ address, pace, packing, billing, an incident and its remedy, tier benefits):
 * a clause names a sensitive need the customer stated (allergy, halal, pregnancy,
   wheelchair, sight, mobility, diabetes, hearing) → ``sensitive``: stored only with
   consent;
+* a clause that would be a plain need but names a health, faith, pregnancy or
+  disability condition ("客人话视力唔好，菜单要大字") is never stored: held for consent
+  when the customer told us, otherwise reviewed with the need named; where the customer
+  works ("works at the bank downstairs") is reviewed;
 * a clause neither recognised nor clearly forbidden, or recognised but touching a
   forbidden word ("found a hair in the broth"), or made of service words that describe
   the person ("人很冷", "very sweet") → ``review``: a manager decides, with the reason,
