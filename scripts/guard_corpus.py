@@ -37,12 +37,13 @@ FOLDED = (
     "fragments_blind5",
     "fragments_blind6",
     "fragments_blind7",
+    "fragments_blind8",
 )
-BLIND = "fragments_blind8"
+BLIND = "fragments_blind9"
 # Development clauses written during a round, never part of a blind split. Their notes
 # are composed with a draw of their own and appended to guard_dev.jsonl, so adding them
 # leaves the blind split's composition unchanged.
-EXTRA_DEV = ("fragments_dev7", "fragments_dev8")
+EXTRA_DEV = ("fragments_dev7", "fragments_dev8", "fragments_dev9")
 
 
 def _read(klass: str, folder: str = "fragments") -> list[Clause]:
@@ -162,8 +163,9 @@ def main() -> None:
     as guard_blind2.jsonl), rounds 3 and 4 fragments_blind3/ and fragments_blind4/
     (guard_blind3.jsonl, guard_blind4.jsonl), round 5 fragments_blind5/ (guard_blind5.jsonl),
     round 6 fragments_blind6/ (guard_blind6.jsonl), round 7 fragments_blind7/
-    (guard_blind7.jsonl). All are folded into development; the blind split is now composed
-    from fragments_blind8/, written after round 7 was scored.
+    (guard_blind7.jsonl), round 8 fragments_blind8/ (guard_blind8.jsonl). All are folded
+    into development; the blind split is now composed from fragments_blind9/, written
+    after round 8 was scored.
     A blind clause that repeats an earlier clause or note (after OpenCC, lower case and
     pinyin) stops the build.
     """

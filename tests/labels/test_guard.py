@@ -554,3 +554,38 @@ def test_needs_stated_in_mixed_notes_or_beside_their_diet_are_held_for_consent(
     result = screen(note)
     assert result.verdict == "sensitive"
     assert category in result.sensitive_categories
+
+
+@pytest.mark.parametrize(
+    ("note", "category"),
+    [
+        ("客人話視力唔好，菜單要大字", "disability"),
+        ("佢話有咗BB，唔好生冷嘢", "pregnancy"),
+        ("佢話唔食牛肉，信印度教", "religious-dietary"),
+        ("he told us he has celiac disease, gluten free please", "health-need"),
+        ("客人说在打胰岛素，饮料要无糖", "health-need"),
+        ("客人话耳仔唔灵，讲慢啲", "hearing"),
+        ("客人说她expecting，菜要全熟", "pregnancy"),
+    ],
+)
+def test_needs_stated_in_cantonese_colloquial_or_medical_words_are_never_stored(
+    note: str, category: str
+) -> None:
+    result = screen(note)
+    assert result.verdict in ("sensitive", "review", "reject")
+    assert category in result.sensitive_categories
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["works at the bank downstairs", "在楼下银行上班", "係做金融嘅", "works for the council"],
+)
+def test_where_the_customer_works_is_held(note: str) -> None:
+    assert screen(note).verdict in ("reject", "review")
+
+
+@pytest.mark.parametrize(
+    "note", ["要两张BB椅", "speak up a bit, it's loud in here", "菜要少盐少油"]
+)
+def test_service_notes_near_a_condition_word_are_not_refused(note: str) -> None:
+    assert screen(note).verdict != "reject"

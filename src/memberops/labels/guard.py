@@ -18,6 +18,10 @@ address, pace, packing, billing, an incident and its remedy, tier benefits):
 * a clause names a sensitive need the customer stated (allergy, halal, pregnancy,
   wheelchair, sight, mobility, diabetes, hearing) → ``sensitive``: stored only with
   consent;
+* a clause that would be a plain need but names a health, faith, pregnancy or
+  disability condition ("客人话视力唔好，菜单要大字") is never stored: held for consent
+  when the customer told us, otherwise reviewed with the need named; where the customer
+  works ("works at the bank downstairs") is reviewed;
 * a clause neither recognised nor clearly forbidden, or recognised but touching a
   forbidden word ("found a hair in the broth"), or made of service words that describe
   the person ("人很冷", "very sweet") → ``review``: a manager decides, with the reason,
@@ -174,7 +178,21 @@ _EN_SENSITIVE = (
         ),
         "hearing",
     ),
-    (re.compile(r"diabet|gout|blood pressure|low sodium"), "health-need"),
+    (
+        re.compile(
+            r"diabet|insulin|blood sugar|gout|blood pressure|low sodium|coeliac|celiac"
+            r"|dialysis|kidney (?:disease|problem)|heart condition"
+        ),
+        "health-need",
+    ),
+    (re.compile(r"\bdue (?:next|this|in)\b|\bbreastfeed|with twins"), "pregnancy"),
+    (
+        re.compile(
+            r"poor eyesight|eyesight|blind in (?:one|both|his|her|the)|zimmer|walking aid"
+            r"|prosthe"
+        ),
+        "disability",
+    ),
 )
 # The clause model's thresholds (scripts/guard_train.py --measure reports what they change).
 # A clause of service words only that the model finds this person-like goes to review;
@@ -282,6 +300,8 @@ _REASONS = {
     "conflict": "a recognised service need touches a word that can describe the person;"
     " a manager reviews it",
     "guess": "guesses the customer's condition instead of recording what they told us",
+    "signal": "a clause names a health, faith, pregnancy or disability condition; a manager"
+    " checks whether the customer stated it before anything is stored",
     "body": "describes the customer's body",
     "looks": "describes the customer's looks",
     "clothing": "describes the customer's clothing",
@@ -492,12 +512,14 @@ def _needs_nearby(norm: str, clauses: list[tuple[int, int]], span: Span) -> bool
             if span.category == "religious-dietary":
                 # "客人说信伊斯兰教，不吃猪肉", "hindu, no beef please, he told us": the
                 # customer told us, and the next clause is the diet the faith asks for.
-                stated = _STATED.search(norm, c_start, c_end) or any(
+                # Round 9: the diet may also come first ("佢話唔食牛肉，信印度教", "he said
+                # no beef, he's hindu"), the telling in either clause.
+                nearby = [*clauses[max(0, index - 1) : index], *clauses[index + 1 : index + 2]]
+                stated = any(_STATED.search(norm, a, b) for a, b in [*nearby, (c_start, c_end)])
+                stated = stated or any(
                     _ATTRIBUTION.fullmatch(norm[a:b].strip(" .!。")) for a, b in clauses
                 )
-                return bool(stated) and any(
-                    cue.search(masked, a, b) for a, b in clauses[index + 1 : index + 2]
-                )
+                return bool(stated) and any(cue.search(masked, a, b) for a, b in nearby)
             if span.category == "disability":
                 return any(cue.search(masked, a, b) for a, b in clauses[index + 1 : index + 2])
             named = _CONDITION_NEED["health-need"].search(norm, span.start, span.end)
@@ -531,15 +553,16 @@ _DEVICE_WORDS = re.compile(r"戴|用|\b(?:wears?|wearing|uses?|face)\b")
 _CONDITION_NEED = {
     "pregnancy": re.compile(r"孕|\bpregnan\w*"),
     "health-need": re.compile(
-        r"糖尿病|高血压|痛风|胃不好|肠胃不好|胃病|胃溃疡|胃炎"
-        r"|\b(?:diabet\w*|gout|blood pressure|stomach)\b",
+        r"糖尿病|高血压|痛风|胃不好|肠胃不好|胃病|胃溃疡|胃炎|血糖|乳糜泻|肾病"
+        r"|\b(?:diabet\w*|gout|blood pressure|stomach|coeliac|celiac|kidney|heart)\b",
         re.ASCII,
     ),
 }
 # Needs a stated condition may come with, beyond the lexicon's dietary cues.
 _CONDITION_CUE = re.compile(
-    r"熟|换|生冷|冰|常温|少|不要|别|无糖|低|忌"
-    r"|\b(?:no|without|cooked|well done|instead|less|low|avoid|only|swap|free of)\b|\w-free\b"
+    r"熟|换|生冷|冰|常温|少|不要|别|无糖|低|忌|唔食|唔要|唔饮|走甜|清淡"
+    r"|\b(?:no|without|cooked|well done|instead|less|low|avoid|only|swap|free of|free)\b"
+    r"|\w-free\b"
 )
 
 
@@ -640,6 +663,78 @@ _SENSE_ORGAN = re.compile(r"耳朵?|眼睛?|\b(?:ears?|eyes?)\b")
 _SENSE_NEED = re.compile(
     r"听不|听唔|听力|看不|睇唔|视力|\b(?:hard of hearing|deaf|hearing|sight|vision)\b"
 )
+
+
+# Where the customer works or what they do for a living: never a service need
+# ("works at the bank downstairs", "在楼下银行上班", "係做地產嘅"); a manager decides.
+_OCCUPATION = re.compile(
+    r"(?:在|喺|于).{1,10}(?:上班|工作|打工|返工|做嘢|做事|当差|任职|上学|读书)"
+    r"|(?:是|系|係)做.{1,6}(?:的|嘅)|做.{1,4}(?:生意|行业|工作)的|当.{1,4}(?:老师|医生|护士|警察|律师)"
+    r"|\b(?:works? (?:at|in|for|as)|working (?:at|in|for|as)|employed (?:at|by)"
+    r"|(?:he|she|they)(?:'s| is| are|'re) (?:an? )?(?:lawyer|doctor|nurse|teacher|cop|police\w*"
+    r"|banker|engineer|accountant|student|driver|builder|chef|pilot|professor|dentist))\b"
+)
+# Words of a health, body, faith, pregnancy or disability condition. A clause that
+# carries one beside a service need is never stored as a plain need: stated by the
+# customer it is held for consent, otherwise a manager decides (the category named).
+_SENSITIVE_SIGNAL = (
+    (
+        re.compile(
+            r"孕|有咗.{0,4}(?:个月|bb|身纪)|有咗bb|有了?bb(?![椅凳櫈车])|月子|哺乳|喂奶|产后|怀了"
+            r"|\b(?:pregnan\w*|expecting|maternity|breastfeed\w*|due (?:next|this|in))\b"
+        ),
+        "pregnancy",
+    ),
+    (
+        re.compile(
+            r"视力|眼睛(?:不|唔|看不|有问题)|失明|盲|看不[见清到]|睇唔|轮椅|拐杖|手杖|助行|步行器"
+            r"|行动不便|行动唔|行路唔|走路不|腿脚不|瘫|义肢|假肢"
+            r"|\b(?:eyesight|vision|sight\w*|blind|wheel ?chairs?|crutch\w*|zimmer|walking"
+            r" (?:frame|stick|aid)|walker|cane|mobility|prosthe\w*)\b"
+        ),
+        "disability",
+    ),
+    (
+        re.compile(
+            r"耳仔|耳朵(?:不|唔|有点背|背)|耳背|听力|听不[见清到]|听唔|重听|弱听|助听|聋|耳蜗"
+            r"|\b(?:deaf\w*|hearing|lip[- ]?read\w*|sign language)\b"
+        ),
+        "hearing",
+    ),
+    (
+        re.compile(
+            r"糖尿|血糖|胰岛素|血压|痛风|尿酸|肾病|透析|洗肾|心脏病|手术|术后|化疗|胆固醇|乳糜泻"
+            r"|麸质|\b(?:diabet\w*|insulin|blood (?:sugar|pressure)|gout|kidney|dialysis"
+            r"|heart (?:condition|disease|problems?)|surgery|operation|chemo\w*|cholesterol"
+            r"|coeliac|celiac|gluten\w*)\b"
+        ),
+        "health-need",
+    ),
+    (
+        re.compile(r"过敏|敏感|不耐受|\b(?:allerg\w*|intoleran\w*|epi-?pen|anaphyla\w*)\b"),
+        "allergy",
+    ),
+    (
+        re.compile(
+            r"清真|斋|回教|伊斯兰|穆斯林|犹太|印度教|佛教|信佛"
+            r"|\b(?:halal|kosher|jain|hindu\w*|muslims?|jewish|buddhists?)\b"
+        ),
+        "religious-dietary",
+    ),
+)
+
+
+_SCRIPT_CHANGE = re.compile(r"(?<=[\u3400-\u9fff])(?=[a-z])|(?<=[a-z])(?=[\u3400-\u9fff])")
+
+
+def _sensitive_signal(reading: str) -> str | None:
+    """The need a condition word in the clause points to, if any."""
+    # English typed against Chinese ("客人说她expecting") keeps its word boundaries.
+    reading = _SCRIPT_CHANGE.sub(" ", reading)
+    for pattern, category in _SENSITIVE_SIGNAL:
+        if pattern.search(reading):
+            return category
+    return None
 
 
 # "Dr. Lee", "Mr. Li": the full stop of a title does not end a clause.
@@ -832,6 +927,22 @@ def screen(text: str) -> Screening:
         else:
             state = "review"
             reasons.append(_REASONS[UNRECOGNISED])
+        if state == "need" and _OCCUPATION.search(reading):
+            # "works at the bank downstairs": where they work is not a service need.
+            state = "review"
+            reasons.append(_REASONS["occupation"])
+            spans.append(Span(start, end, "occupation", text[start:end]))
+        signal = None if lex_sensitive else _sensitive_signal(reading)
+        if signal is not None and state in ("need", "review"):
+            # A condition word beside a need ("客人话视力唔好，菜单要大字", "有咗BB"): told
+            # us, it is held for consent; otherwise a manager decides. Never stored.
+            lex_sensitive = [signal]
+            if state == "need":
+                # Read from pinyin, a homophone may have made the word: a manager decides.
+                told = _STATED.search(norm) and not guess and reading == clause
+                state = "sensitive" if told else "review"
+                if state == "review":
+                    reasons.append(_REASONS["signal"])
         categories = tuple(dict.fromkeys(forbidden if state != "sensitive" else lex_sensitive))
         if lex_sensitive:
             sensitive.extend(lex_sensitive)

@@ -758,7 +758,8 @@ _RULES: tuple[_Rule, ...] = (
             r"|\w+ type(?= of (?:person|guy|man|woman))"
             r"|quiet(?=\s*$|\s+(?:and|&|but|type|person|guy|girl|man|woman|lady|one|customer)\b"
             r"|\s*,)"
-            r"|loud(?!\s*(?:speaker|music))|noisy(?=\s*$|\s+(?:guy|man|woman|lady|customer|group"
+            r"|(?<!it's )(?<!it is )loud(?!\s*(?:speaker|music|in here))"
+            r"|noisy(?=\s*$|\s+(?:guy|man|woman|lady|customer|group"
             r"|and)\b))\b"
         ),
         "personality",
@@ -850,7 +851,7 @@ _PREFERENCE = _rx(
 # Needs that make a stated condition a service requirement (dietary) ...
 _DIET_NEED = _rx(
     r"不要|不吃|不能|不喝|不加|忌|少|只吃|只要|吃素|素食|素|无糖|低糖|低盐|低脂|清淡|需要|别放"
-    r"|去掉|生冷|避免"
+    r"|去掉|生冷|避免|唔食|唔饮|唔要|唔好|戒口|走甜"
     r"|\b(?:no|not|don'?t|doesn'?t|can'?t|cannot|without|avoid\w*|only|less|low|lower|reduced"
     r"|free|instead|sugar\w*|salt\w*"
     r"|sodium|alcohol|raw|diet\w*|vegetarian|vegan|veggie|halal|kosher|meat|pork|beef|wheat"
