@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,14 +45,9 @@ from memberops.clv.summary import summarise_transactions
 from memberops.concentration.features import member_spend
 from memberops.concentration.rules import concentration as measure_concentration
 from memberops.cycles.rules import visit_cycles
-from memberops.fans.features import (
-    EVENTS_SCHEMA,
-    HOLDERS_SCHEMA,
-    fan_activity,
-    member_engagement,
-    referrals,
-)
-from memberops.fans.rules import FanConfig, communication_score, fan_level
+from memberops.fans.features import EVENTS_SCHEMA, HOLDERS_SCHEMA
+from memberops.fans.rules import FanConfig
+from memberops.fans.service import score_fans
 from memberops.lifecycle.rules import LifecycleConfig
 from memberops.lifecycle.service import compute_lifecycle
 from memberops.lifestyle.features import ITEM_TRAITS_SCHEMA, trait_scores
@@ -167,38 +161,16 @@ def analysis(name: str, data: dict[str, pa.Table]) -> Callable[[], int]:
         return 0 if states is None else int(states.num_rows)
 
     def fans() -> int:
-        config = FanConfig()
-        e = engines.bind_table(con, "fan_events", data["events"])
-        h = engines.bind_table(con, "fan_holders", data["holders"])
-        activity = con.to_pyarrow(
-            fan_activity(
+        return len(
+            score_fans(
+                con,
                 orders,
-                as_of=AS_OF,
-                window_days=config.window_days,
-                repurchase_months=config.repurchase_months,
+                engines.bind_table(con, "fan_events", data["events"]),
+                engines.bind_table(con, "fan_holders", data["holders"]),
+                as_of=AS_OF.replace(tzinfo=UTC),
+                config=FanConfig(),
             )
         )
-        engagement = con.to_pyarrow(member_engagement(e)).to_pylist()
-        brought = con.to_pyarrow(referrals(e, h, orders)).to_pylist()
-        extra: dict[str, dict[str, int]] = defaultdict(dict)
-        for row in (*engagement, *brought):
-            extra[row.pop("member_id")].update(row)
-        keys = ("shares", "referrals", "reviews", "referred_members", "referred_revenue_cents")
-        levels = []
-        for member_id, visits_window, rate in zip(
-            activity.column("member_id").to_pylist(),
-            activity.column("visits_window").to_pylist(),
-            activity.column("repurchase_rate").to_pylist(),
-            strict=True,
-        ):
-            counts = {k: int(extra.get(member_id, {}).get(k) or 0) for k in keys}
-            levels.append(
-                (
-                    fan_level(visits_window, round(rate, 6), config),
-                    communication_score(**counts, weights=config.weights),
-                )
-            )
-        return len(levels)
 
     def lifestyle() -> int:
         since = AS_OF - timedelta(days=365)

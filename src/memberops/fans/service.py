@@ -31,6 +31,7 @@ __all__ = [
     "compute_fan_levels",
     "fan_level_counts",
     "run_fan_levels",
+    "score_fans",
     "top_communicators",
 ]
 
@@ -91,29 +92,57 @@ def compute_fan_levels(
         progress("extract")
     con = engines.connect(engine, database_url=database_url, spark=spark)
     try:
-        o = engines.bind_table(con, "fan_orders", orders)
-        e = engines.bind_table(con, "fan_events", events)
-        h = engines.bind_table(con, "fan_holders", holders)
-        activity = con.to_pyarrow(
-            fan_activity(
-                o,
-                as_of=naive_utc(as_of),
-                window_days=config.window_days,
-                repurchase_months=config.repurchase_months,
-            )
-        ).to_pylist()
-        engagement = con.to_pyarrow(member_engagement(e)).to_pylist()
-        brought = con.to_pyarrow(referrals(e, h, o)).to_pylist()
+        rows = score_fans(
+            con,
+            engines.bind_table(con, "fan_orders", orders),
+            engines.bind_table(con, "fan_events", events),
+            engines.bind_table(con, "fan_holders", holders),
+            as_of=as_of,
+            config=config,
+        )
     finally:
         engines.release(con)
     if progress is not None:
         progress("compute")
-    by_member: dict[str, dict[str, Any]] = {}
-    for row in activity:
-        by_member[row["member_id"]] = {
-            "visits_window": row["visits_window"],
-            "repurchase_rate": float(row["repurchase_rate"]),
-        }
+    return rows
+
+
+_COUNTS = ("shares", "referrals", "reviews", "referred_members", "referred_revenue_cents")
+
+
+def score_fans(
+    con: Any,
+    orders: Any,
+    events: Any,
+    holders: Any,
+    *,
+    as_of: datetime,
+    config: FanConfig,
+) -> list[dict[str, Any]]:
+    """Rows of `fan_levels` from counted `orders`, `events` and identifier `holders`
+    (Ibis tables on `con`; `fans.features` describes them): every member with a visit or
+    an event, in member id order."""
+    activity = con.to_pyarrow(
+        fan_activity(
+            orders,
+            as_of=naive_utc(as_of),
+            window_days=config.window_days,
+            repurchase_months=config.repurchase_months,
+        )
+    )
+    engagement = con.to_pyarrow(member_engagement(events)).to_pylist()
+    brought = con.to_pyarrow(referrals(events, holders, orders)).to_pylist()
+    # Activity covers most members: read it by column (integer and float columns through
+    # NumPy, several times faster than row dictionaries).
+    by_member: dict[str, dict[str, Any]] = {
+        member_id: {"visits_window": visits_window, "repurchase_rate": rate}
+        for member_id, visits_window, rate in zip(
+            activity.column("member_id").to_pylist(),
+            activity.column("visits_window").to_numpy().tolist(),
+            activity.column("repurchase_rate").to_numpy().tolist(),
+            strict=True,
+        )
+    }
     for source in (engagement, brought):
         for row in source:
             by_member.setdefault(row["member_id"], {}).update(row)
@@ -122,16 +151,7 @@ def compute_fan_levels(
         values = by_member[member_id]
         visits_window = int(values.get("visits_window", 0))
         rate = round(float(values.get("repurchase_rate", 0.0)), 6)
-        counts = {
-            key: int(values.get(key) or 0)
-            for key in (
-                "shares",
-                "referrals",
-                "reviews",
-                "referred_members",
-                "referred_revenue_cents",
-            )
-        }
+        counts = {key: int(values.get(key) or 0) for key in _COUNTS}
         rows.append(
             {
                 "member_id": member_id,
