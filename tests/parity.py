@@ -21,7 +21,14 @@ from memberops.pipeline import engines
 from memberops.pipeline.engines import FeatureInputs
 from memberops.pipeline.synthetic import synthetic_inputs
 
-__all__ = ["PG_URL", "REL_TOL", "assert_same_table", "chain_inputs", "compute_on"]
+__all__ = [
+    "PG_URL",
+    "REL_TOL",
+    "assert_same_table",
+    "chain_inputs",
+    "compute_on",
+    "engine_results",
+]
 
 PG_URL = os.environ.get("MEMBEROPS_TEST_DATABASE_URL")
 REL_TOL = 1e-9
@@ -47,6 +54,28 @@ def compute_on(
         return compute(con)
     finally:
         engines.release(con)
+
+
+def engine_results(compute: Compute) -> tuple[Any, Any, Any]:
+    """Module-scoped fixtures `duckdb_results`, `postgres_results` and `spark_results`:
+    `compute` on each engine once per test module. Assign them at module level:
+
+        duckdb_results, postgres_results, spark_results = engine_results(_compute)
+    """
+
+    @pytest.fixture(scope="module", name="duckdb_results")
+    def duckdb_results() -> dict[str, pa.Table]:
+        return compute_on("duckdb", compute)
+
+    @pytest.fixture(scope="module", name="postgres_results")
+    def postgres_results() -> dict[str, pa.Table]:
+        return compute_on("postgres", compute)
+
+    @pytest.fixture(scope="module", name="spark_results")
+    def spark_results(spark: Any) -> dict[str, pa.Table]:
+        return compute_on("spark", compute, spark=spark)
+
+    return duckdb_results, postgres_results, spark_results
 
 
 def _rows(table: pa.Table) -> list[dict[str, Any]]:

@@ -9,30 +9,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from memberops.clv.summary import _end_period, _period_index, _require
 from memberops.errors import ValidationError
-
-
-def _require(transactions: pd.DataFrame, columns: list[str]) -> None:
-    for column in columns:
-        if column not in transactions.columns:
-            raise ValidationError("transactions", column, "column is missing")
-
-
-def _period_index(values: pd.Series, period_days: float) -> np.ndarray:
-    """Whole periods since the epoch (UTC), so equal periods compare equal."""
-    times = pd.to_datetime(values, utc=True)
-    if times.isna().any():
-        raise ValidationError("transactions", str(values.name), "has blank or invalid times")
-    days = times.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
-    periods: np.ndarray = np.floor(days / period_days).astype(np.int64)
-    return periods
-
-
-def _end_period(end: datetime | str, period_days: float) -> int:
-    stamp = pd.Timestamp(end)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    days = int(stamp.to_datetime64().astype("datetime64[D]").astype(np.int64))
-    return int(np.floor(days / period_days))
 
 
 def reference_summarise_transactions(
@@ -44,15 +22,7 @@ def reference_summarise_transactions(
     observation_end: datetime | str | None = None,
     period_days: float = 1.0,
 ) -> pd.DataFrame:
-    """Per-customer frequency, recency, T (in periods) and, with a monetary column, the
-    mean repeat-period value.
-
-    `observation_end` defaults to the last transaction; later transactions are ignored.
-    A missing column raises `ValidationError` naming it.
-
-        >>> summarise_transactions(df, customer_column="member_id", time_column="ordered_at",
-        ...                        monetary_column="net_cents")  # doctest: +SKIP
-    """
+    """`summarise_transactions` by pandas group-bys (the same period arithmetic)."""
     needed = [customer_column, time_column] + ([monetary_column] if monetary_column else [])
     _require(transactions, needed)
     if period_days <= 0:

@@ -15,7 +15,7 @@ import pytest
 from memberops.concentration.features import member_spend
 from memberops.concentration.rules import gini
 from memberops.pipeline import engines
-from parity import assert_same_table, chain_inputs, compute_on
+from parity import assert_same_table, chain_inputs, engine_results
 
 AS_OF = datetime(2026, 1, 1)
 
@@ -26,19 +26,7 @@ def _compute(con: Any) -> dict[str, pa.Table]:
     return {"spend": spend.sort_by([("scope", "ascending"), ("rank", "ascending")])}
 
 
-@pytest.fixture(scope="module")
-def duckdb_results() -> dict[str, pa.Table]:
-    return compute_on("duckdb", _compute)
-
-
-@pytest.fixture(scope="module")
-def postgres_results() -> dict[str, pa.Table]:
-    return compute_on("postgres", _compute)
-
-
-@pytest.fixture(scope="module")
-def spark_results(spark: Any) -> dict[str, pa.Table]:
-    return compute_on("spark", _compute, spark=spark)
+duckdb_results, postgres_results, spark_results = engine_results(_compute)
 
 
 def test_postgres_ranks_every_member_like_duckdb(

@@ -9,7 +9,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from memberops.cycles.rules import CycleConfig
+from memberops.cycles.rules import _COLUMNS, CycleConfig
 from memberops.errors import ValidationError
 
 
@@ -31,31 +31,14 @@ def reference_visit_cycles(
     time_column: str = "ordered_at",
     config: CycleConfig | None = None,
 ) -> pd.DataFrame:
-    """One row per key: visits, first/last visit, gap percentiles (days), expected next
-    visit, days since the last visit, days overdue and a status (due, not_due, lapsed,
-    too_few_visits)."""
+    """`visit_cycles` by pandas group-bys."""
     config = config or CycleConfig()
     config.check()
     key_list = list(keys)
     days = _visit_days(visits, key_list, time_column)
     today = pd.Timestamp(as_of).tz_convert("UTC").floor("D")
     if days.empty:
-        return pd.DataFrame(
-            columns=[
-                *key_list,
-                "visits",
-                "first_visit",
-                "last_visit",
-                "median_gap_days",
-                "p25_gap_days",
-                "p75_gap_days",
-                "mean_gap_days",
-                "expected_next_visit",
-                "days_since_last",
-                "days_overdue",
-                "status",
-            ]
-        )
+        return pd.DataFrame(columns=[*key_list, *_COLUMNS])
     same = (days[key_list].shift() == days[key_list]).all(axis=1).to_numpy()
     gap = (days["day"].diff().dt.days).to_numpy(dtype=np.float64)
     days["gap"] = np.where(same, gap, np.nan)

@@ -25,7 +25,7 @@ from memberops.lifecycle.features import (
 from memberops.lifecycle.rules import LifecycleConfig, evaluation_points, member_states
 from memberops.lifecycle.service import compute_lifecycle
 from memberops.pipeline import engines
-from parity import assert_same_table, chain_inputs, compute_on
+from parity import assert_same_table, chain_inputs, engine_results
 
 AS_OF = datetime(2026, 1, 1)
 CONFIGS = {
@@ -62,19 +62,7 @@ def _compute(con: Any) -> dict[str, pa.Table]:
     return out
 
 
-@pytest.fixture(scope="module")
-def duckdb_results() -> dict[str, pa.Table]:
-    return compute_on("duckdb", _compute)
-
-
-@pytest.fixture(scope="module")
-def postgres_results() -> dict[str, pa.Table]:
-    return compute_on("postgres", _compute)
-
-
-@pytest.fixture(scope="module")
-def spark_results(spark: Any) -> dict[str, pa.Table]:
-    return compute_on("spark", _compute, spark=spark)
+duckdb_results, postgres_results, spark_results = engine_results(_compute)
 
 
 @pytest.mark.parametrize("config", CONFIGS)

@@ -18,7 +18,7 @@ import pytest
 
 from memberops.lifestyle.features import ITEM_TRAITS_SCHEMA, LINES_SCHEMA, trait_scores
 from memberops.pipeline import engines
-from parity import assert_same_table, chain_inputs, compute_on
+from parity import assert_same_table, chain_inputs, engine_results
 
 BASES = ("spend", "lines")
 TRAITS = ("family_with_children", "health_conscious", "premium", "sweet_tooth")
@@ -54,19 +54,7 @@ def _compute(con: Any) -> dict[str, pa.Table]:
     }
 
 
-@pytest.fixture(scope="module")
-def duckdb_results() -> dict[str, pa.Table]:
-    return compute_on("duckdb", _compute)
-
-
-@pytest.fixture(scope="module")
-def postgres_results() -> dict[str, pa.Table]:
-    return compute_on("postgres", _compute)
-
-
-@pytest.fixture(scope="module")
-def spark_results(spark: Any) -> dict[str, pa.Table]:
-    return compute_on("spark", _compute, spark=spark)
+duckdb_results, postgres_results, spark_results = engine_results(_compute)
 
 
 def test_scores_are_shares_of_the_member_total(duckdb_results: dict[str, pa.Table]) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from memberops.pipeline import engines
 from memberops.rfm.features import rfm_scores
-from parity import assert_same_table, chain_inputs, compute_on
+from parity import assert_same_table, chain_inputs, engine_results
 
 AS_OF = datetime(2026, 1, 1)
 KEYS = [("scope", "ascending"), ("member_id", "ascending")]
@@ -29,19 +29,7 @@ def _compute(con: Any) -> dict[str, pa.Table]:
     }
 
 
-@pytest.fixture(scope="module")
-def duckdb_results() -> dict[str, pa.Table]:
-    return compute_on("duckdb", _compute)
-
-
-@pytest.fixture(scope="module")
-def postgres_results() -> dict[str, pa.Table]:
-    return compute_on("postgres", _compute)
-
-
-@pytest.fixture(scope="module")
-def spark_results(spark: Any) -> dict[str, pa.Table]:
-    return compute_on("spark", _compute, spark=spark)
+duckdb_results, postgres_results, spark_results = engine_results(_compute)
 
 
 @pytest.mark.parametrize("run", RUNS)

@@ -444,17 +444,9 @@ class BetaGeo(_Model):
             if near_ok:
                 start = near
         evaluate = on(full)
-        fitted_log, mean_ll, converged, iterations = _newton(evaluate, start)
-        fitted = np.exp(fitted_log)
-        if not converged:
-
-            def objective(params: tuple[float, ...]) -> tuple[float, FloatArray]:
-                value, gradient, _ = evaluate(np.array(params), False)
-                return value, gradient
-
-            fitted, converged, more = _maximise(objective, start, self.tol)
-            iterations += more
-            mean_ll = evaluate(fitted, False)[0]
+        fitted, mean_ll, converged, iterations = _newton_then_quasi_newton(
+            evaluate, start, self.tol
+        )
         self.params_ = dict(zip(self._param_names, (float(v) for v in fitted), strict=True))
         self.log_likelihood_ = mean_ll * total_weight
         self.n_rows_ = n_rows
@@ -603,17 +595,9 @@ class GammaGamma(_Model):
 
         # Start at p = q = 1 and gamma at the mean spend (the scale of the data).
         start = np.log(np.array([1.0, 1.0, max(float(np.average(m, weights=w_sum)), 1e-6)]))
-        fitted_log, mean_ll, converged, iterations = _newton(evaluate, start)
-        fitted = np.exp(fitted_log)
-        if not converged:
-
-            def objective(params: tuple[float, ...]) -> tuple[float, FloatArray]:
-                value, gradient, _ = evaluate(np.array(params), False)
-                return value, gradient
-
-            fitted, converged, more = _maximise(objective, start, self.tol)
-            iterations += more
-            mean_ll = evaluate(fitted, False)[0]
+        fitted, mean_ll, converged, iterations = _newton_then_quasi_newton(
+            evaluate, start, self.tol
+        )
         self.params_ = dict(zip(self._param_names, (float(v) for v in fitted), strict=True))
         self.log_likelihood_ = mean_ll * total_weight
         self.n_rows_ = int(repeat.sum())
@@ -636,6 +620,26 @@ class GammaGamma(_Model):
         x = _column("frequency", frequency)
         m = np.where(x > 0, _column("monetary_value", monetary_value), 0.0)
         return np.asarray(p * (v + m * x) / (p * x + q - 1.0), dtype=np.float64)
+
+
+def _newton_then_quasi_newton(
+    evaluate: Any, start: FloatArray, tol: float
+) -> tuple[FloatArray, float, bool, int]:
+    """Fitted parameters, mean log-likelihood, converged and iterations: Newton's method
+    from `start` (log-parameters), and where it does not converge the quasi-Newton
+    maximiser from the same start."""
+    fitted_log, mean_ll, converged, iterations = _newton(evaluate, start)
+    fitted = np.exp(fitted_log)
+    if not converged:
+
+        def objective(params: tuple[float, ...]) -> tuple[float, FloatArray]:
+            value, gradient, _ = evaluate(np.array(params), False)
+            return value, gradient
+
+        fitted, converged, more = _maximise(objective, start, tol)
+        iterations += more
+        mean_ll = evaluate(fitted, False)[0]
+    return fitted, mean_ll, converged, iterations
 
 
 def customer_lifetime_value(
