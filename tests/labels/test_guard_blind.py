@@ -1,8 +1,8 @@
 """The guard against notes it was not built on: the blind split of the corpus.
 
-The blind notes (guard_blind.jsonl, from fragments_blind9/) are composed only from clauses
+The blind notes (guard_blind.jsonl, from fragments_blind10/) are composed only from clauses
 written after the previous blind split was scored and before the guard was changed again;
-earlier blind splits are folded into development (guard_blind1..8.jsonl keep them as they
+earlier blind splits are folded into development (guard_blind1..9.jsonl keep them as they
 were scored). The figures are in docs/labels.md; the expected failures below record where
 the guard misses its targets on notes it was not built on.
 """
