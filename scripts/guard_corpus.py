@@ -44,7 +44,7 @@ BLIND = "fragments_blind10"
 # Development clauses written during a round, never part of a blind split. Their notes
 # are composed with a draw of their own and appended to guard_dev.jsonl, so adding them
 # leaves the blind split's composition unchanged.
-EXTRA_DEV = ("fragments_dev7", "fragments_dev8", "fragments_dev9")
+EXTRA_DEV = ("fragments_dev7", "fragments_dev8", "fragments_dev9", "fragments_dev10")
 
 
 def _read(klass: str, folder: str = "fragments") -> list[Clause]:
