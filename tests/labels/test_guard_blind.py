@@ -50,11 +50,6 @@ def test_blind_sensitive_needs_are_never_stored_without_consent(blind: dict[str,
     assert blind["sensitive_vs_forbidden"]["sensitive_stored_without_consent"] == 0
 
 
-@pytest.mark.xfail(
-    reason="blind split 9: 15 of 329 legitimate notes refused (4.6%), all from two incident"
-    " clauses that say the customer complained (客人投诉); docs/labels.md",
-    strict=True,
-)
 def test_blind_legitimate_notes_are_almost_never_refused(blind: dict[str, Any]) -> None:
     assert blind["legit_refused_rate"] <= 0.01
 
