@@ -30,9 +30,12 @@ address, pace, packing, billing, an incident and its remedy, tier benefits):
   happened to a hair, an eye or a sleeve: "风扇把客人头发吹乱了"; what staff did about it;
   a bill or a voucher; a request about the food: "唔好太肥") is near the line →
   ``review``, not a refusal;
-* a clause clearly describes the person and carries nothing else (the forbidden lexicon,
-  or a guess about a condition: "looks pregnant", "好像怀孕了") → ``reject``, and the
-  remainder suggests the acceptable part.
+* a clause with a forbidden word that also names a dish, a fault in the food or the
+  service or what staff did ("客人投诉汤太咸", "complained the beer was warm"), or a bare
+  judgement beside such a fault in the note ("上次鱼里有刺，客人投诉") → ``review``;
+* a clause clearly describes or judges the person and carries nothing else (the
+  forbidden lexicon, or a guess about a condition: "looks pregnant", "好像怀孕了") →
+  ``reject``, and the remainder suggests the acceptable part.
 
 The forbidden lexicon (``guard_lexicon``) is the second signal, not the only one.
 ``screen`` is pure and its spans index the original note.
