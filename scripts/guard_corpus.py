@@ -38,12 +38,13 @@ FOLDED = (
     "fragments_blind6",
     "fragments_blind7",
     "fragments_blind8",
+    "fragments_blind9",
 )
-BLIND = "fragments_blind9"
+BLIND = "fragments_blind10"
 # Development clauses written during a round, never part of a blind split. Their notes
 # are composed with a draw of their own and appended to guard_dev.jsonl, so adding them
 # leaves the blind split's composition unchanged.
-EXTRA_DEV = ("fragments_dev7", "fragments_dev8", "fragments_dev9")
+EXTRA_DEV = ("fragments_dev7", "fragments_dev8", "fragments_dev9", "fragments_dev10")
 
 
 def _read(klass: str, folder: str = "fragments") -> list[Clause]:
@@ -163,9 +164,9 @@ def main() -> None:
     as guard_blind2.jsonl), rounds 3 and 4 fragments_blind3/ and fragments_blind4/
     (guard_blind3.jsonl, guard_blind4.jsonl), round 5 fragments_blind5/ (guard_blind5.jsonl),
     round 6 fragments_blind6/ (guard_blind6.jsonl), round 7 fragments_blind7/
-    (guard_blind7.jsonl), round 8 fragments_blind8/ (guard_blind8.jsonl). All are folded
-    into development; the blind split is now composed from fragments_blind9/, written
-    after round 8 was scored.
+    (guard_blind7.jsonl), round 8 fragments_blind8/ (guard_blind8.jsonl), round 9
+    fragments_blind9/ (guard_blind9.jsonl). All are folded into development; the blind
+    split is now composed from fragments_blind10/, written after round 9 was scored.
     A blind clause that repeats an earlier clause or note (after OpenCC, lower case and
     pinyin) stops the build.
     """

@@ -481,7 +481,9 @@ def test_an_incident_or_a_service_for_the_customers_things_is_stored(note: str) 
 
 def test_only_the_incident_words_are_exempt_in_an_incident_clause() -> None:
     assert screen("有点fat kid's face got sauce，拿了湿巾").verdict in ("reject", "review")
-    assert screen("胖子衣服被汤溅到了").verdict == "reject"
+    # The body word lies outside the incident, but the clause reports an incident: held
+    # for review, never stored, not refused outright.
+    assert screen("胖子衣服被汤溅到了").verdict == "review"
 
 
 @pytest.mark.parametrize(
@@ -525,7 +527,7 @@ def test_a_describing_word_beside_service_content_goes_to_review_not_refusal(not
     assert screen(note).verdict in ("allow", "review")
 
 
-@pytest.mark.parametrize("note", ["头发花白的先生", "穿得很暴露", "胖子衣服被汤溅到了", "胃不好"])
+@pytest.mark.parametrize("note", ["头发花白的先生", "穿得很暴露", "胃不好", "事儿多的奥客"])
 def test_a_clause_that_only_describes_the_person_is_still_refused(note: str) -> None:
     assert screen(note).verdict == "reject"
 
@@ -589,3 +591,30 @@ def test_where_the_customer_works_is_held(note: str) -> None:
 )
 def test_service_notes_near_a_condition_word_are_not_refused(note: str) -> None:
     assert screen(note).verdict != "reject"
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "上次鱼里有刺，客人投诉",
+        "客人投诉上菜太慢",
+        "complained the beer was warm, swapped it",
+        "上次dessert太甜，客人complain了",
+        "kid felt sick after the ride here, brought a bag",
+    ],
+)
+def test_a_complaint_about_the_food_or_the_service_is_never_refused(note: str) -> None:
+    assert screen(note).verdict in ("allow", "review")
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "就爱投诉，想白吃",
+        "complains about everything just to get a free meal",
+        "professional complainer",
+        "成日投訴想食霸王餐",
+    ],
+)
+def test_a_judgement_of_the_customer_is_still_held(note: str) -> None:
+    assert screen(note).verdict in ("reject", "review")

@@ -1,8 +1,8 @@
 """The guard against notes it was not built on: the blind split of the corpus.
 
-The blind notes (guard_blind.jsonl, from fragments_blind9/) are composed only from clauses
+The blind notes (guard_blind.jsonl, from fragments_blind10/) are composed only from clauses
 written after the previous blind split was scored and before the guard was changed again;
-earlier blind splits are folded into development (guard_blind1..8.jsonl keep them as they
+earlier blind splits are folded into development (guard_blind1..9.jsonl keep them as they
 were scored). The figures are in docs/labels.md; the expected failures below record where
 the guard misses its targets on notes it was not built on.
 """
@@ -50,11 +50,6 @@ def test_blind_sensitive_needs_are_never_stored_without_consent(blind: dict[str,
     assert blind["sensitive_vs_forbidden"]["sensitive_stored_without_consent"] == 0
 
 
-@pytest.mark.xfail(
-    reason="blind split 9: 15 of 329 legitimate notes refused (4.6%), all from two incident"
-    " clauses that say the customer complained (客人投诉); docs/labels.md",
-    strict=True,
-)
 def test_blind_legitimate_notes_are_almost_never_refused(blind: dict[str, Any]) -> None:
     assert blind["legit_refused_rate"] <= 0.01
 

@@ -30,9 +30,12 @@ address, pace, packing, billing, an incident and its remedy, tier benefits):
   happened to a hair, an eye or a sleeve: "风扇把客人头发吹乱了"; what staff did about it;
   a bill or a voucher; a request about the food: "唔好太肥") is near the line →
   ``review``, not a refusal;
-* a clause clearly describes the person and carries nothing else (the forbidden lexicon,
-  or a guess about a condition: "looks pregnant", "好像怀孕了") → ``reject``, and the
-  remainder suggests the acceptable part.
+* a clause with a forbidden word that also names a dish, a fault in the food or the
+  service or what staff did ("客人投诉汤太咸", "complained the beer was warm"), or a bare
+  judgement beside such a fault in the note ("上次鱼里有刺，客人投诉") → ``review``;
+* a clause clearly describes or judges the person and carries nothing else (the
+  forbidden lexicon, or a guess about a condition: "looks pregnant", "好像怀孕了") →
+  ``reject``, and the remainder suggests the acceptable part.
 
 The forbidden lexicon (``guard_lexicon``) is the second signal, not the only one.
 ``screen`` is pure and its spans index the original note.
@@ -253,6 +256,42 @@ _SERVICE_CUE = re.compile(
     r"账单|买单|埋单|结账|发票|打折|折扣|[一二三四五六七八九]折|优惠|券|积分|会员|退款|差价|打包"
     r"|\b(?:bill|invoice|receipt|discount|voucher|refund\w*|points|member)\b"
 )
+
+# A fault in the food or the service, the dish or the service itself, or what went wrong
+# on the visit: a judgement word beside it ("客人投诉汤太咸", "complained the beer was
+# warm") is about the food or the service, not a description of the person.
+_SERVICE_CONTENT = re.compile(
+    r"太(?:咸|鹹|淡|甜|辣|油|腻|酸|苦|腥|硬|软|老|生|慢|久|耐|吵|冷|凉|凍|冻|热|少|贵|烫|韧|干|稀)"
+    r"|不新鲜|唔新鲜|不熟|未熟|夹生|煮破|煮烂|烧焦|焦了|糊了|凉了|冷了|冻咗|凍咗|化了|变质|坏了"
+    r"|膻|腥|异物|没擦|冇抹|上错|上漏|漏单|漏了|多收|少收|收错|算错|等位|等太|等了|上菜|菜量"
+    r"|锅底|汤|菜|鱼|肉|饭|面|粉|虾|饺子|甜品|饮料|啤酒|茶|酒水|空调|冷气|音乐|噪音|太吵|wifi"
+    r"|桌子|包间|座位|位子|服务员|服务|收银|账单|外卖|送餐|餸|羊|牛|鸡|鸭"
+    r"|\b(?:too (?:salty|bland|sweet|spicy|oily|greasy|cold|hot|loud|slow|noisy|tough|dry|long)"
+    r"|under ?cooked|over ?cooked|burnt|burned|raw|cold|warm|soggy|stale|bland|salty|slow|loud"
+    r"|noise|noisy|music|draft|wifi|wait\w*|late|wrong|soup|broth|rice|noodles?|dumplings?"
+    r"|beer|wine|drinks?|fish|steak|lamb|beef|pork|chicken|duck|dish\w*|food|meal|service"
+    r"|table|bill|order|dessert|waiter|waitress|staff|delivery|refill|portion|plate|bowl)\b"
+)
+
+
+def _service_content(norm: str, reading: str) -> bool:
+    """Whether a clause carries dish, service, incident or remedy content.
+
+    A clause that does is at most held for review: only a description or a judgement of
+    the person with nothing else in the clause is refused outright.
+    """
+    return bool(
+        _SERVICE_CONTENT.search(reading) or _REMEDY.search(reading) or _INCIDENT.search(norm)
+    )
+
+
+def _judgement_only(forbidden: list[str]) -> bool:
+    """Whether a clause's describing words are all judgements (a complaint, a temper)."""
+    return bool(forbidden) and set(forbidden) <= _JUDGEMENT_CATEGORIES
+
+
+_JUDGEMENT_CATEGORIES = frozenset({"disparaging", "personality"})
+_EVENT_CATEGORIES = _JUDGEMENT_CATEGORIES | {"health"}
 
 
 def _near_the_line(norm: str, reading: str, forbidden: list[str]) -> bool:
@@ -773,6 +812,13 @@ def screen(text: str) -> Screening:
     sensitive: list[str] = []
     verdicts: list[ClauseVerdict] = []
     incident = bool(_INCIDENT.search(norm))
+    # A fault in the food or the service anywhere in the note: a bare judgement clause
+    # beside it ("上次鱼里有刺，客人投诉") reports the complaint rather than judging the
+    # person, so it is reviewed, not refused.
+    note_service = bool(_SERVICE_CONTENT.search(norm))
+    # What staff did, anywhere in the note: a judgement or a health word beside it ("kid
+    # felt sick after the ride here, brought a bag") is the incident it answered.
+    note_remedy = bool(_REMEDY.search(norm))
     stated_needs: list[tuple[Span, str]] = []
     for start, end in clauses:
         clause = norm[start:end]
@@ -890,6 +936,9 @@ def screen(text: str) -> Screening:
                 incident
                 or not lex_forbidden
                 or (covered and anchored)
+                or _service_content(norm, reading)
+                or (_judgement_only(forbidden) and note_service)
+                or (set(forbidden) <= _EVENT_CATEGORIES and note_remedy)
                 or (not incident_object and _near_the_line(norm, reading, forbidden))
             ):
                 # Only the word lists object (no lexicon phrase), or the clause also

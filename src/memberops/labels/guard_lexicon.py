@@ -673,7 +673,7 @@ _RULES: tuple[_Rule, ...] = (
         _rx(
             r"投诉|客诉|举报|检举|差评|吐槽|事多|事儿多|事儿|难缠|难搞|难伺候|难说话|难弄|难对付"
             r"|不好惹|抠|小气|吝啬|铁公鸡"
-            r"|素质|奇葩|黑名单|拉黑|闹事|找茬|找事|挑刺|挑剔|占便宜|白嫖|蹭吃|要求免单|要免单"
+            r"|素质|奇葩|黑名单|拉黑|闹事|找茬|揾茬|找事|挑刺|挑剔|占便宜|白嫖|蹭吃|要求免单|要免单"
             r"|想免单|脾气|暴躁|凶|很冲|说话冲"
             r"|烦人|很烦|讨厌|奥客|暴发户|没.{0,3}钱(?!包)|穷|喝醉|醉酒|醉醺醺|喝多|骂|粗鲁|没礼貌"
             r"|不礼貌|傲慢|装逼|嚣张|啰嗦|矫情|作精"
@@ -698,7 +698,7 @@ _RULES: tuple[_Rule, ...] = (
             r"\b(?:complain\w*|complaint\w*|moan\w*|whin\w*|report(?:s|ed|ing|er)?|stingy"
             r"|cheapskate|tightwad|miser\w*"
             r"|penny[- ]pinch\w*|freeload\w*|(?:asks? for|wants?|expects?|demands?"
-            r"|always gets?)\s+(?:\w+\s+)?free\s+\w+|difficult|rude\w*|troublemak\w*"
+            r"|always gets?)\s+(?:\w+\s+)?free\s+\w+|difficult|rude\w*|trashy|troublemak\w*"
             r"|trouble[- ]mak\w*"
             r"|picky|fussy|annoy\w*|a (?:real )?pain|pain in the|drunk\w*|alcoholic|boozer|angry"
             r"|yell\w*|shout\w*|scream\w*"
