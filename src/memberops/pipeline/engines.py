@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+import duckdb
 import ibis  # type: ignore[import-untyped]  # ibis 12 ships no type information
 import ibis.expr.types as ir  # type: ignore[import-untyped]
 import pyarrow as pa
@@ -174,11 +175,22 @@ def connect(
 ) -> ibis.BaseBackend:
     """An Ibis backend for `engine`.
 
-    duckdb: in memory. postgres: `database_url` (SQLAlchemy form accepted; features run
-    inside PostgreSQL). spark: the given SparkSession or a local one.
+    duckdb: in memory; MEMBEROPS_DUCKDB_MEMORY_LIMIT (DuckDB's form: "4GB", "50%") caps
+    the memory it holds, spilling intermediates to a temporary directory beyond that
+    (DuckDB's own default is 80% of the machine). postgres: `database_url` (SQLAlchemy
+    form accepted; features run inside PostgreSQL). spark: the given SparkSession or a
+    local one.
     """
     if engine == "duckdb":
-        return ibis.duckdb.connect()
+        limit = os.environ.get("MEMBEROPS_DUCKDB_MEMORY_LIMIT", "").strip()
+        if not limit:
+            return ibis.duckdb.connect()
+        try:
+            return ibis.duckdb.connect(memory_limit=limit)
+        except duckdb.Error as exc:
+            raise ValueError(
+                f"MEMBEROPS_DUCKDB_MEMORY_LIMIT: not a DuckDB memory size ({exc})"
+            ) from None
     if engine == "postgres":
         if database_url is None:
             raise ValueError("the postgres engine needs a database URL")
