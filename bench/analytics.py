@@ -262,6 +262,11 @@ def main() -> None:
     if args.worker:
         worker(args.worker, args.data)
         return
+    unknown = sorted(set(args.only.split(",")) - set(ANALYSES))
+    if unknown:
+        parser.error(
+            f"--only: unknown analysis {', '.join(unknown)}; choose from {', '.join(ANALYSES)}"
+        )
     directory = args.data or Path(tempfile.mkdtemp(prefix="memberops-analytics-"))
     directory.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
