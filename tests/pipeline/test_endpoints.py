@@ -43,3 +43,31 @@ def test_order_posted_to_the_api_reaches_the_profile_without_a_manual_run(
         assert transaction_group is not None
         assert transaction_group["orders"] == 1
         assert app.state.profile_refresher.last_error is None
+
+
+def test_the_profile_path_reads_the_same_profile_for_every_role(seeded: Runtime) -> None:
+    with transaction(seeded.sessions) as session:
+        keys = {
+            role: create_api_key(session, name=role, role=role)[1]
+            for role in ("admin", "marketer", "pos")
+        }
+    with TestClient(create_app(seeded)) as client:
+        admin = {"Authorization": f"Bearer {keys['admin']}"}
+        at = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
+        posted = client.post(
+            "/v1/orders", json=[order_record("B1", phone="13812345679", at=at)], headers=admin
+        )
+        assert posted.status_code < 300, posted.text
+        found = client.get("/v1/members", params={"query": "13812345679"}, headers=admin)
+        member_id = found.json()["members"][0]["id"]
+        for role in ("admin", "marketer"):
+            auth = {"Authorization": f"Bearer {keys[role]}"}
+            plain = client.get(f"/v1/members/{member_id}", headers=auth)
+            profile = client.get(f"/v1/members/{member_id}/profile", headers=auth)
+            assert profile.status_code == 200, profile.text
+            assert profile.json() == plain.json()
+        assert "transaction" in profile.json()
+        pos = {"Authorization": f"Bearer {keys['pos']}"}
+        assert client.get(f"/v1/members/{member_id}/profile", headers=pos).status_code == 403
+        missing = client.get("/v1/members/0123456789abcdef0123456789/profile", headers=admin)
+        assert missing.status_code == 404

@@ -120,6 +120,12 @@ def lookup_members(
 
 
 @router.get("/{member_id}", response_model=dict[str, Any], responses=_READ)
+@router.get(
+    "/{member_id}/profile",
+    response_model=dict[str, Any],
+    responses=_READ,
+    description="The same profile read as `GET /v1/members/{member_id}`.",
+)
 def get_member(
     member_id: OpaqueId,
     session: SessionDep,
@@ -146,7 +152,6 @@ def get_member(
                 f"; {reason}" if reason else ""
             )
     return read_profile(session, runtime.keyring, member_id, actor=actor, reason=why)
-    return read_profile(session, runtime.keyring, member_id, actor=actor)
 
 
 def _list_members(
